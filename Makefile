@@ -1,0 +1,54 @@
+# newswatch — the two commands that matter: `make demo` and `make test`.
+# Everything installs itself into .venv/ from pinned versions (requirements.lock).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+ONLY ?=
+
+.PHONY: demo run test bench venv lint clean lock chromium
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -U pip==25.3 setuptools==84.2.1 wheel==0.48.0
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## Debian's Chromium (+ a Korean font) for the browser tests and JS-rendered outlets (never `playwright install`)
+chromium:
+	@test -x /usr/bin/chromium -a -d /usr/share/fonts/opentype/noto || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	  else echo "install Debian's chromium (sudo apt-get install chromium): browser tests will skip"; fi; }
+
+## the offline demo: bundled sites on 127.0.0.1 -> crawl -> match -> SQLite -> mail in var/outbox/
+demo: $(STAMP)
+	$(VENV)/bin/newswatch demo
+
+## the same cycle over the real registry (needs internet)
+run: $(STAMP)
+	$(VENV)/bin/newswatch crawl --all
+	$(VENV)/bin/newswatch send
+
+## the whole test suite (unit, integration crawls on local servers, PostgreSQL, SMTP)
+test: $(STAMP) chromium
+	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
+	$(PY) -m pytest -q
+
+## benchmarks: a table on stdout, figures merged into $NEWSWATCH_HOME/bench/results.json
+bench: $(STAMP)
+	$(PY) -m bench $(if $(ONLY),--only $(ONLY),)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
+
+## re-pin the full dependency set after changing pyproject.toml
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^newswatch' > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,426 @@
+"""Alert mail from stories: one message per recipient, an HTML part and a plain-text part.
+
+Every scraped string is escaped (Jinja2 autoescape); highlight markers (`\\x02`…`\\x03`, put
+around matched terms by the matcher) become `<mark>` only after escaping. Mail carries the
+title, a snippet and links — never a whole article.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.charset import Charset
+from email.header import Header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from crawler import paths
+from crawler.alert.recipients import Maintainer, Recipient
+
+SEOUL = ZoneInfo(paths.SEOUL)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+TEXT_MARKS = ("«", "»")
+SNIPPET_CHARS = 280
+SUBJECT_TITLE_CHARS = 60
+TITLE_CHARS = 120  # a headline longer than this is junk or a body; the link has the rest
+DEFAULT_WEB_URL = "http://127.0.0.1:8650"
+_KO_WEEKDAYS = "월화수목금토일"  # display data: Monday first, as date.weekday()
+_CONTROLS = re.compile("[\x00\x01\x04-\x1f\x7f-\x9f]")  # C0/C1 except the \x02/\x03 markers
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, bidi, BOM
+_SPACES = re.compile(r"\s+")
+_MARKERS = re.compile("([\x02\x03])")
+_UTF8 = Charset("utf-8")
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """One story as a mail shows it (built from the story, the alert's article and match)."""
+
+    story_id: int
+    title: str
+    url: str
+    outlets: list[tuple[str, str, datetime]]  # (outlet name or id, article URL, first seen)
+    published_at: datetime | None
+    score: float
+    terms: list[str]
+    snippet_title: str
+    snippet_body: str
+    watchlist_id: str
+
+
+@dataclass(frozen=True)
+class FeedbackLinks:
+    """The relevant / not relevant links under each story; a signed-token version overrides `token()`."""
+
+    base_url: str = DEFAULT_WEB_URL
+
+    def token(self, *, recipient: str, watchlist_id: str, story_id: int) -> str | None:
+        """An opaque token proving who clicked; None for now (the dashboard ignores unsigned votes)."""
+        return None
+
+    def url(self, *, recipient: str, watchlist_id: str, story_id: int, relevant: bool) -> str:
+        """The feedback URL for one story in one recipient's mail."""
+        token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id)
+        who = f"t={quote(token, safe='')}" if token else f"r={quote(recipient, safe='')}"
+        query = f"watchlist={quote(watchlist_id, safe='')}&story={story_id}&relevant={int(relevant)}&{who}"
+        return f"{self.base_url.rstrip('/')}/feedback?{query}"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Header values that come from the deployment, not the stories."""
+
+    from_address: str = "newswatch@localhost"
+    from_name: str = "newswatch"
+    reply_to: str | None = None
+    message_id: str | None = None
+    contacts: Sequence[Maintainer] = ()
+    feedback: FeedbackLinks = field(default_factory=lambda: FeedbackLinks(web_base_url()))
+
+
+def web_base_url() -> str:
+    """The dashboard's address for links in mail: NEWSWATCH_WEB_URL, else NEWSWATCH_WEB_HOST/PORT."""
+    explicit = os.environ.get("NEWSWATCH_WEB_URL", "").strip()
+    if explicit:
+        return explicit.rstrip("/")
+    host = os.environ.get("NEWSWATCH_WEB_HOST", "").strip() or "127.0.0.1"
+    port = os.environ.get("NEWSWATCH_WEB_PORT", "").strip() or "8650"
+    return f"http://{host}:{port}"
+
+
+# --- text helpers -------------------------------------------------------------------------
+
+
+def clean(text: str) -> str:
+    """Drop control and invisible format characters (keeping highlight markers); fold whitespace."""
+    return _SPACES.sub(" ", _CONTROLS.sub(" ", _INVISIBLE.sub("", text))).strip()
+
+
+def segments(marked: str) -> list[tuple[str, bool]]:
+    """Split marked text into (text, highlighted) runs; stray or nested markers are tolerated."""
+    out: list[tuple[str, bool]] = []
+    inside = False
+    for piece in _MARKERS.split(marked):
+        if piece in (MARK_OPEN, MARK_CLOSE):
+            inside = piece == MARK_OPEN
+        elif piece:
+            out.append((piece, inside))
+    return out
+
+
+def truncate(runs: list[tuple[str, bool]], limit: int) -> list[tuple[str, bool]]:
+    """Keep at most `limit` characters of text, ending with '…' when cut."""
+    out: list[tuple[str, bool]] = []
+    left = limit
+    for text, hi in runs:
+        if left <= 0:
+            break
+        if len(text) > left:
+            out.append((text[:left].rstrip() + "…", hi))
+            break
+        out.append((text, hi))
+        left -= len(text)
+    return out
+
+
+def marked_html(marked: str, limit: int | None = None) -> Markup:
+    """Escaped HTML with matched terms in <mark>: escape first, then markers."""
+    runs = segments(clean(marked))
+    if limit is not None:
+        runs = truncate(runs, limit)
+    parts = [
+        Markup('<mark style="background:#fff1a8;color:#111;padding:0 1px;">{}</mark>').format(t)
+        if hi
+        else escape(t)
+        for t, hi in runs
+    ]
+    return Markup("").join(parts)
+
+
+def marked_text(marked: str, limit: int | None = None) -> str:
+    """Plain text with matched terms in «…»."""
+    runs = segments(clean(marked))
+    if limit is not None:
+        runs = truncate(runs, limit)
+    return "".join(f"{TEXT_MARKS[0]}{t}{TEXT_MARKS[1]}" if hi else t for t, hi in runs)
+
+
+def plain(marked: str) -> str:
+    """Text without markers."""
+    return "".join(t for t, _ in segments(clean(marked)))
+
+
+def safe_url(url: str) -> str | None:
+    """The URL when it is http(s), else None (no javascript: or data: links in mail)."""
+    url = url.strip()
+    return url if urlsplit(url).scheme.lower() in ("http", "https") else None
+
+
+def seoul_text(when: datetime | None) -> str:
+    """'2026-01-02 (금) 11:10' in Asia/Seoul; '' when unknown (templates say so)."""
+    if when is None:
+        return ""
+    local = when.astimezone(SEOUL)
+    return f"{local:%Y-%m-%d} ({_KO_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+
+
+def shorten(text: str, limit: int) -> str:
+    text = plain(text)
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# --- grouping and subject -----------------------------------------------------------------
+
+
+def sections(
+    stories: Iterable[StoryView], watchlist_names: Mapping[str, str]
+) -> list[tuple[str, str, list[StoryView]]]:
+    """(watchlist id, name, stories) with each story once per watchlist, best score first."""
+    by_watchlist: dict[str, dict[int, StoryView]] = {}
+    for s in stories:
+        kept = by_watchlist.setdefault(s.watchlist_id, {})
+        if s.story_id not in kept or s.score > kept[s.story_id].score:
+            kept[s.story_id] = s
+    out = [
+        (wid, watchlist_names.get(wid, wid), sorted(kept.values(), key=_story_order))
+        for wid, kept in by_watchlist.items()
+    ]
+    return sorted(out, key=lambda g: (_story_order(g[2][0]), g[1]))
+
+
+def _story_order(s: StoryView) -> tuple[float, float, int]:
+    when = s.published_at.timestamp() if s.published_at else 0.0
+    return (-s.score, -when, s.story_id)
+
+
+def subject_for(groups: list[tuple[str, str, list[StoryView]]]) -> str:
+    """The subject (templates/subject.txt.j2): watchlist names, story count, the best story's title."""
+    count = len({s.story_id for _, _, stories in groups for s in stories})
+    first = next((s for _, _, stories in groups for s in stories), None)
+    return _render_line(
+        "subject.txt.j2",
+        names=" · ".join(name for _, name, _ in groups),
+        count=count,
+        title=shorten(first.snippet_title or first.title, SUBJECT_TITLE_CHARS) if first else "",
+    )
+
+
+def _render_line(template: str, **context: Any) -> str:
+    """A one-line text template (a header value), whitespace folded."""
+    return " ".join(_environment(False).get_template(template).render(context).split())
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+@functools.cache
+def _environment(html: bool) -> Environment:
+    """The template environment (autoescaping for HTML), built once per process."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False)
+        if html
+        else False,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _story_context(s: StoryView, recipient: Recipient, feedback: FeedbackLinks) -> dict[str, Any]:
+    link = {"recipient": recipient.address, "watchlist_id": s.watchlist_id, "story_id": s.story_id}
+    return {
+        **_shared_context(_view_key(s)),
+        "feedback_yes": feedback.url(**link, relevant=True),
+        "feedback_no": feedback.url(**link, relevant=False),
+    }
+
+
+def _view_key(s: StoryView) -> tuple[Any, ...]:
+    """A story view as a hashable key (its outlets list as a tuple)."""
+    return (s.story_id, s.title, s.url, tuple(s.outlets), s.published_at, s.score, tuple(s.terms),
+            s.snippet_title, s.snippet_body)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_context(key: tuple[Any, ...]) -> dict[str, Any]:
+    """The part of a story's context every recipient shares: built once per digest run, not per mail."""
+    _sid, title_raw, url, outlets_raw, published_at, score, terms, snippet_title, snippet_body = key
+    outlets = list(outlets_raw) or [(urlsplit(url).hostname or url, url, None)]
+    when = published_at or min((o[2] for o in outlets_raw), default=None)
+    title = snippet_title or title_raw
+    return {
+        "title_html": marked_html(title, TITLE_CHARS),
+        "title_text": shorten(title, TITLE_CHARS),
+        "url": safe_url(url),
+        "outlet_count": len(outlets),
+        "outlets": [{"name": clean(name), "url": safe_url(u)} for name, u, _ in outlets],
+        "when": seoul_text(when),
+        "score": f"{score:.1f}",
+        "terms": [plain(t) for t in terms],
+        "snippet_html": marked_html(snippet_body, SNIPPET_CHARS),
+        "snippet_text": marked_text(snippet_body, SNIPPET_CHARS),
+    }
+
+
+def render_digest(
+    recipient: Recipient,
+    stories: Sequence[StoryView],
+    watchlist_names: Mapping[str, str],
+    now: datetime,
+    envelope: Envelope | None = None,
+) -> tuple[str, str, str]:
+    """(subject, html, text) of one recipient's mail."""
+    envelope = envelope or Envelope()
+    groups = sections(stories, watchlist_names)
+    context = {
+        "subject": subject_for(groups),
+        "recipient_name": recipient.name or recipient.address,
+        "generated": seoul_text(now),
+        "count": len({s.story_id for _, _, ss in groups for s in ss}),
+        "sections": [
+            {
+                "id": wid,
+                "name": name,
+                "stories": [_story_context(s, recipient, envelope.feedback) for s in ss],
+            }
+            for wid, name, ss in groups
+        ],
+        "contacts": [{"name": m.name, "address": m.address} for m in envelope.contacts],
+        "recipients_file": paths.recipients_file().name,
+    }
+    html = _environment(True).get_template("digest.html.j2").render(context)
+    text = _environment(False).get_template("digest.txt.j2").render(context)
+    return context["subject"], html, text
+
+
+def compose_digest(
+    recipient: Recipient,
+    stories: Sequence[StoryView],
+    watchlist_names: Mapping[str, str],
+    now: datetime,
+    envelope: Envelope | None = None,
+) -> EmailMessage:
+    """One recipient's alert mail (immediate or digest: the same layout) as a MIME message."""
+    if not stories:
+        raise ValueError("compose_digest needs at least one story")
+    envelope = envelope or Envelope()
+    subject, html, text = render_digest(recipient, stories, watchlist_names, now, envelope)
+    msg = new_message(
+        subject,
+        to=[Address(recipient.name, addr_spec=recipient.address)],
+        now=now,
+        envelope=envelope,
+    )
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    return msg
+
+
+def new_message(
+    subject: str, *, to: Sequence[Address], now: datetime, envelope: Envelope
+) -> EmailMessage:
+    """An empty message with the headers every newswatch mail carries."""
+    msg = EmailMessage()
+    set_unstructured(msg, "Subject", subject)
+    set_addresses(msg, "From", [Address(envelope.from_name, addr_spec=envelope.from_address)])
+    set_addresses(msg, "To", to)
+    if envelope.reply_to:
+        msg["Reply-To"] = envelope.reply_to
+    msg["Date"] = format_datetime(now.astimezone(SEOUL))
+    if envelope.message_id:
+        msg["Message-ID"] = envelope.message_id
+    msg["Auto-Submitted"] = "auto-generated"  # no vacation replies to a robot
+    return msg
+
+
+def set_unstructured(msg: EmailMessage, name: str, value: str) -> None:
+    """Set a text header, RFC 2047-encoded with the spaces inside the encoded words.
+
+    Python 3.11's folder can leave a space between two encoded words, where readers drop it
+    (a space before a dash vanishes); the older `Header` encoder keeps it inside.
+    """
+    value = " ".join(value.split())
+    if value.isascii() and "=?" not in value and len(value) + len(name) < 76:
+        msg[name] = value
+        return
+    msg.set_raw(name, Header(value, "utf-8", header_name=name).encode(linesep="\n"))
+
+
+def set_addresses(msg: EmailMessage, name: str, addresses: Sequence[Address]) -> None:
+    """Set an address header, each display name one RFC 2047 word (see `set_unstructured`).
+
+    A display name split over several encoded words comes back with a space inserted by
+    Python's parser, so a long name is shortened to fit one word instead.
+    """
+    parts = []
+    for a in addresses:
+        plain_form = formataddr((a.display_name, a.addr_spec))
+        if not a.display_name or (a.display_name.isascii() and len(plain_form) <= 76):
+            parts.append(plain_form)
+        else:
+            parts.append(f"{_one_encoded_word(a.display_name)}\n <{a.addr_spec}>")
+    msg.set_raw(name, ",\n ".join(parts))
+
+
+def _one_encoded_word(text: str, limit: int = 74) -> str:
+    """`text` as a single =?utf-8?b?…?= word of at most `limit` characters (shortened with '…')."""
+    word = _UTF8.header_encode(text)
+    while len(word) > limit and len(text) > 1:
+        text = text[:-2].rstrip() + "…"
+        word = _UTF8.header_encode(text)
+    return word
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """What the maintainers are told about one recipient whose alerts failed."""
+
+    recipient: str
+    alerts: int
+    titles: list[str]
+    error: str
+    attempts: int
+
+
+def compose_notice(
+    maintainers: Sequence[Maintainer],
+    failures: Sequence[FailedDelivery],
+    now: datetime,
+    envelope: Envelope,
+) -> EmailMessage:
+    """The maintainers' notice about alerts that could not be delivered (plain text)."""
+    if not maintainers:
+        raise ValueError("no maintainers to notify")
+    env = _environment(False)
+    text = env.get_template("notice.txt.j2").render(
+        failures=failures,
+        generated=seoul_text(now),
+        recipients_file=str(paths.recipients_file()),
+        total=sum(f.alerts for f in failures),
+    )
+    subject = _render_line(
+        "notice_subject.txt.j2", total=sum(f.alerts for f in failures), recipients=len(failures)
+    )
+    msg = new_message(
+        subject,
+        to=[Address(m.name, addr_spec=m.address) for m in maintainers],
+        now=now,
+        envelope=envelope,
+    )
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    return msg

@@ -1,0 +1,314 @@
+"""The `newswatch` command line. Each subcommand is a thin shell over crawler/ functions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+EXIT_CONFIG = 2  # bad configuration or an unusable database: nothing was done
+
+
+def _die(message: str) -> int:
+    sys.stderr.write(f"newswatch: {message}\n")
+    return EXIT_CONFIG
+
+
+def _parse_since(text: str) -> str:
+    try:
+        d = date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
+    if d < date(2000, 1, 1):
+        raise argparse.ArgumentTypeError(f"{text} is before 2000; no outlet archive reaches that far")
+    if d > datetime.now(UTC).date():
+        raise argparse.ArgumentTypeError(f"{text} is in the future; give a past date to backfill from")
+    return d.isoformat()
+
+
+def _setting(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError("write a Scrapy setting as KEY=VALUE")
+    return key, value
+
+
+# --- crawl -------------------------------------------------------------------------------------
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.crawl.runner import due_outlets, run_crawl
+    from crawler.registry import load_registry
+    from crawler.store import Database
+
+    registry = load_registry().by_id()
+    unknown = [o for o in args.outlets if o not in registry]
+    if unknown:
+        return _die(f"unknown outlet(s): {', '.join(unknown)}; `newswatch outlets` lists the registry")
+    db = Database.open()  # before anything is fetched: a database that is down stops the run here
+    if args.outlets:
+        chosen = args.outlets
+    elif args.all:
+        chosen = list(registry)
+    else:
+        chosen = [o.id for o in due_outlets(db, registry.values())]
+    db.close()
+    if not chosen:
+        if not args.quiet:
+            print("no outlet is due; `newswatch crawl --all` crawls every outlet now")
+        return 0
+    overrides: dict[str, Any] = dict(args.set or [])
+    overrides.update({"NEWSWATCH_SEED": args.seed, "NEWSWATCH_RECRAWL": args.recrawl})
+    if args.since:
+        overrides["NEWSWATCH_SINCE"] = args.since
+    if args.quiet:
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+    summary = run_crawl(chosen, overrides)
+    if not args.quiet or summary.totals["errors"]:
+        _print_crawl_summary(summary)
+    # non-zero when an outlet failed, so cron (quiet on success) mails the summary
+    return 0 if summary.finish_reason == "finished" and not summary.totals["errors"] else 1
+
+
+def _print_crawl_summary(summary: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="crawl", show_lines=False)
+    for col in ("outlet", "requests", "new", "updated", "matches", "errors", "dropped"):
+        table.add_column(col, justify="left" if col in ("outlet", "dropped") else "right")
+    for oid, row in summary.per_outlet.items():
+        dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items()))
+        table.add_row(oid, str(row["requests"]), str(row["new"]), str(row["updated"]),
+                      str(row["matches"]), str(row["errors"]), dropped)
+    Console(stderr=False).print(table)
+
+
+# --- send / digest --------------------------------------------------------------------------------
+
+def cmd_send(args: argparse.Namespace) -> int:
+    from crawler.alert.commands import send_command
+    from crawler.monitor.sentry import init_sentry
+
+    init_sentry("sender")
+    return send_command(digest=args.digest, dry_run=args.dry_run)
+
+
+def cmd_digest(args: argparse.Namespace) -> int:
+    from crawler.alert.commands import digest_preview_command
+
+    return digest_preview_command(Path(args.preview))
+
+
+# --- JSON-lines tools -----------------------------------------------------------------------------
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from crawler import paths
+    from crawler.jsonl import map_lines, open_input
+    from crawler.match import Matcher, classify_line, load_watchlist
+
+    path = paths.watchlists_dir() / f"{args.watchlist}.toml"
+    if not path.exists():
+        return _die(f"no watchlist {args.watchlist!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    matcher = Matcher(load_watchlist(path))
+    with open_input(args.file) as inp:
+        return map_lines(inp, sys.stdout, sys.stderr, lambda obj: classify_line(matcher, obj))
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from crawler.dedupe.cluster import cluster_jsonl
+    from crawler.jsonl import open_input
+
+    with open_input(args.file) as inp:
+        return cluster_jsonl(inp, sys.stdout, sys.stderr)
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    import gzip
+
+    from crawler.extract import extract
+
+    raw = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
+    if args.file.endswith(".gz") or raw[:2] == b"\x1f\x8b":
+        raw = gzip.decompress(raw)
+    result = extract(raw, args.url, family=args.family)
+    print(json.dumps(result.to_json(), ensure_ascii=False, indent=None))
+    return 0
+
+
+# --- outlets ---------------------------------------------------------------------------------------
+
+def cmd_outlets(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from crawler.registry import load_registry
+
+    if args.action == "detect":
+        return _detect(args.target)
+    if args.action == "check":
+        from crawler.crawl.check import run_check
+
+        return run_check([t for t in (args.target, *args.more) if t], write=args.write)
+    registry = load_registry()
+    table = Table(title=f"{len(registry.outlet)} outlets")
+    for col in ("id", "name", "region", "district", "family", "schedule", "render", "verified"):
+        table.add_column(col)
+    for o in registry.outlet:
+        table.add_row(o.id, o.name, o.region, o.district, o.family, o.cron or (o.every or "30m"),
+                      o.render, "yes" if o.verified else "no")
+    Console().print(table)
+    return 0
+
+
+def _detect(target: str) -> int:
+    from urllib.request import Request, urlopen
+
+    from crawler.extract.detect import detect_family
+    from crawler.extract.encoding import decode_html
+
+    if target.startswith(("http://", "https://")):
+        with urlopen(Request(target, headers={"User-Agent": "newswatch outlets detect"}), timeout=30) as resp:
+            body, url = resp.read(), resp.geturl()
+    else:
+        body, url = Path(target).read_bytes(), ""
+    text, _ = decode_html(body, None)
+    print(detect_family(text, url))
+    return 0
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from crawler.demo import run_demo
+
+    return run_demo(port_base=args.port_base, fresh=args.fresh)
+
+
+def cmd_watchlist_test(args: argparse.Namespace) -> int:
+    from crawler import paths
+    from crawler.jsonl import open_input
+    from crawler.match import Matcher, load_watchlist
+    from crawler.match.evaluate import evaluate_jsonl
+
+    path = paths.watchlists_dir() / f"{args.id}.toml"
+    if not path.exists():
+        return _die(f"no watchlist {args.id!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    with open_input(args.file) as inp:
+        return evaluate_jsonl(Matcher(load_watchlist(path)), inp, sys.stdout, sys.stderr)
+
+
+# --- parser ----------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="newswatch",
+        description="Crawl Korean local news outlets, match articles against watchlists, mail the matches.",
+        epilog="Configuration comes from NEWSWATCH_* environment variables; see README.md.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("crawl", help="crawl the due outlets (or the named ones, or --all) in one process",
+                       description="Crawl outlets once: feeds, then lists, then the articles not stored yet. "
+                                   "Without arguments, only the outlets whose interval or cron is due.")
+    c.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids from the registry")
+    c.add_argument("--all", action="store_true", help="crawl every outlet in the registry now")
+    c.add_argument("--since", type=_parse_since, metavar="DATE",
+                   help="backfill: page through lists back to DATE (YYYY-MM-DD)")
+    c.add_argument("--seed", action="store_true",
+                   help="store and match without alerting (a new deployment or a newly added outlet)")
+    c.add_argument("--recrawl", action="store_true", help="fetch articles again even if already stored")
+    c.add_argument("-s", "--set", type=_setting, action="append", metavar="KEY=VALUE",
+                   help="override a Scrapy setting for this run")
+    c.add_argument("-q", "--quiet", action="store_true", help="print nothing unless something failed (cron)")
+    c.set_defaults(func=cmd_crawl)
+
+    s = sub.add_parser("send", help="drain the alert outbox now",
+                       description="Send the alerts that are due: one mail per recipient, each story once. "
+                                   "Without NEWSWATCH_SMTP_HOST, mail is written to $NEWSWATCH_HOME/outbox/.")
+    s.add_argument("--digest", action="store_true", help="also send digest alerts before their digest time")
+    s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    s.set_defaults(func=cmd_send)
+
+    d = sub.add_parser("digest", help="render the next digest without sending it")
+    d.add_argument("--preview", required=True, metavar="FILE.html", help="where to write the HTML")
+    d.set_defaults(func=cmd_digest)
+
+    k = sub.add_parser("classify", help="score JSON lines {id,title,body} against a watchlist",
+                       description='In: {"id","title","body"} per line; out: {"id","relevant","score","matched"}.')
+    k.add_argument("--watchlist", required=True, metavar="ID")
+    k.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    k.set_defaults(func=cmd_classify)
+
+    w = sub.add_parser("watchlist", help="watchlist tools")
+    wsub = w.add_subparsers(dest="action", required=True)
+    wt = wsub.add_parser("test", help="precision, recall, F1 and every miss on labelled JSON lines",
+                         description='In: {"id","title","body","label"} per line (label 0/1).')
+    wt.add_argument("id", metavar="ID")
+    wt.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    wt.set_defaults(func=cmd_watchlist_test)
+
+    e = sub.add_parser("extract", help="extract one saved page and print its fields as JSON")
+    e.add_argument("--url", required=True, help="the page's URL (decides the family and resolves links)")
+    e.add_argument("--family", default=None, help="force a family (default: detected)")
+    e.add_argument("file", metavar="FILE.html[.gz]")
+    e.set_defaults(func=cmd_extract)
+
+    cl = sub.add_parser("cluster", help="group JSON lines {id,outlet,title,body,published_at?} into stories")
+    cl.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    cl.set_defaults(func=cmd_cluster)
+
+    o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` finds a family; "
+                                       "`outlets check [OUTLET…] [--write]` probes outlets")
+    o.add_argument("action", nargs="?", choices=["detect", "check"],
+                   help="detect a page's CMS family, or probe outlets")
+    o.add_argument("target", nargs="?", metavar="URL-or-FILE | OUTLET")
+    o.add_argument("more", nargs="*", metavar="OUTLET", help="check: more outlet ids (default: all)")
+    o.add_argument("--write", action="store_true",
+                   help="check: mark working outlets verified = true in the registry file")
+    o.set_defaults(func=cmd_outlets)
+
+    dm = sub.add_parser("demo", help="the offline demo: bundled sites on 127.0.0.1, one full cycle",
+                        description="Serve the bundled demo sites, crawl them, match, store in SQLite, write "
+                                    "the alert mail to $NEWSWATCH_HOME/outbox/ and print the matches.")
+    dm.add_argument("--port-base", type=int, default=8701, help="first port of the demo sites (default 8701)")
+    dm.add_argument("--fresh", action="store_true", help="start the demo over (new article dates, empty demo store)")
+    dm.set_defaults(func=cmd_demo)
+
+    from crawler.crawl.scaleout import register as register_worker
+    from crawler.monitor.commands import register as register_monitor
+    from crawler.ops.commands import register as register_ops
+    from crawler.schedule.commands import register as register_schedule
+    from crawler.web.commands import register as register_web
+
+    register_monitor(sub)
+    register_schedule(sub)
+    register_ops(sub)
+    register_web(sub)
+    register_worker(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from crawler.errors import CONFIG_ERRORS
+
+    args = build_parser().parse_args(argv)
+    if args.command == "outlets" and args.action == "detect" and not args.target:
+        return _die("outlets detect needs a URL or a saved HTML file")
+    func: Callable[[argparse.Namespace], int] = args.func
+    from crawler.logs import add_file_handler
+
+    add_file_handler(args.command)
+    try:
+        return func(args)
+    except CONFIG_ERRORS as exc:
+        return _die(str(exc))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

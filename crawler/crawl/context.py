@@ -1,0 +1,111 @@
+"""Everything one crawl needs, built once per Scrapy crawler from its settings.
+
+Spider, middlewares, pipelines and extensions all ask `CrawlContext.of(crawler)`; it lives on
+the crawler object (not in module state), so two crawlers in one process never share it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from crawler import paths
+from crawler.registry import Outlet, load_registry
+from crawler.store import Database
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from crawler.alert.recipients import Recipients
+    from crawler.crawl.cpu import CpuPool
+    from crawler.match import Matcher
+
+
+@dataclass
+class OutletTally:
+    """Per-outlet counts kept while crawling (Scrapy stats hold the same under outlet/<id>/…)."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    matches: int = 0
+    errors: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+
+
+class CrawlContext:
+    ATTR = "_newswatch_context"
+
+    def __init__(self, crawler: Crawler) -> None:
+        s = crawler.settings
+        self.crawler = crawler
+        self.db_url = s.get("NEWSWATCH_DB_URL") or paths.db_url()
+        self.seed = s.getbool("NEWSWATCH_SEED")
+        self.recrawl = s.getbool("NEWSWATCH_RECRAWL")
+        since = s.get("NEWSWATCH_SINCE") or ""
+        self.since = datetime.fromisoformat(since).replace(tzinfo=UTC) if since and "T" not in since else (
+            datetime.fromisoformat(since) if since else None)
+        self.max_list_pages = s.getint("NEWSWATCH_MAX_LIST_PAGES", 10)
+        workers = s.get("NEWSWATCH_CPU_WORKERS")
+        self.cpu_workers = int(workers) if workers not in (None, "") else None
+        self.outlets_file = s.get("NEWSWATCH_OUTLETS_FILE") or None
+        self.started_at = datetime.now(UTC)
+        self.tally: defaultdict[str, OutletTally] = defaultdict(OutletTally)
+        # validators to save at the end, per outlet, only if the outlet had no errors (nothing lost)
+        self.pending_validators: defaultdict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+        self.run_id: int | None = None
+        # article keys found new in this run, per outlet: requested once, and still "new" for paging
+        self.discovered: defaultdict[str, set[str]] = defaultdict(set)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlContext:
+        ctx = getattr(crawler, cls.ATTR, None)
+        if ctx is None:
+            ctx = cls(crawler)
+            setattr(crawler, cls.ATTR, ctx)
+        return ctx
+
+    @cached_property
+    def db(self) -> Database:
+        return Database.open(self.db_url)
+
+    @cached_property
+    def registry(self) -> dict[str, Outlet]:
+        from pathlib import Path
+
+        return load_registry(Path(self.outlets_file) if self.outlets_file else None).by_id()
+
+    @cached_property
+    def matchers(self) -> dict[str, Matcher]:
+        from crawler.match import Matcher, load_watchlists
+
+        return {wid: Matcher(w) for wid, w in load_watchlists(paths.watchlists_dir()).items()}
+
+    @cached_property
+    def cpu(self) -> CpuPool:
+        """The worker pool for extraction, signatures and matching (closed when the spider closes)."""
+        from crawler.crawl.cpu import CpuPool, default_workers
+
+        workers = default_workers() if self.cpu_workers is None else self.cpu_workers
+        return CpuPool(workers, paths.watchlists_dir(), lambda: self.matchers)
+
+    @cached_property
+    def recipients(self) -> Recipients:
+        from crawler.alert.recipients import load_recipients
+
+        return load_recipients()
+
+    def close(self) -> None:
+        """Stop the worker pool (if one was started) and release the database."""
+        if "cpu" in self.__dict__:
+            self.cpu.close()
+        if "db" in self.__dict__:
+            self.db.close()
+
+    def count(self, outlet_id: str, key: str, n: int = 1) -> None:
+        """Increment a per-outlet stat (outlet/<id>/<key>) in the crawler's stats."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"outlet/{outlet_id}/{key}", n)

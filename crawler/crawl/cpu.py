@@ -1,0 +1,83 @@
+"""CPU-heavy, pure steps of the flow run in worker processes while Scrapy's process keeps downloading.
+
+Scrapy uses one core; extraction, MinHash signatures and matching are pure functions of their
+input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
+them in parallel. With 0 workers they run inline. Workers are spawned (never forked from the
+reactor's process) and build the watchlist matchers once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from crawler.types import Extracted, MatchResult
+
+T = TypeVar("T")
+_MATCHERS: dict[str, Any] = {}  # per worker process, built by _init_worker (never in the crawl process)
+
+
+def default_workers() -> int:
+    return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _init_worker(watchlists_dir: str) -> None:
+    from crawler.match import Matcher, load_watchlists
+
+    _MATCHERS.update({wid: Matcher(w) for wid, w in load_watchlists(Path(watchlists_dir)).items()})
+
+
+def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Extracted:
+    from crawler.extract import extract
+
+    return extract(body, url, family=family, charset=charset)
+
+
+def story_signature(title: str, body: str) -> list[int]:
+    from crawler.dedupe.stories import dedupe_text, signature
+
+    return signature(dedupe_text(title, body))
+
+
+def match_all(title: str, body: str, subtitle: str, matchers: dict[str, Any] | None = None) -> list[MatchResult]:
+    return [m.match(title, body, subtitle) for m in (matchers if matchers is not None else _MATCHERS).values()]
+
+
+class CpuPool:
+    """Runs the pure steps in worker processes (or inline with 0 workers)."""
+
+    def __init__(self, workers: int, watchlists_dir: Path, matchers: Callable[[], dict[str, Any]]) -> None:
+        self.workers = workers
+        self._matchers = matchers  # inline matching uses the crawl context's matchers
+        self._pool: ProcessPoolExecutor | None = None
+        if workers > 0:
+            self._pool = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(str(watchlists_dir),),
+            )
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        if self._pool is None:
+            return fn(*args)
+        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+
+    async def extract(self, body: bytes, url: str, family: str, charset: str | None) -> Extracted:
+        return await self._run(extract_page, body, url, family, charset)
+
+    async def signature(self, title: str, body: str) -> list[int]:
+        return await self._run(story_signature, title, body)
+
+    async def match(self, title: str, body: str, subtitle: str) -> list[MatchResult]:
+        if self._pool is None:
+            return match_all(title, body, subtitle, self._matchers())
+        return await self._run(match_all, title, body, subtitle)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None

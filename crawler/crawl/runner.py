@@ -1,0 +1,123 @@
+"""One crawl in this process: the due (or named) outlets together, one crawler, a slot per outlet.
+
+Scrapy's reactor cannot restart inside a process, so a scheduler runs each tick as a
+`newswatch crawl` subprocess; this module is what that subprocess does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from crawler.registry import Outlet
+from crawler.store import Database
+from crawler.store.models import OutletRun
+
+DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Any:
+    """The Scrapy settings of the `settings` package, with per-run overrides."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for key, value in (overrides or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def last_runs(db: Database) -> dict[str, datetime]:
+    """When each outlet's last crawl started."""
+    with db.sessions() as s:
+        rows = s.execute(select(OutletRun.outlet_id, func.max(OutletRun.started_at)).group_by(OutletRun.outlet_id))
+        return {oid: (ts if ts.tzinfo else ts.replace(tzinfo=UTC)) for oid, ts in rows}
+
+
+def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
+    """Whether an outlet's interval or cron expression has come round since its last crawl."""
+    if last is None:
+        return True
+    if outlet.cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        trigger = CronTrigger.from_crontab(outlet.cron, timezone="Asia/Seoul")
+        nxt = trigger.get_next_fire_time(None, last)
+        return nxt is not None and nxt <= now + DUE_TOLERANCE
+    interval = outlet.interval
+    assert interval is not None
+    return last + interval <= now + DUE_TOLERANCE
+
+
+def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
+    from crawler.crawl.scaleout import enqueued_at
+
+    now = now or datetime.now(UTC)
+    last = last_runs(db)
+    for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
+        if oid not in last or at > last[oid]:
+            last[oid] = at
+    return [o for o in outlets if is_due(o, last.get(o.id), now)]
+
+
+@dataclass
+class CrawlSummary:
+    outlets: list[str]
+    per_outlet: dict[str, dict[str, Any]] = field(default_factory=dict)
+    finish_reason: str = ""
+    enqueued: bool = False  # Redis mode: the requests went to the shared queue, workers crawl
+
+    @property
+    def totals(self) -> dict[str, int]:
+        keys = ("requests", "new", "updated", "matches", "errors")
+        return {k: sum(int(v.get(k, 0)) for v in self.per_outlet.values()) for k in keys}
+
+
+def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> CrawlSummary:
+    """Crawl these outlets in this process and return per-outlet figures.
+
+    With NEWSWATCH_REDIS_URL set, only enqueue their discovery requests for `newswatch worker`s.
+    """
+    from crawler.crawl.scaleout import redis_url
+
+    if redis_url():
+        return enqueue_crawl(outlet_ids, overrides)
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.crawl.context import CrawlContext
+    from crawler.crawl.extensions import outlet_stats
+    from spiders.base import OutletSpider
+
+    settings = project_settings(overrides)
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(OutletSpider)
+    result = CrawlSummary(outlets=list(outlet_ids))
+    process.crawl(crawler, outlets=",".join(outlet_ids))
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    result.finish_reason = str(stats.get("finish_reason", ""))
+    ctx = CrawlContext.of(crawler)
+    for oid in outlet_ids:
+        own = outlet_stats(stats, oid)
+        tally = ctx.tally[oid]
+        result.per_outlet[oid] = {
+            "requests": own.get("requests", 0), "new": tally.new, "updated": tally.updated,
+            "matches": tally.matches, "errors": tally.errors, "dropped": dict(tally.dropped),
+            "not_modified": own.get("feed/not_modified", 0) + own.get("list/not_modified", 0),
+        }
+    return result
+
+
+def enqueue_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> CrawlSummary:
+    """Redis mode: push the outlets' discovery requests to the shared queue (scaleout.enqueue)."""
+    from crawler.crawl.scaleout import enqueue
+
+    pushed = enqueue(outlet_ids, overrides)
+    rows = {oid: {"requests": n, "new": 0, "updated": 0, "matches": 0, "errors": 0,
+                  "dropped": {}, "not_modified": 0} for oid, n in pushed.items()}
+    return CrawlSummary(outlets=list(outlet_ids), per_outlet=rows, finish_reason="finished", enqueued=True)

@@ -1,0 +1,190 @@
+"""Scale-out on scrapy-redis: the scheduler only enqueues, `newswatch worker` processes crawl.
+
+With `NEWSWATCH_REDIS_URL` set, a crawl tick (`newswatch crawl`) pushes the discovery requests
+(feeds, else list pages) of the due outlets into one shared Redis queue per deployment
+(`<prefix>:requests`, prefix `NEWSWATCH_REDIS_PREFIX`, default "newswatch") and records the tick;
+any number of workers pop them and do feeds → lists → articles, the seen-check before each
+article request and the store into the shared PostgreSQL.
+
+A popped request is gone from Redis (no acknowledgement). A worker killed mid-crawl loses its
+in-flight requests; the store, not the queue, is the exactly-once guarantee: the next tick reads
+the feeds again and requests every article that is still not stored. For that, the Redis
+duplicate filter is scoped to a tick (`<prefix>:dupefilter:<tick>`, expiring): within a tick two
+workers never fetch one URL twice, and a URL lost with a killed worker is not filtered next tick.
+
+This module stays light (no Scrapy import at module level): `due_outlets` asks it on every tick.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_PREFIX = "newswatch"
+TICK_META = "nw_tick"  # request meta: the tick whose discovery a request belongs to
+DUPEFILTER_TTL_S = 24 * 3600  # a tick's duplicate filter outlives any tick, then expires
+
+
+def redis_url() -> str:
+    """`NEWSWATCH_REDIS_URL`, or "" when this deployment runs without Redis."""
+    return os.environ.get("NEWSWATCH_REDIS_URL", "").strip()
+
+
+def redis_prefix() -> str:
+    return os.environ.get("NEWSWATCH_REDIS_PREFIX", "").strip() or DEFAULT_PREFIX
+
+
+def keys(prefix: str | None = None) -> dict[str, str]:
+    """The Redis keys of one deployment."""
+    p = prefix or redis_prefix()
+    return {"queue": f"{p}:requests", "dupefilter": f"{p}:dupefilter", "enqueued": f"{p}:enqueued",
+            "incomplete": f"{p}:incomplete", "ledger": f"{p}:ledger"}
+
+
+def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[str, Any]:
+    """The Scrapy settings that put a crawler's scheduler queue and duplicate filter in Redis."""
+    k = keys(prefix)
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
+        "DUPEFILTER_CLASS": "crawler.crawl.worker.TickDupeFilter",
+        "SCHEDULER_PERSIST": True,  # False would flush the shared queue when one worker stops
+        "SCHEDULER_QUEUE_KEY": k["queue"],
+        "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
+        "REDIS_URL": url or redis_url(),
+    }
+
+
+def connect(url: str | None = None) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url or redis_url(), socket_timeout=10)
+
+
+def new_tick() -> str:
+    """A tick id: sortable, unique per enqueue."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+
+
+def enqueued_at(prefix: str | None = None) -> dict[str, datetime]:
+    """When each outlet's discovery was last enqueued (empty without Redis): the due check adds it
+    to the workers' run records, so a tick does not enqueue an outlet the workers have not
+    finished yet."""
+    if not redis_url():
+        return {}
+    raw = connect().hgetall(keys(prefix)["enqueued"])
+    return {k.decode(): datetime.fromisoformat(v.decode()) for k, v in raw.items()}
+
+
+def queue_length(prefix: str | None = None) -> int:
+    return int(connect().zcard(keys(prefix)["queue"]))
+
+
+def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) -> dict[str, int]:
+    """Push the discovery requests of these outlets into the shared queue and record the tick.
+
+    Returns the number of requests pushed per outlet.
+    """
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy.utils.misc import load_object
+    from scrapy_redis import picklecompat
+
+    from crawler.crawl.runner import project_settings
+    from crawler.crawl.worker import WorkerSpider
+
+    ids = list(outlet_ids)
+    settings = project_settings({**(overrides or {}), **redis_settings()})
+    crawler = _offline_crawler(WorkerSpider, settings, MemoryStatsCollector)
+    tick = new_tick()
+    spider = WorkerSpider.from_crawler(crawler, outlets=",".join(ids), tick=tick)
+    server = connect(settings.get("REDIS_URL"))
+    queue = load_object(settings["SCHEDULER_QUEUE_CLASS"])(
+        server=server, spider=spider, key=settings["SCHEDULER_QUEUE_KEY"], serializer=picklecompat)
+    pushed: dict[str, int] = {}
+    try:
+        incomplete = {m.decode() for m in server.smembers(keys()["incomplete"])}
+        for outlet in spider.outlets:
+            requests = spider.discovery_requests(outlet)
+            if outlet.id in incomplete:
+                requests += _deep_lists(spider, outlet, requests)
+            for request in requests:
+                queue.push(request)
+            pushed[outlet.id] = len(requests)
+        now = datetime.now(UTC).isoformat()
+        if incomplete & set(pushed):
+            server.srem(keys()["incomplete"], *(incomplete & set(pushed)))
+        if pushed:
+            server.hset(keys()["enqueued"], mapping={oid: now for oid in pushed})
+        _record_tick(spider, tick, pushed)
+    finally:
+        spider.ctx.close()
+        server.close()
+    return pushed
+
+
+def _deep_lists(spider: Any, outlet: Any, discovery: list[Any]) -> list[Any]:
+    """A worker found this outlet's last tick incomplete (discovered articles not stored: a
+    worker died with them): its list pages are read to the page limit, not to the first page
+    with nothing new, so every unstored article is requested again."""
+    lists = [r for r in discovery if r.meta.get("kind") == "list"] or spider.list_requests(outlet)
+    for request in lists:
+        request.meta["deep"] = True
+    return [r for r in lists if r not in discovery]
+
+
+def _offline_crawler(spidercls: type, settings: Any, stats_cls: type) -> Any:
+    """A crawler that never runs: enough for a spider to build its requests."""
+    from scrapy.crawler import Crawler
+
+    crawler = Crawler(spidercls, settings)
+    crawler.stats = stats_cls(crawler)
+    return crawler
+
+
+def _record_tick(spider: Any, tick: str, pushed: dict[str, int]) -> None:
+    """A `runs` row of kind "enqueue" (no `outlet_runs`: those are the workers', with their stats)."""
+    import socket
+
+    from crawler.store.models import Run
+
+    now = datetime.now(UTC)
+    with spider.ctx.db.session() as s:
+        s.add(Run(kind="enqueue", started_at=now, finished_at=now, pid=os.getpid(),
+                  host=socket.gethostname(), seed=spider.ctx.seed, status="finished",
+                  finish_reason=f"enqueued {sum(pushed.values())} requests of {len(pushed)} outlets, tick {tick}"))
+
+
+# --- the `newswatch worker` command ---------------------------------------------------------
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    if not redis_url():
+        import sys
+
+        sys.stderr.write("newswatch: `newswatch worker` needs NEWSWATCH_REDIS_URL "
+                         "(e.g. redis://127.0.0.1:6379/0); without it, `newswatch crawl` crawls in one process\n")
+        return 2
+    from crawler.crawl.worker import run_worker
+
+    overrides: dict[str, Any] = dict(args.set or [])
+    if args.quiet:
+        overrides.setdefault("LOG_LEVEL", "WARNING")
+    return run_worker(overrides)
+
+
+def register(sub: Any) -> None:
+    from crawler.cli import _setting
+
+    w = sub.add_parser(
+        "worker", help="a scale-out crawl worker: consume the shared Redis queue until SIGTERM",
+        description="Consume the crawl requests that `newswatch crawl` / `newswatch schedule` enqueue "
+                    "in Redis (NEWSWATCH_REDIS_URL, keys under NEWSWATCH_REDIS_PREFIX) and store into "
+                    "the shared database (NEWSWATCH_DB_URL). Runs while idle; SIGTERM stops it cleanly.")
+    w.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
+    w.add_argument("-s", "--set", action="append", type=_setting, metavar="KEY=VALUE",
+                   help="override a Scrapy setting (repeatable)")
+    w.set_defaults(func=cmd_worker)

@@ -1,0 +1,253 @@
+"""`newswatch worker`: a long-lived Scrapy process consuming the shared Redis queue.
+
+The worker never closes on idle (like scrapy-redis's `RedisSpider`); SIGTERM/SIGINT close it
+through Scrapy's graceful shutdown: requests in flight finish, the queue stays in Redis.
+
+Run records: a worker leaves one `runs` row (kind "crawl") per busy period — from the end of the
+last idle to the next idle (or shutdown) — with one `outlet_runs` row per outlet it worked on in
+that period, so health checks and `newswatch status` see the same per-outlet figures as with
+`newswatch crawl`. A period with no work leaves no row. A SIGKILLed worker's open run is closed as
+aborted by the next worker (or crawl) starting on the same host.
+
+Feed/list validators (ETag, Last-Modified) are saved at a period's end only for outlets whose
+discovered articles are all stored; otherwise the outlet is marked incomplete in Redis and the
+next enqueue reads its lists to the page limit, so articles lost with a killed worker are found.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections import OrderedDict, defaultdict
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+from scrapy_redis.dupefilter import RFPDupeFilter
+
+from crawler.crawl.extensions import RunRecorder, close_stale_runs
+from crawler.crawl.scaleout import DUPEFILTER_TTL_S, TICK_META, connect, keys, redis_settings
+from crawler.registry import Outlet
+from crawler.store import ops
+from crawler.store.models import Run
+from spiders.base import OutletSpider
+
+KEEP_TICKS = 8  # per-tick "found new" sets a worker keeps (ticks overlap only at the edges)
+
+
+class TickDupeFilter(RFPDupeFilter):
+    """scrapy-redis's fingerprint filter, one expiring set per tick.
+
+    A plain persistent filter would remember a URL popped by a worker that was then killed, and
+    drop it for ever when the next tick discovers it again; per tick, it is requested again.
+    """
+
+    def request_seen(self, request: scrapy.Request) -> bool:
+        key = f"{self.key}:{request.meta.get(TICK_META, '-')}"
+        pipe = self.server.pipeline()
+        pipe.sadd(key, self.request_fingerprint(request))
+        pipe.expire(key, DUPEFILTER_TTL_S)
+        added, _ = pipe.execute()
+        return added == 0
+
+    def close(self, reason: str = "") -> None:
+        """Keep the shared sets: other workers are still using them."""
+
+
+class WorkerSpider(OutletSpider):
+    """OutletSpider for every registry outlet, fed from Redis; requests carry their tick."""
+
+    name = "newswatch"
+
+    def __init__(self, outlets: str | Iterable[str] | None = None, tick: str = "", **kwargs: Any) -> None:
+        super().__init__(outlets=outlets, **kwargs)
+        self.tick = tick
+        self._ticks: OrderedDict[str, defaultdict[str, set[str]]] = OrderedDict()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WorkerSpider:
+        spider: WorkerSpider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[assignment]
+        crawler.signals.connect(spider.keep_alive, signal=signals.spider_idle)
+        return spider
+
+    def keep_alive(self, spider: Any) -> None:
+        raise DontCloseSpider("waiting for requests in Redis")
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Nothing of its own: every request comes from the shared queue."""
+        return
+        yield  # pragma: no cover - makes this an async generator
+
+    def _meta(self, outlet: Outlet, kind: str, **extra: Any) -> dict[str, Any]:
+        return {**super()._meta(outlet, kind, **extra), TICK_META: self.tick}
+
+    def _enter_tick(self, response: Response) -> None:
+        """Scope "found new in this run" to the response's tick (callbacks are synchronous)."""
+        self.tick = response.meta.get(TICK_META, "")
+        found = self._ticks.get(self.tick)
+        if found is None:
+            found = self._ticks[self.tick] = defaultdict(set)
+            while len(self._ticks) > KEEP_TICKS:
+                self._ticks.popitem(last=False)
+        self.ctx.discovered = found
+
+    def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        self._enter_tick(response)
+        return super().parse_feed(response)
+
+    def parse_list(self, response: Response) -> Iterable[scrapy.Request]:
+        self._enter_tick(response)
+        requests = list(super().parse_list(response))
+        oid, page = response.meta["outlet"], response.meta["page"]
+        more = [r.meta["page"] for r in requests if r.meta.get("kind") == "list"]
+        self._ledger(oid, "lists_done", [str(page)])
+        self._ledger(oid, "lists_wanted", [str(p) for p in more])
+        return requests
+
+    def article_requests(self, outlet: Outlet, nav: Any, entries: list[Any]) -> tuple[list[scrapy.Request], int]:
+        requests, fresh = super().article_requests(outlet, nav, entries)
+        from crawler.dedupe.urls import article_key
+
+        self._ledger(outlet.id, "wanted", [article_key(r.url, outlet.family) for r in requests])
+        return requests, fresh
+
+    def _ledger(self, oid: str, name: str, members: list[str]) -> None:
+        """Shared across workers: what a tick wanted (articles, list pages) and what was done."""
+        if not members:
+            return
+        from crawler.crawl.scaleout import connect
+
+        if getattr(self, "_server", None) is None:
+            self._server = connect(self.crawler.settings.get("REDIS_URL"))
+        key = f"{keys()['ledger']}:{self.tick}:{oid}:{name}"
+        pipe = self._server.pipeline()
+        pipe.sadd(key, *members)
+        pipe.expire(key, DUPEFILTER_TTL_S)
+        pipe.execute()
+
+    def ledger(self, oid: str, name: str) -> set[str]:
+        if getattr(self, "_server", None) is None:
+            return set()
+        out: set[str] = set()
+        for tick in self._ticks:
+            out |= {m.decode() for m in self._server.smembers(f"{keys()['ledger']}:{tick}:{oid}:{name}")}
+        return out
+
+    def discovered_keys(self, outlet_id: str) -> set[str]:
+        """Every article key found new for this outlet in the ticks this worker remembers."""
+        return set().union(*(found.get(outlet_id, set()) for found in self._ticks.values()))
+
+    def _outlet(self, response: Response) -> Outlet:
+        """An outlet added to the registry after the worker started is found by re-reading it."""
+        oid = response.meta["outlet"]
+        if oid not in self.ctx.registry:
+            self.ctx.__dict__.pop("registry", None)
+        return self.ctx.registry[oid]
+
+
+class WorkerRunRecorder(RunRecorder):
+    """RunRecorder closing a run at every idle after work, and at shutdown."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> WorkerRunRecorder:
+        ext: WorkerRunRecorder = super().from_crawler(crawler)  # type: ignore[assignment]
+        crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
+        return ext
+
+    def _active_outlets(self) -> list[str]:
+        stats = self.crawler.stats.get_stats()
+        return sorted({k.split("/")[1] for k in stats if k.startswith("outlet/")} | set(self.ctx.tally))
+
+    def spider_idle(self, spider: Any) -> None:
+        if self._active_outlets():
+            self._close_period("finished")
+            self._open_period()
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self._active_outlets():
+            self._close_period(reason)
+        else:
+            self._drop_empty_run()
+
+    def _drop_empty_run(self) -> None:
+        """The period opened at the last idle saw no work: it leaves no row."""
+        with self.ctx.db.session() as s:
+            run = s.get(Run, self.ctx.run_id)
+            if run is not None:
+                s.delete(run)
+
+    def _close_period(self, reason: str) -> None:
+        self._keep_validators_of_complete_outlets(self.crawler.spider)
+        outlets = [SimpleNamespace(id=o) for o in self._active_outlets()]
+        super().spider_closed(SimpleNamespace(outlets=outlets), reason)
+        stats = self.crawler.stats
+        stats.set_stats({k: v for k, v in stats.get_stats().items() if not k.startswith("outlet/")})
+        self.ctx.tally.clear()
+        self.ctx.pending_validators.clear()
+
+    def _keep_validators_of_complete_outlets(self, spider: Any) -> None:
+        """A feed's ETag is saved only once every article it listed is stored.
+
+        Another worker may have popped some of those article requests and died with them: had
+        we saved the validator, the next tick would get a 304 and never see them again.
+        """
+        if not isinstance(spider, WorkerSpider):
+            return
+        for oid in set(self.ctx.pending_validators) | set(self._active_outlets()):
+            wanted = sorted(spider.discovered_keys(oid) | spider.ledger(oid, "wanted"))
+            missing = len(wanted) - len(ops.seen_keys(self.ctx.db, wanted))
+            missing += len(spider.ledger(oid, "lists_wanted") - spider.ledger(oid, "lists_done"))
+            if missing:
+                self.ctx.count(oid, "validators/withheld_unstored", missing)
+                self.ctx.pending_validators.pop(oid, None)
+                self._redis().sadd(keys()["incomplete"], oid)  # the next tick reads its lists deep
+
+    def _redis(self) -> Any:
+        if getattr(self, "_server", None) is None:
+            self._server = connect(self.crawler.settings.get("REDIS_URL"))
+        return self._server
+
+    def _open_period(self) -> None:
+        self.ctx.started_at = datetime.now(UTC)
+        host = socket.gethostname()
+        close_stale_runs(self.ctx.db, host)
+        with self.ctx.db.session() as s:
+            run = Run(kind="crawl", started_at=self.ctx.started_at, pid=os.getpid(), host=host,
+                      seed=self.ctx.seed)
+            s.add(run)
+            s.flush()
+            self.ctx.run_id = run.id
+
+    def spider_opened(self, spider: Any) -> None:
+        self._open_period()
+
+
+def worker_settings(overrides: dict[str, Any] | None = None) -> Any:
+    from crawler.crawl.runner import project_settings
+
+    settings = project_settings({**redis_settings(), **(overrides or {})})
+    extensions = dict(settings.getdict("EXTENSIONS"))
+    extensions.pop("crawler.crawl.extensions.RunRecorder", None)
+    extensions["crawler.crawl.worker.WorkerRunRecorder"] = 500
+    settings.set("EXTENSIONS", extensions, priority="cmdline")
+    return settings
+
+
+def run_worker(overrides: dict[str, Any] | None = None) -> int:
+    """Consume the shared queue until SIGTERM/SIGINT; 0 after a clean stop."""
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.monitor.sentry import init_sentry
+
+    init_sentry("worker")
+    process = CrawlerProcess(worker_settings(overrides))
+    crawler = process.create_crawler(WorkerSpider)
+    process.crawl(crawler)
+    process.start()
+    reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or ""
+    return 0 if reason in ("shutdown", "finished") else 1

@@ -1,0 +1,159 @@
+"""`make demo`: serve the bundled sites on 127.0.0.1, run one full cycle, print the matches.
+
+The demo sites are dated relative to an anchor kept in $NEWSWATCH_HOME/demo/anchor.txt, so a
+second run sees byte-identical sites: it fetches only feeds (304), stores nothing, sends nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from crawler import paths
+
+SERVER_START_TIMEOUT = 60
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def _anchor(demo_dir: Path, fresh_store: bool) -> str:
+    """The demo's time anchor: kept between runs, renewed when the store is new."""
+    f = demo_dir / "anchor.txt"
+    if f.exists() and not fresh_store:
+        return f.read_text().strip()
+    anchor = datetime.now(UTC).replace(microsecond=0).isoformat()
+    f.write_text(anchor + "\n")
+    return anchor
+
+
+def start_sites(demo_dir: Path, anchor: str, port_base: int, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start the demo site server; return the process and outlet id -> base URL."""
+    cmd = [sys.executable, "-m", "crawler.sites", "serve", "--anchor", anchor, "--port-base", str(port_base),
+           "--registry-out", str(demo_dir / "outlets.toml"), "--log", str(demo_dir / "requests.log"), *(extra or [])]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if not line:
+        err = proc.stderr.read() if proc.stderr else ""
+        proc.wait(timeout=5)
+        raise DemoError(f"the demo site server did not start: {err.strip() or 'no output'}\n"
+                        f"(ports from {port_base} busy? try `newswatch demo --port-base 9701`)")
+    if time.monotonic() > deadline:
+        proc.terminate()
+        raise DemoError("the demo site server took too long to start")
+    return proc, json.loads(line)["outlets"]
+
+
+def stop_sites(proc: subprocess.Popen[str]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _reset_store(home: Path) -> list[Path]:
+    removed = []
+    if "NEWSWATCH_DB_URL" not in os.environ:
+        for suffix in ("", "-wal", "-shm"):
+            p = home / f"newswatch.db{suffix}"
+            if p.exists():
+                p.unlink()
+                removed.append(p)
+    return removed
+
+
+def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
+    from crawler.crawl.runner import run_crawl
+
+    home = paths.home()
+    demo_dir = home / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        for p in _reset_store(home):
+            print(f"removed {p}")
+    new_store = "NEWSWATCH_DB_URL" not in os.environ and not (home / "newswatch.db").exists()
+    anchor = _anchor(demo_dir, fresh or new_store)
+    outbox_before = set(paths.outbox_dir().glob("*.eml")) if paths.outbox_dir().exists() else set()
+    proc, outlets = start_sites(demo_dir, anchor, port_base)
+    try:
+        os.environ["NEWSWATCH_OUTLETS_FILE"] = str(demo_dir / "outlets.toml")
+        print(f"demo sites: {len(outlets)} outlets on 127.0.0.1 (ports {port_base}–{port_base + len(outlets) - 1}); "
+              f"store: {paths.db_url()}")
+        summary = run_crawl(sorted(outlets), {"NEWSWATCH_OUTLETS_FILE": str(demo_dir / "outlets.toml"),
+                                               "LOG_LEVEL": os.environ.get("NEWSWATCH_LOG_LEVEL", "WARNING")})
+    finally:
+        stop_sites(proc)
+    from crawler.alert.commands import send_command
+
+    t = summary.totals
+    print(f"crawl: {t['requests']} requests, {t['new']} new articles, {t['updated']} updated, "
+          f"{t['matches']} new matches, {t['errors']} errors")
+    send_command(digest=True, dry_run=False)
+    print_matches(sorted(outlets))
+    new_mail = sorted(set(paths.outbox_dir().glob("*.eml")) - outbox_before) if paths.outbox_dir().exists() else []
+    if new_mail:
+        for p in new_mail:
+            print(f"alert mail written: {p}")
+    elif not os.environ.get("NEWSWATCH_SMTP_HOST"):
+        print("no new alert mail: nothing new since the last run")
+    return 0 if summary.finish_reason == "finished" and t["errors"] == 0 else 1
+
+
+def print_matches(outlet_ids: list[str]) -> None:
+    """The table of relevant matches of these outlets: outlet, Seoul time, title, score, terms, mailed."""
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from crawler.store import Database
+    from crawler.store.models import Alert, Article, Match
+
+    seoul = ZoneInfo(paths.SEOUL)
+    db = Database.open()
+    with db.sessions() as s:
+        rows: list[Any] = s.execute(
+            select(Match, Article).join(Article, Match.article_id == Article.id)
+            .where(Match.relevant.is_(True), Article.outlet_id.in_(outlet_ids))
+            .order_by(Article.published_at.desc())
+        ).all()
+        mailed = {a for (a,) in s.execute(select(Alert.story_id).where(Alert.status == "sent"))}
+        queued = {a for (a,) in s.execute(select(Alert.story_id).where(Alert.status != "sent"))}
+        table = Table(title=f"matches ({len(rows)})", show_lines=False)
+        for col in ("outlet", "published (Seoul)", "title", "score", "matched terms", "mail"):
+            table.add_column(col, overflow="fold")
+        for match, art in rows:
+            when = art.published_at.astimezone(seoul).strftime("%Y-%m-%d %H:%M") if art.published_at else "—"
+            table.add_row(art.outlet_id, when, art.title, f"{match.score:.1f}", ", ".join(match.terms[:6]),
+                          _mail_state(art, match, mailed, queued))
+    db.close()
+    console = Console()
+    if not console.is_terminal:  # a pipe or a log: room for whole titles
+        console = Console(width=160)
+    console.print(table)
+
+
+def _mail_state(art: Any, match: Any, mailed: set[int], queued: set[int]) -> str:
+    """Why an article's story was or was not mailed."""
+    if art.story_id in mailed:
+        return "sent"
+    if art.story_id in queued:
+        return "queued"
+    from crawler.alert.plan import alert_max_age_hours
+
+    limit = alert_max_age_hours()
+    published = art.published_at or art.first_seen_at
+    if (match.matched_at - published).total_seconds() > limit * 3600:
+        return f"older than {limit:g} h: stored, not mailed"
+    return "not mailed"

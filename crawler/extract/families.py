@@ -1,0 +1,23 @@
+"""Page objects per CMS family, by the family names used in the outlet registry."""
+
+from __future__ import annotations
+
+from .articleno import ArticleNoPage
+from .generic import GenericPage
+from .gnuboard import GnuboardPage
+from .mcode import McodePage
+from .ndsoft import NDSoftPage
+from .page import ArticlePage
+
+PAGE_OBJECTS: dict[str, type[ArticlePage]] = {
+    "ndsoft": NDSoftPage,
+    "gnuboard": GnuboardPage,
+    "mcode": McodePage,
+    "articleno": ArticleNoPage,
+    "generic": GenericPage,
+}
+
+
+def page_object(family: str) -> type[ArticlePage]:
+    """The page-object class of a family; unknown families get the generic one."""
+    return PAGE_OBJECTS.get(family, GenericPage)

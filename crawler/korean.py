@@ -1,0 +1,324 @@
+"""Korean text normalisation for matching, with a map back to the original text.
+
+How an article's text is prepared before watchlist terms are looked up in it
+(the same steps are applied to every term, so both sides compare alike):
+
+1. **Markup.** Leftover HTML tags (``<br>``, ``<b>``…) are dropped — block tags
+   (``br``, ``p``, ``div``, ``li``, headings, table rows) become a line break —
+   and entities (``&nbsp;``, ``&amp;``, ``&#8220;``) are decoded.  Angle brackets
+   around Korean words (``<매일노동뉴스>``) are text, not tags, and stay.
+2. **NFKC.** Fullwidth letters, circled and compatibility characters (``ＫＨＩＤＩ``,
+   ``㈜``, ``…``) become their plain forms; decomposed Hangul is composed.
+   Hanja stays hanja (醫療 is not turned into 의료).
+3. **Case.** Latin letters are lower-cased (``K-의료`` = ``k-의료``, ``MOU`` = ``mou``);
+   other scripts (Hangul, Cyrillic, hanja) are unaffected for matching purposes.
+4. **Spacing and punctuation.** Middle dots, hyphens, slashes, quotes, brackets,
+   symbols and every kind of space become a plain space, and the matcher skips spaces,
+   so ``의료 관광`` = ``의료관광`` = ``의료·관광`` and ``외국인환자`` = ``외국인 환자``.
+   Particles and suffixes stay attached and terms are found as substrings, so
+   ``의료관광객들은`` and ``팸투어를`` contain their terms.  Sentence and list
+   boundaries are kept as separators that no term can span: line breaks,
+   ``. , ! ? ; :``, ``…``, ``|`` and bullets such as ``▲ △ ■ ● ※``.
+
+Steps 3 and 4 keep the length of the text, so positions in the matched text are
+positions in the NFKC text; steps 1 and 2 keep a map.  Every match is reported (and
+highlighted) on the text exactly as it was given.  Distances (a rule's ``within``)
+are counted in characters of the text, spaces included.
+
+Word boundaries.  Matching substrings of the spaceless text would also find a
+term where the original spacing shows a different word split, or inside a longer
+word.  Three guards, applied per term by the matcher using the original spacing:
+
+* A two-character term never matches across a space or punctuation
+  (``방한`` does not fire on ``지방 한의원``).  A longer term written without spaces
+  matches however the article spaces it; a term written *with* spaces (or a hyphen)
+  may be split only at those places (``의료 비자`` matches ``의료비자`` and
+  ``의료 비자`` but not ``의료비 자부담``).
+* A term marked ``word_start`` must begin a word: the character before it in the
+  original must not be a letter or digit (``외국`` not inside ``재외국민``,
+  ``비자`` not inside ``소비자``).
+* Latin terms always need a Latin word boundary on the sides where they begin or
+  end with a Latin letter or digit (``MOU`` not inside ``famous``; ``MOU를`` is fine).
+
+Longer words that contain a term but mean something else are listed with the term
+(``not_in``: ``유치`` but not ``유치원``; ``메디컬`` but not ``메디컬센터``), and the
+longest matching term wins over a shorter one inside it.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from itertools import accumulate
+
+# Kept in the normalised text as separators: no term contains them, so no match spans them.
+HARD_BOUNDARIES = "\n.,!?;:…。、|▲△▶▷►▸■□◆◇●○◎◉※☞★☆"
+
+_BLOCK_TAGS = {
+    "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "table",
+    "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section", "article", "figure",
+    "figcaption", "hr", "dd", "dt",
+}  # fmt: skip
+_MARKUP_RE = re.compile(
+    r"(<(?:!--.*?-->|/?[A-Za-z][A-Za-z0-9]{0,15}(?:\s[^<>]{0,800})?/?>)"
+    r"|&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)",
+    re.DOTALL,
+)
+_TAG_NAME_RE = re.compile(r"</?([A-Za-z0-9]+)")
+# Separators used in Korean text that are letters by Unicode category (ㆍ and its NFKC form).
+_EXTRA_SOFT = "\u318d\u119e\u00b7"
+_COMBINING_JAMO = (
+    (0x1160, 0x11FF),  # medial vowels and final consonants
+    (0xD7B0, 0xD7FF),
+)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Stage:
+    """A piecewise map from a rewritten text back to the text it was rewritten from.
+
+    Parts alternate between kept runs (even index, copied unchanged) and replaced
+    runs (odd index); positions inside a replaced run map to the whole run.
+    """
+
+    __slots__ = ("new_starts", "old_starts")
+
+    def __init__(self, old_parts: list[str], new_parts: list[str]) -> None:
+        self.old_starts = list(accumulate(map(len, old_parts), initial=0))
+        self.new_starts = list(accumulate(map(len, new_parts), initial=0))
+
+    def char_span(self, i: int) -> tuple[int, int]:
+        """The span in the old text of the new text's character i."""
+        k = bisect_right(self.new_starts, i) - 1
+        if k % 2 == 0:
+            old = self.old_starts[k] + (i - self.new_starts[k])
+            return old, old + 1
+        return self.old_starts[k], self.old_starts[k + 1]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The span in the old text of the new text's [start, end)."""
+        if end <= start:
+            old = self.char_span(start)[0] if start < self.new_starts[-1] else self.old_starts[-1]
+            return old, old
+        return self.char_span(start)[0], self.char_span(end - 1)[1]
+
+
+def _rewrite(
+    text: str, pattern: re.Pattern[str], repl: str | Callable[[str], str]
+) -> tuple[str, _Stage | None]:
+    """Replace every match of `pattern` (one capturing group = the whole match); keep a map."""
+    parts = pattern.split(text)
+    if len(parts) == 1:
+        return text, None
+    new_parts = list(parts)
+    if isinstance(repl, str):
+        new_parts[1::2] = [repl] * (len(parts) // 2)
+    else:
+        new_parts[1::2] = list(map(repl, parts[1::2]))
+    return "".join(new_parts), _Stage(parts, new_parts)
+
+
+@lru_cache(maxsize=4096)
+def _markup_replacement(match: str) -> str:
+    """What a tag, comment or entity becomes."""
+    if match.startswith("&"):
+        return html.unescape(match)
+    if match.startswith("<!--"):
+        return ""
+    name = _TAG_NAME_RE.match(match)
+    return "\n" if name and name.group(1).lower() in _BLOCK_TAGS else ""
+
+
+def _is_combining(ch: str) -> bool:
+    """True for characters that NFKC may compose with the character before them."""
+    if unicodedata.combining(ch):
+        return True
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _COMBINING_JAMO)
+
+
+# The classes below are built (once, lazily) from the Basic Multilingual Plane, plus whole
+# astral blocks: a regex class with many astral ranges is scanned linearly and is slow.
+_BMP = range(0x10000)
+_ASTRAL_NFKC = "\U0001d400-\U0001d7ff\U0001f100-\U0001f2ff\U0002f800-\U0002fa1f"
+_ASTRAL_SOFT = "\U0001f000-\U0001faff\U000e0000-\U000e007f"
+
+
+@cache
+def _nfkc_pattern() -> re.Pattern[str]:
+    """One character that NFKC changes, or that composes with the character before it."""
+    chars = {
+        ch for ch in map(chr, _BMP)
+        if _is_combining(ch) or unicodedata.normalize("NFKC", ch) != ch
+    }  # fmt: skip
+    return re.compile(f"([{_compact_class(chars)}{_ASTRAL_NFKC}])")
+
+
+@cache
+def _soft_pattern() -> re.Pattern[str]:
+    """Punctuation, symbols, controls and spaces other than U+0020, except the hard boundaries."""
+    soft = set(_EXTRA_SOFT)
+    for ch in map(chr, _BMP):
+        cat = unicodedata.category(ch)
+        if cat[0] in "PSZ" or cat in ("Cc", "Cf"):
+            soft.add(ch)
+    soft -= set(HARD_BOUNDARIES) | {" "}
+    return re.compile("[" + _compact_class(soft) + _ASTRAL_SOFT + "]")
+
+
+def _compact_class(chars: set[str]) -> str:
+    """A character class body with consecutive code points folded into ranges."""
+    cps = sorted(map(ord, chars))
+    out: list[str] = []
+    i = 0
+    while i < len(cps):
+        j = i
+        while j + 1 < len(cps) and cps[j + 1] == cps[j] + 1:
+            j += 1
+        lo, hi = re.escape(chr(cps[i])), re.escape(chr(cps[j]))
+        out.append(lo if i == j else f"{lo}-{hi}")
+        i = j + 1
+    return "".join(out)
+
+
+def fold_case(text: str) -> str:
+    """Lower-case without changing the length (Latin, Cyrillic, Greek; ASCII-only if needed)."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+@dataclass
+class Normalized:
+    """A text prepared for matching, with maps back to the text it came from.
+
+    `text` has the same length as `spaced`: soft punctuation and other spaces are
+    turned into U+0020, which the matcher skips, and line breaks into ``|``.
+    """
+
+    source: str  # the text as given
+    display: str  # markup stripped, entities decoded (what a snippet shows)
+    spaced: str  # display after NFKC: the original spacing, for word-boundary checks
+    text: str  # what terms are matched against (spaces are skipped while matching)
+    _markup: _Stage | None
+    _nfkc: _Stage | None
+
+    def to_display(self, start: int, end: int) -> tuple[int, int]:
+        """Span of [start, end) of `text` in `display`."""
+        return self._nfkc.span(start, end) if self._nfkc else (start, end)
+
+    def to_source(self, start: int, end: int) -> tuple[int, int]:
+        """Span of [start, end) of `text` in the original text."""
+        s, e = self.to_display(start, end)
+        return self._markup.span(s, e) if self._markup else (s, e)
+
+    def display_to_source(self, start: int, end: int) -> tuple[int, int]:
+        """Span of `display` [start, end) in the original text."""
+        return self._markup.span(start, end) if self._markup else (start, end)
+
+    def start_of(self, last: int, length: int) -> int:
+        """Where a match of `length` non-space characters ending at index `last` starts."""
+        first = last - length + 1
+        if first >= 0 and " " not in self.text[first : last + 1]:
+            return first
+        i, count = last, 0
+        while i >= 0:
+            if self.text[i] != " ":
+                count += 1
+                if count == length:
+                    return i
+            i -= 1
+        return 0
+
+    def splits(self, start: int, end: int) -> list[int]:
+        """Offsets (in non-space characters from start) where [start, end) has a space."""
+        segment = self.text[start:end]
+        if " " not in segment:
+            return []
+        out, count, prev_space = [], 0, False
+        for ch in segment:
+            if ch == " ":
+                prev_space = True
+                continue
+            if prev_space and count:
+                out.append(count)
+            prev_space = False
+            count += 1
+        return out
+
+    def char_before(self, start: int) -> str:
+        """The (NFKC) character just before position `start`, or ""."""
+        return self.spaced[start - 1] if start > 0 else ""
+
+    def char_after(self, end: int) -> str:
+        """The (NFKC) character at position `end`, or ""."""
+        return self.spaced[end] if end < len(self.spaced) else ""
+
+
+def strip_markup(text: str) -> str:
+    """Drop HTML tags and decode entities (block tags become line breaks)."""
+    if "<" not in text and "&" not in text:
+        return text
+    return _rewrite(text, _MARKUP_RE, _markup_replacement)[0]
+
+
+def _nfkc(text: str) -> tuple[str, _Stage | None]:
+    """NFKC with a map: each changed character (with marks it composes with) is one part."""
+    if unicodedata.is_normalized("NFKC", text):
+        return text, None
+    parts = _nfkc_pattern().split(text)
+    for i in range(1, len(parts), 2):
+        if _is_combining(parts[i][0]):
+            _attach_to_previous(parts, i)
+    new_parts = list(parts)
+    new_parts[1::2] = map(_nfkc_part, parts[1::2])
+    return "".join(new_parts), _Stage(parts, new_parts)
+
+
+def _attach_to_previous(parts: list[str], i: int) -> None:
+    """Move the character a combining part composes with into that part."""
+    if parts[i - 1]:
+        parts[i] = parts[i - 1][-1] + parts[i]
+        parts[i - 1] = parts[i - 1][:-1]
+    elif i >= 2:
+        parts[i - 2] += parts[i]
+        parts[i] = ""
+
+
+@cache
+def _nfkc_part(part: str) -> str:
+    return unicodedata.normalize("NFKC", part)
+
+
+def normalize(text: str) -> Normalized:
+    """Prepare `text` for matching (see the module docstring)."""
+    display, markup = (
+        _rewrite(text, _MARKUP_RE, _markup_replacement)
+        if ("<" in text or "&" in text)
+        else (text, None)
+    )
+    spaced, nfkc = _nfkc(display)
+    matched = _soft_pattern().sub(" ", fold_case(spaced))
+    if "\n" in matched:
+        matched = matched.replace("\n", "|")
+    return Normalized(text, display, spaced, matched, markup, nfkc)
+
+
+def normalize_term(term: str) -> tuple[str, frozenset[int]]:
+    """A term's matching key (no spaces) and the offsets where it was written with a space."""
+    norm = normalize(term)
+    return norm.text.replace(" ", ""), frozenset(norm.splits(0, len(norm.text)))
+
+
+def is_word_char(ch: str) -> bool:
+    """True for letters and digits of any script (Hangul, Latin, hanja, Cyrillic…)."""
+    return bool(ch) and ch.isalnum()
+
+
+def is_latin_word_char(ch: str) -> bool:
+    """True for ASCII letters and digits."""
+    return bool(ch) and ch.isascii() and ch.isalnum()

@@ -1,0 +1,1 @@
+"""Monitoring: health rules over run stats, maintainer notices, Sentry, and `newswatch status`."""

@@ -1,0 +1,135 @@
+"""`newswatch status [--json]` and `newswatch health [--notify] [--json]`.
+
+Exit codes: 0 all is well, 1 something needs a person (a failing rule, failed or stuck
+alerts, a stale scheduler), 2 a configuration problem (the message names the fix).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+EXIT_OK, EXIT_NEEDS_A_PERSON, EXIT_CONFIG = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the `status` and `health` subcommands to the `newswatch` parser."""
+    st = subparsers.add_parser(
+        "status", help="outlet health, outbox and scheduler heartbeat; exit 1 when something needs a person",
+        description="A table per outlet (last run, last new article, 7-day volume, health), the outbox and "
+                    "the scheduler heartbeat. Exits 1 when a rule fails, alerts failed or the scheduler is stale.")
+    st.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    st.set_defaults(func=lambda a: status_command(as_json=a.json))
+    he = subparsers.add_parser(
+        "health", help="evaluate the health rules; --notify mails the maintainers and reports to Sentry",
+        description="Evaluate every outlet's health rules and the scheduler heartbeat. With --notify, mail the "
+                    "maintainers (at most once per outlet and rule a day, recoveries too) and report to Sentry.")
+    he.add_argument("--notify", action="store_true", help="mail the maintainers and report to Sentry")
+    he.add_argument("--json", action="store_true", help="print the failing checks as JSON")
+    he.set_defaults(func=lambda a: health_command(notify=a.notify, as_json=a.json))
+
+
+def status_command(*, as_json: bool = False, out: TextIO | None = None, err: TextIO | None = None,
+                   now: datetime | None = None) -> int:
+    """Print the status; non-zero when something needs a person."""
+    from crawler.monitor.status import collect, render, to_json
+
+    out, err = out or sys.stdout, err or sys.stderr
+    loaded = _load(err)
+    if loaded is None:
+        return EXIT_CONFIG
+    db, registry = loaded
+    try:
+        report = collect(db, registry, now or datetime.now(UTC))
+    finally:
+        db.close()
+    if as_json:
+        print(json.dumps(to_json(report), ensure_ascii=False, indent=1), file=out)
+    else:
+        from rich.console import Console
+
+        render(report, Console(file=out, width=140, highlight=False))
+    return EXIT_NEEDS_A_PERSON if report.needs_a_person else EXIT_OK
+
+
+def health_command(*, notify: bool = False, as_json: bool = False, out: TextIO | None = None,
+                   err: TextIO | None = None, now: datetime | None = None) -> int:
+    """Evaluate the rules (and the heartbeat); with notify, tell the maintainers and Sentry."""
+    from crawler.monitor.health import heartbeat_status, outlet_health
+
+    out, err = out or sys.stdout, err or sys.stderr
+    now = now or datetime.now(UTC)
+    loaded = _load(err)
+    if loaded is None:
+        return EXIT_CONFIG
+    db, registry = loaded
+    try:
+        with db.session() as s:
+            checks = [c for o in outlet_health(s, registry, now) for c in o.checks]
+            checks.append(heartbeat_status(s, registry.values(), now).check())
+        failing = [c for c in checks if c.failed]
+        if as_json:
+            print(json.dumps([{"outlet": c.outlet_id, "rule": c.rule, "value": c.value, "threshold": c.threshold,
+                               "operator": c.operator, "message": c.message, "evidence": c.evidence}
+                              for c in failing], ensure_ascii=False), file=out)
+        else:
+            for c in failing:
+                print(f"FAIL {c.outlet_id} {c.rule}: {c.message}", file=out)
+            print(f"{len(failing)} failing check(s) of {len(checks)}", file=out)
+        if notify:
+            code = _notify(db, checks, now, out, err)
+            if code:
+                return code
+    finally:
+        db.close()
+    return EXIT_NEEDS_A_PERSON if failing else EXIT_OK
+
+
+def _notify(db: Any, checks: list[Any], now: datetime, out: TextIO, err: TextIO) -> int:
+    from crawler.alert.recipients import RecipientsError, load_recipients
+    from crawler.alert.transport import transport_from_env
+    from crawler.monitor.notify import notify
+    from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, init_sentry
+
+    try:
+        recipients = load_recipients()
+        transport = transport_from_env()
+    except (RecipientsError, ValueError) as exc:
+        print(f"newswatch health: {exc}", file=err)
+        return EXIT_CONFIG
+    sentry = init_sentry("health")
+    report = notify(db, checks, now, maintainers=recipients.maintainers, transport=transport, sentry=sentry)
+    if sentry:
+        import sentry_sdk
+
+        sentry_sdk.flush(timeout=SHUTDOWN_TIMEOUT)
+    print(report.render(), file=out)
+    return 0
+
+
+def _load(err: TextIO) -> tuple[Any, dict[str, Any]] | None:
+    from crawler.registry import RegistryError, load_registry
+    from crawler.store import Database, StoreUnavailable
+
+    try:
+        registry = load_registry().by_id()
+        db = Database.open()
+    except (RegistryError, StoreUnavailable) as exc:
+        print(f"newswatch: {exc}", file=err)
+        return None
+    return db, registry
+
+
+
+
+def scheduled_check() -> int:
+    """The scheduler's health job: evaluate the rules and tell the maintainers (output to the log)."""
+    import io
+    import logging
+
+    out = io.StringIO()
+    code = health_command(notify=True, out=out, err=out)
+    logging.getLogger("newswatch.health").info(out.getvalue().strip())
+    return code

@@ -1,0 +1,3 @@
+"""Operations: re-matching, weekly export, feedback labels and mutes, retention, backups."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""The scheduler daemon (`newswatch schedule`): crawl ticks, the outbox sender, heartbeat, reloads."""

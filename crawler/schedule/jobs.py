@@ -1,0 +1,163 @@
+"""The scheduler's jobs: what they are (specs derived from the registry) and what they call.
+
+A persistent job store keeps jobs by a textual reference to a module-level function, so the job
+functions here reach the running daemon through `current()`, set once by the daemon.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler import paths
+from crawler.registry import DEFAULT_EVERY, Registry, RegistryError
+from crawler.schedule.config import ScheduleConfig, in_window
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from crawler.schedule.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+SEOUL = ZoneInfo(paths.SEOUL)
+PERSISTENT, VOLATILE = "default", "volatile"
+_HERE = __name__
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job as the registry and settings want it."""
+
+    id: str
+    func: str
+    trigger: BaseTrigger
+    store: str = PERSISTENT
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    run_now: bool = False  # a new job's first run right away (not after one interval)
+
+
+def interval(every: timedelta) -> IntervalTrigger:
+    return IntervalTrigger(seconds=int(every.total_seconds()), timezone=SEOUL)
+
+
+def tick_interval(registry: Registry, config: ScheduleConfig) -> timedelta:
+    """NEWSWATCH_SCHEDULE_TICK, else the shortest outlet interval (30 minutes with none)."""
+    if config.tick is not None:
+        return config.tick
+    intervals = [o.interval for o in registry.outlet if o.interval is not None]
+    return min(intervals) if intervals else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
+
+
+def cron_trigger(expr: str, outlets: Iterable[str], source: str, now: datetime | None = None) -> CronTrigger:
+    """A Seoul cron trigger for an outlet cron expression; RegistryError if it never fires."""
+    names = ", ".join(repr(o) for o in outlets)
+    try:
+        trigger = CronTrigger.from_crontab(expr, timezone=SEOUL)
+    except ValueError as exc:
+        raise RegistryError(f"{source}: outlet {names}: cron {expr!r} is not valid: {exc}") from None
+    if trigger.get_next_fire_time(None, now or datetime.now(SEOUL)) is None:
+        raise RegistryError(
+            f"{source}: outlet {names}: cron {expr!r} never fires (a date that does not exist, such as 30 Feb); "
+            "fix the day/month fields"
+        )
+    return trigger
+
+
+def registry_jobs(registry: Registry, config: ScheduleConfig, source: str) -> list[JobSpec]:
+    """The crawl jobs: one interval tick in the window, plus one job per distinct outlet cron."""
+    specs = [JobSpec("crawl-tick", f"{_HERE}:crawl_tick", interval(tick_interval(registry, config)),
+                     kwargs={"reason": "tick", "windowed": True}, run_now=True)]
+    by_cron: dict[str, list[str]] = {}
+    for o in registry.outlet:
+        if o.cron:
+            by_cron.setdefault(" ".join(o.cron.split()), []).append(o.id)
+    for expr, ids in sorted(by_cron.items()):
+        specs.append(JobSpec(f"crawl-cron:{expr}", f"{_HERE}:crawl_tick", cron_trigger(expr, ids, source),
+                             kwargs={"reason": f"cron {expr}", "windowed": False}))
+    return specs
+
+
+def fixed_jobs(config: ScheduleConfig, health: bool) -> list[JobSpec]:
+    """The sender, the heartbeat, the file watch and (when available) the health check."""
+    specs = [
+        JobSpec("send-outbox", f"{_HERE}:send_outbox", interval(config.send_every), run_now=True),
+        JobSpec("heartbeat", f"{_HERE}:heartbeat", interval(config.heartbeat_every), VOLATILE, run_now=True),
+        JobSpec("reload-check", f"{_HERE}:check_files", interval(config.reload_every), VOLATILE),
+    ]
+    if health:
+        specs.append(JobSpec("health-check", f"{_HERE}:health_check", interval(config.health_every)))
+    return specs
+
+
+def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> list[str]:
+    """Add or replace jobs whose definition changed, keep unchanged ones (and their next run), drop stale ones."""
+    changed: list[str] = []
+    wanted = {s.id for s in specs}
+    for spec in specs:
+        job = scheduler.get_job(spec.id, jobstore=spec.store)
+        if job is not None and job.func_ref == spec.func and str(job.trigger) == str(spec.trigger) \
+                and job.kwargs == spec.kwargs:
+            continue
+        extra: dict[str, Any] = {"next_run_time": datetime.now(SEOUL)} if spec.run_now and job is None else {}
+        scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
+                          jobstore=spec.store, replace_existing=True, **extra)
+        changed.append(spec.id)
+    for job in scheduler.get_jobs():
+        if job.id not in wanted and str(job.func_ref).startswith(f"{_HERE}:"):
+            job.remove()
+            changed.append(f"-{job.id}")
+    return changed
+
+
+# --- the job functions (module-level: the persistent store keeps them as "module:function") -------
+
+_runtime: list[Runtime] = []  # the daemon of this process, set by install(); empty elsewhere
+
+
+def install(runtime: Runtime | None) -> None:
+    """Make a daemon the target of the job functions (None: none)."""
+    _runtime.clear()
+    if runtime is not None:
+        _runtime.append(runtime)
+
+
+def current() -> Runtime:
+    if not _runtime:
+        raise RuntimeError("no scheduler runs in this process; jobs run only inside `newswatch schedule`")
+    return _runtime[0]
+
+
+def crawl_tick(reason: str = "tick", windowed: bool = True) -> None:
+    """Crawl the due outlets in one subprocess (interval ticks only inside the window)."""
+    rt = current()
+    if windowed and not in_window(rt.config.window, datetime.now(SEOUL).time()):
+        log.debug("crawl tick skipped: outside NEWSWATCH_SCHEDULE_WINDOW")
+        return
+    rt.ticks.run(reason)
+
+
+def send_outbox() -> None:
+    current().send()
+
+
+def heartbeat() -> None:
+    current().beat()
+
+
+def check_files() -> None:
+    current().reload_if_changed()
+
+
+def health_check() -> None:
+    from crawler.monitor.commands import scheduled_check
+
+    scheduled_check()

@@ -1,0 +1,96 @@
+"""`python -m crawler.sites serve …`: run the demo (or synthetic) sites until SIGTERM/SIGINT.
+
+Prints one JSON line `{"outlets": {id: base URL}}` once every port listens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from crawler.sites import content, scale
+from crawler.sites.faults import Fault, parse_fault
+from crawler.sites.registry import write_registry
+from crawler.sites.server import SiteServer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m crawler.sites", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the sites until SIGTERM/SIGINT")
+    serve.add_argument(
+        "--anchor",
+        help="ISO 8601 time the article ages count back from (default: now; naive = Seoul time)",
+    )
+    serve.add_argument(
+        "--port-base", type=int, default=0, help="outlet i listens on N+i (0: free ports)"
+    )
+    serve.add_argument(
+        "--scale",
+        metavar="OUTLETS:ARTICLES",
+        help="serve synthetic NDSoft outlets instead of the demo ones",
+    )
+    serve.add_argument("--log", type=Path, help="append one JSON line per request to FILE")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="OUTLET=KIND",
+        help="make an outlet misbehave (repeatable)",
+    )
+    serve.add_argument(
+        "--registry-out", type=Path, help="write a registry TOML for the served outlets"
+    )
+    return parser
+
+
+def _faults(values: list[str]) -> dict[str, list[Fault]]:
+    faults: dict[str, list[Fault]] = {}
+    for value in values:
+        outlet, fault = parse_fault(value)
+        faults.setdefault(outlet, []).append(fault)
+    return faults
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        anchor = content.parse_anchor(args.anchor)
+        outlets = (
+            scale.scale_outlets(*scale.parse_scale(args.scale))
+            if args.scale
+            else list(content.demo_outlets())
+        )
+        server = SiteServer(
+            outlets, anchor, faults=_faults(args.fault), log_path=args.log, port_base=args.port_base
+        )
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        urls = server.start()
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.registry_out:
+            write_registry(args.registry_out, outlets, urls)
+        print(json.dumps({"outlets": urls}, ensure_ascii=False), flush=True)
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Synthetic NDSoft outlets for benchmarks (`--scale OUTLETS:ARTICLES`), generated deterministically.
+
+Sentences are drawn from the demo articles and titles assembled from `data/scale.toml`, with a
+seed per outlet and article: the same arguments and anchor always give the same sites. About one
+article in ten is about medical tourism (`expect_relevant` is a hint, not ground truth).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import tomllib
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from crawler.sites.content import (
+    DATA_DIR,
+    DemoArticle,
+    Outlet,
+    article_records,
+    default_sections,
+    resolve,
+)
+
+REGIONS = (
+    "서울",
+    "부산",
+    "대구",
+    "인천",
+    "광주",
+    "대전",
+    "울산",
+    "세종",
+    "경기",
+    "강원",
+    "충북",
+    "충남",
+    "전북",
+    "전남",
+    "경북",
+    "경남",
+    "제주",
+)
+MAX_AGE_HOURS = 70.0  # every synthetic article stays inside the 72-hour alert window
+RELEVANT_EVERY = 10
+_SENTENCE_END = re.compile(r"(?<=다\.)\s+")
+
+
+class ScaleError(ValueError):
+    """A --scale value that cannot be used."""
+
+
+def parse_scale(text: str) -> tuple[int, int]:
+    """`OUTLETS:ARTICLES` → (outlets, articles per outlet)."""
+    left, sep, right = text.partition(":")
+    if not sep or not left.isdigit() or not right.isdigit() or int(left) < 1 or int(right) < 1:
+        raise ScaleError(
+            f"--scale {text!r}: write OUTLETS:ARTICLES with positive numbers, e.g. 20:100"
+        )
+    return int(left), int(right)
+
+
+@cache
+def _words() -> dict[str, Any]:
+    return tomllib.loads((DATA_DIR / "scale.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def _sentences() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(relevant, other) sentences from the demo articles."""
+    relevant: list[str] = []
+    other: list[str] = []
+    for _, record in article_records():
+        if record["kind"] in ("reference1", "reference2") or record["section"] == "S1N9":
+            continue
+        target = relevant if record["expect_relevant"] else other
+        for paragraph in record["paragraphs"][1:]:
+            target.extend(s for s in _SENTENCE_END.split(paragraph) if len(s) > 20)
+    return tuple(relevant), tuple(other)
+
+
+def scale_outlets(count: int, articles: int) -> list[Outlet]:
+    """`count` synthetic NDSoft outlets with `articles` articles each: bench001, bench002, …"""
+    words = _words()
+    sections = default_sections()
+    outlets = []
+    for i in range(1, count + 1):
+        region = REGIONS[(i - 1) % len(REGIONS)]
+        suffix = words["name_suffixes"][(i - 1) % len(words["name_suffixes"])]
+        outlets.append(
+            Outlet(
+                id=f"bench{i:03d}",
+                name=f"{region}벤치{suffix} {i:03d}",
+                region=region,
+                district="",
+                family="ndsoft",
+                sections=sections,
+                time_meta=("kst", "utc")[i % 2],
+                popular=tuple(_popular_ids(i, articles)),
+                mail_domain=f"bench{i:03d}.example",
+                slogan=words["slogans"][i % len(words["slogans"])],
+                address=f"{region} 가상로 {i}길 {i % 90 + 10}",
+                phone=f"070-000-{i:04d}",
+                registration=f"{region} 아 9{i:04d}",
+                publisher="벤치마크",
+                editor="벤치마크",
+                synthetic_articles=articles,
+            )
+        )
+    return outlets
+
+
+def _article_id(index: int, total: int) -> int:
+    """Article index 0 is the newest and has the highest id."""
+    return 1000 + total - index
+
+
+def _popular_ids(outlet_number: int, total: int) -> list[int]:
+    rng = random.Random(f"popular-{outlet_number}")
+    ids = [_article_id(j, total) for j in range(total)]
+    rng.shuffle(ids)
+    return ids[:10]
+
+
+def synthetic_articles(outlet: Outlet, anchor: datetime) -> list[DemoArticle]:
+    """The outlet's articles, newest first, dated against `anchor`."""
+    total = outlet.synthetic_articles
+    return [resolve(_record(outlet, j, total), outlet, anchor) for j in range(total)]
+
+
+def _record(outlet: Outlet, index: int, total: int) -> dict[str, Any]:
+    words = _words()
+    relevant_pool, other_pool = _sentences()
+    rng = random.Random(f"{outlet.id}-{index}")
+    relevant = index % RELEVANT_EVERY == 3
+    sections = [s.code for s in outlet.sections if s.code != "S1N9"]
+    if relevant:
+        title = rng.choice(words["relevant"]).format(
+            region=outlet.region, country=rng.choice(words["countries"])
+        )
+        section = "S1N5"
+    else:
+        subject, predicate = rng.choice(words["general"])
+        title = f"{outlet.region}{rng.choice(words['places'])} {subject} {predicate}"
+        section = sections[index % len(sections)]
+    paragraphs = [title.split(",")[0] + " 관련 소식이다. " + rng.choice(other_pool)]
+    for _ in range(rng.randint(4, 7)):
+        pool = relevant_pool if relevant and rng.random() < 0.7 else other_pool
+        paragraphs.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 4))))
+    return {
+        "id": _article_id(index, total),
+        "section": section,
+        "kind": "synthetic",
+        "expect_relevant": relevant,
+        "age_hours": 0.5 + index * MAX_AGE_HOURS / max(total, 1),
+        "reporter": rng.choice(words["reporters"]),
+        "title": title,
+        "subtitle": "",
+        "caption": f"{title} 관련 사진." if rng.random() < 0.6 else "",
+        "paragraphs": paragraphs,
+    }

@@ -1,0 +1,19 @@
+"""Dedupe: an unchanged stored article stops here; everything else gets its near-duplicate signature."""
+
+from __future__ import annotations
+
+from crawler.store.ingest import find_article
+from crawler.types import ArticleRecord
+from pipelines.base import Pipeline
+
+
+class DedupePipeline(Pipeline):
+    async def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        with self.ctx.db.sessions() as s:
+            stored = find_article(s, item.keys)
+            if stored is not None and stored.body_hash == item.body_hash:
+                self.ctx.tally[item.outlet_id].unchanged += 1
+                raise self.drop(item, "already stored, unchanged", "unchanged")
+        ex = item.extracted
+        item.signature = await self.ctx.cpu.signature(ex.title or "", ex.body)
+        return item

@@ -1,0 +1,306 @@
+"""OutletSpider: crawls one outlet (`scrapy crawl <outlet>`) or many in one process (a tick).
+
+Discovery before download: feeds first (conditional GET), then list pages, then only the
+article URLs not stored yet — checked before the request. Every request carries the outlet's
+own download slot, so outlets on one host (or on 127.0.0.1 in tests) never share politeness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.crawl.context import CrawlContext
+from crawler.crawl.discovery import (
+    Entry,
+    NotAFeed,
+    NotASitemap,
+    feed_date,
+    parse_feed,
+    parse_sitemap,
+)
+from crawler.dedupe.urls import article_key
+from crawler.monitor.failures import save_failing_page
+from crawler.registry import Outlet
+from crawler.store import ops
+from spiders.items import ArticleItem
+from spiders.navigators import Navigator, navigator_for
+
+
+class OutletSpider(scrapy.Spider):
+    name = "newswatch"
+    #: fixed by the registry loader for a one-outlet spider; empty = outlets given as an argument
+    outlet_ids: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, outlets: str | Iterable[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if isinstance(outlets, str):
+            outlets = [o for o in outlets.split(",") if o]
+        self.requested = tuple(outlets or self.outlet_ids)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
+        spider: OutletSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.ctx = CrawlContext.of(crawler)
+        registry = spider.ctx.registry
+        unknown = [o for o in spider.requested if o not in registry]
+        if unknown:
+            raise ValueError(
+                f"unknown outlet(s) {', '.join(unknown)}; `newswatch outlets` lists the registry "
+                f"({spider.ctx.outlets_file or 'spiders/outlets.toml'})"
+            )
+        spider.outlets = [registry[o] for o in spider.requested] if spider.requested else list(registry.values())
+        return spider
+
+    # --- requests -------------------------------------------------------------------------
+
+    def _meta(self, outlet: Outlet, kind: str, **extra: Any) -> dict[str, Any]:
+        meta = {"outlet": outlet.id, "kind": kind, "download_slot": outlet.id, **extra}
+        if outlet.render == "js" and kind in ("article", "list"):
+            meta["playwright"] = True
+        return meta
+
+    def _conditional(self, url: str, outlet: Outlet, kind: str, callback: Any, errback: Any = None,
+                     **extra: Any) -> scrapy.Request:
+        """A feed/list request with the validators stored by the last run (If-None-Match/-Modified-Since)."""
+        headers = {}
+        etag, modified = ops.validators(self.ctx.db, url)
+        if etag:
+            headers["If-None-Match"] = etag
+        if modified:
+            headers["If-Modified-Since"] = modified
+        return scrapy.Request(url, callback=callback, errback=errback or self.on_error, headers=headers,
+                              meta=self._meta(outlet, kind, **extra), dont_filter=True)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for outlet in self.outlets:
+            for request in self.discovery_requests(outlet):
+                yield request
+
+    def discovery_requests(self, outlet: Outlet) -> list[scrapy.Request]:
+        nav = navigator_for(outlet)
+        feeds = nav.feeds()
+        if feeds:
+            return [self._conditional(u, outlet, "feed", self.parse_feed, self.on_feed_error) for u in feeds]
+        return self.fallback_requests(outlet)
+
+    def fallback_requests(self, outlet: Outlet) -> list[scrapy.Request]:
+        """Without a working feed: the outlet's sitemaps (registry, or the cached robots.txt's
+        `Sitemap:` lines: no extra request), else its list pages (navigators.py documents the order)."""
+        nav = navigator_for(outlet)
+        sitemaps = nav.sitemaps(self._cached_robots(outlet))
+        if sitemaps:
+            return [self._conditional(u, outlet, "sitemap", self.parse_sitemap, self.on_sitemap_error)
+                    for u in sitemaps]
+        lists = nav.lists()
+        if not lists:
+            self.logger.warning(
+                "outlet %s: no feed and no list URL in the registry; add `feeds` or `lists` "
+                "(or run `newswatch outlets detect %s`)", outlet.id, outlet.home)
+            self.ctx.count(outlet.id, "dropped/no_discovery")
+        return [self._conditional(u, outlet, "list", self.parse_list, page=1, list_url=u) for u in lists]
+
+    def _cached_robots(self, outlet: Outlet) -> bytes | None:
+        from datetime import timedelta
+        from urllib.parse import urlsplit
+
+        hours = self.crawler.settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)
+        cached = ops.cached_robots(self.ctx.db, urlsplit(outlet.home).netloc, timedelta(hours=hours))
+        return cached[1] if cached and cached[0] < 400 else None
+
+    def list_requests(self, outlet: Outlet) -> list[scrapy.Request]:
+        return [self._conditional(u, outlet, "list", self.parse_list, page=1, list_url=u)
+                for u in navigator_for(outlet).lists()]
+
+    def article_requests(self, outlet: Outlet, nav: Navigator, entries: list[Entry]) -> tuple[list[scrapy.Request], int]:
+        """Requests for the entries whose article is not stored yet (checked before download),
+        and how many entries were new when this run began (what the paging rule looks at)."""
+        keyed = {article_key(e.url, outlet.family): e for e in entries if nav.is_article_url(e.url)}
+        if self.ctx.since:
+            keyed = {k: e for k, e in keyed.items() if not _older_than(e, self.ctx.since)}
+        found_now = self.ctx.discovered[outlet.id]  # new when this run began, maybe stored since
+        seen = set() if self.ctx.recrawl else ops.seen_keys(self.ctx.db, [k for k in keyed if k not in found_now])
+        new = [k for k in keyed if k not in seen]
+        self.ctx.count(outlet.id, "discovered", len(keyed))
+        self.ctx.count(outlet.id, "skipped_stored", len(keyed) - len(new))
+        reqs = [
+            scrapy.Request(keyed[k].url, callback=self.parse_article, errback=self.on_error,
+                           meta=self._meta(outlet, "article", entry=keyed[k]))
+            for k in new if k not in found_now
+        ]
+        found_now.update(new)
+        return reqs, len(new)
+
+    # --- callbacks ------------------------------------------------------------------------
+
+    def _outlet(self, response: Response) -> Outlet:
+        return self.ctx.registry[response.meta["outlet"]]
+
+    def _remember_validators(self, outlet: Outlet, response: Response) -> None:
+        etag = response.headers.get("ETag")
+        modified = response.headers.get("Last-Modified")
+        if etag or modified:
+            self.ctx.pending_validators[outlet.id].append((
+                response.request.url if response.request else response.url,
+                etag.decode("latin-1") if etag else None,
+                modified.decode("latin-1") if modified else None,
+            ))
+
+    def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
+        outlet = self._outlet(response)
+        if response.status == 304:
+            self.ctx.count(outlet.id, "feed/not_modified")
+            return []
+        try:
+            entries = parse_feed(response.body, response.url)
+        except NotAFeed as exc:
+            self.logger.warning("outlet %s: %s is not a feed (%s); reading the list pages instead. "
+                                "Fix `feeds` in the registry.", outlet.id, response.url, exc)
+            self.ctx.count(outlet.id, "feed/not_a_feed")
+            return [] if response.meta.get("home_feeds") else self.fallback_requests(outlet)
+        self._remember_validators(outlet, response)
+        self.ctx.count(outlet.id, "feed/entries", len(entries))
+        if not entries:
+            save_failing_page(outlet.id, response.url, response.body, "empty_discovery")
+        nav = navigator_for(outlet)
+        requests, fresh = self.article_requests(outlet, nav, entries)
+        if response.meta.get("home_feeds"):
+            return requests  # announced by the home page, which was the list: nothing more to read
+        if not entries or fresh == len(entries) or self.ctx.since:
+            # an empty feed, or one that is all new, may not reach back far enough: lists fill the gap
+            requests += self.list_requests(outlet)
+        return requests
+
+    def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        outlet = self._outlet(response)
+        if response.status == 304:
+            self.ctx.count(outlet.id, "sitemap/not_modified")
+            return []
+        try:
+            found = parse_sitemap(response.body, response.url)
+        except NotASitemap as exc:
+            self.logger.warning("outlet %s: %s is not a sitemap (%s); reading the list pages instead",
+                                outlet.id, response.url, exc)
+            self.ctx.count(outlet.id, "sitemap/not_a_sitemap")
+            return self.list_requests(outlet)
+        self._remember_validators(outlet, response)
+        nav = navigator_for(outlet)
+        requests = [self._conditional(u, outlet, "sitemap", self.parse_sitemap, self.on_sitemap_error)
+                    for u in nav.child_sitemaps(found.sitemaps)]
+        self.ctx.count(outlet.id, "sitemap/entries", len(found.entries))
+        article_requests, fresh = self.article_requests(outlet, nav, found.entries)
+        requests += article_requests
+        if not found.sitemaps and (not found.entries or fresh == len(found.entries) or self.ctx.since):
+            requests += self.list_requests(outlet)
+        return requests
+
+    def on_feed_error(self, failure: Failure) -> list[scrapy.Request]:
+        """A feed that fails (404, 5xx after retries, timeout): counted, then the fallback strategies."""
+        self.on_error(failure)
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return []
+        if request.meta.get("home_feeds"):
+            return []
+        return self.fallback_requests(self.ctx.registry[request.meta["outlet"]])
+
+    def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
+        self.on_error(failure)
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return []
+        return self.list_requests(self.ctx.registry[request.meta["outlet"]])
+
+    def parse_list(self, response: Response) -> Iterable[scrapy.Request]:
+        outlet = self._outlet(response)
+        if response.status == 304:
+            self.ctx.count(outlet.id, "list/not_modified")
+            return []
+        page = response.meta["page"]
+        if page == 1:
+            self._remember_validators(outlet, response)
+        nav = navigator_for(outlet)
+        entries = nav.list_entries(response.text, response.url)
+        self.ctx.count(outlet.id, "list/entries", len(entries))
+        if not entries and page == 1 and nav.is_home(response.url) and not response.meta.get("home_feeds"):
+            feeds = nav.home_feeds(response.text, response.url)  # <link rel="alternate"> autodiscovery
+            if feeds:
+                self.ctx.count(outlet.id, "feed/autodiscovered", len(feeds))
+                return [self._conditional(u, outlet, "feed", self.parse_feed, self.on_feed_error, home_feeds=True)
+                        for u in feeds]
+        if not entries and page == 1:
+            save_failing_page(outlet.id, response.url, response.body, "empty_discovery")
+        requests, fresh = self.article_requests(outlet, nav, entries)
+        limit = 1000 if self.ctx.since else self.ctx.max_list_pages
+        deep = {"deep": True} if response.meta.get("deep") else {}  # a gap to fill: page to the limit
+        if (fresh or (deep and entries)) and page < limit:  # paging stops at the first page with nothing new
+            url = nav.page_url(response.meta["list_url"], page + 1)
+            requests.append(scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
+                                           meta=self._meta(outlet, "list", page=page + 1,
+                                                           list_url=response.meta["list_url"], **deep)))
+        return requests
+
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+        outlet = self._outlet(response)
+        charset = outlet.encoding or _header_charset(response)
+        extracted = await self.ctx.cpu.extract(response.body, response.url, outlet.family, charset)
+        entry: Entry = response.meta["entry"]
+        self.ctx.count(outlet.id, "extract/pages")
+        if extracted.published_at is None and entry.modified:
+            # the page shows no date: the feed or list entry's date is the next best truth
+            extracted.published_at = feed_date(entry.modified) or _korean_date(entry.modified)
+            if extracted.published_at is not None:
+                extracted.problems.append("date: none on the page; taken from the feed/list entry")
+        if extracted.published_at is None:
+            self.ctx.count(outlet.id, "extract/no_date")
+        if extracted.fallback:
+            self.ctx.count(outlet.id, "extract/fallback")
+            save_failing_page(outlet.id, response.url, response.body, "fallback")
+        elif extracted.is_article and not (extracted.title and extracted.body):
+            save_failing_page(outlet.id, response.url, response.body,
+                              "missing_title" if not extracted.title else "missing_body")
+        yield ArticleItem(
+            outlet_id=outlet.id, url=response.url, request_url=response.request.url if response.request else response.url,
+            family=outlet.family, extracted=extracted, fetched_at=datetime.now(UTC),
+            feed_title=entry.title, feed_modified=entry.modified,
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        outlet_id = request.meta.get("outlet", "?")
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            # robots.txt forbids it (counted as robots_blocked by the middleware): a rule, not a failure
+            self.logger.info("outlet %s: %s skipped: %s", outlet_id, request.url, failure.getErrorMessage())
+            return
+        self.ctx.tally[outlet_id].errors += 1
+        self.ctx.count(outlet_id, f"errors/{failure.type.__name__}")
+        self.logger.error("outlet %s: %s failed: %s — the other outlets go on; check the URL, "
+                          "or `newswatch outlets check %s`", outlet_id, request.url,
+                          failure.getErrorMessage(), outlet_id)
+
+
+def _korean_date(text: str) -> datetime | None:
+    from crawler.extract.dates import parse_korean_datetime
+
+    return parse_korean_datetime(text) if text else None
+
+
+def _older_than(entry: Entry, since: datetime) -> bool:
+    d = feed_date(entry.modified) or _korean_date(entry.modified)
+    return d is not None and d < since
+
+
+def _header_charset(response: Response) -> str | None:
+    ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+    for part in ctype.split(";")[1:]:
+        k, _, v = part.strip().partition("=")
+        if k.lower() == "charset" and v:
+            return v.strip("\"' ")
+    return None

@@ -1,0 +1,137 @@
+"""Shared fixtures: databases on both backends, the shared corpus, service checks.
+
+A service this machine lacks skips its tests with the reason — except under CI=true, where a
+missing service is a failure (the CI machine must have it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail under CI) when a service is not listening."""
+    if _port_open(host, port):
+        return
+    message = f"{name} is not running on {host}:{port}"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must provide it (.ci/run starts it)")
+    pytest.skip(f"{message}; start it to run this test")
+
+
+def need_corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent: the shared corpus is not part of a fresh clone")
+    return CORPUS
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return need_corpus()
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private NEWSWATCH_HOME (and no stray deployment settings from the environment)."""
+    h = tmp_path / "home"
+    h.mkdir()
+    monkeypatch.setenv("NEWSWATCH_HOME", str(h))
+    for var in list(os.environ):
+        if var.startswith("NEWSWATCH_SMTP_") or var in ("NEWSWATCH_DB_URL", "NEWSWATCH_REDIS_URL", "SENTRY_DSN"):
+            monkeypatch.delenv(var, raising=False)
+    return h
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """An empty PostgreSQL database for this test session; dropped at the end."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    from sqlalchemy import create_engine, text
+
+    name = f"newswatch_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _reset_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, home: Path) -> str:
+    """A fresh, empty database URL on each backend (SQLite file under the test home; PostgreSQL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{home / 'newswatch.db'}"
+    url = request.getfixturevalue("pg_server")
+    _reset_pg(url)
+    return url
+
+
+@pytest.fixture
+def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """A migrated `crawler.store.Database` on each backend; NEWSWATCH_DB_URL points at it."""
+    from crawler.store import Database
+
+    monkeypatch.setenv("NEWSWATCH_DB_URL", db_url)
+    database = Database.open(db_url)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    need_service("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def need_chromium() -> str:
+    """Debian's Chromium (`make test` installs it); skipped without it, a failure under CI=true."""
+    if os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+
+
+@pytest.fixture
+def chromium() -> str:
+    return need_chromium()

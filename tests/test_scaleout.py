@@ -1,0 +1,234 @@
+"""Scale-out on this machine's real Redis and PostgreSQL: `newswatch crawl` only enqueues,
+two `newswatch worker` processes crawl 20 outlets × 50 articles; one is SIGKILLed mid-crawl.
+
+Every article must be stored exactly once and none missed; the share of articles fetched twice
+(from the site server's request log) is printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from crawler.sites import SiteServer, scale_outlets
+from crawler.sites.registry import write_registry
+from crawler.store.models import Article, OutletRun, Run
+from tests.conftest import _reset_pg
+from tests.helpers import FAST, ROOT, cli_env, newswatch
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+OUTLETS, ARTICLES = 20, 50
+# local sites answer in microseconds: AutoThrottle would read a busy CPU as a slow server
+LOCAL = ["-s", "AUTOTHROTTLE_MAX_DELAY=0.2"]
+
+
+@pytest.fixture
+def sites(tmp_path: Path) -> Iterator[SiteServer]:
+    server = SiteServer(scale_outlets(OUTLETS, ARTICLES), log_path=tmp_path / "requests.log")
+    server.start()
+    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    import redis
+
+    prefix = f"nwtest-{uuid.uuid4().hex[:10]}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(f"{prefix}:*"):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: str) -> str:
+    _reset_pg(pg_server)
+    from crawler.store import Database
+
+    Database.open(pg_server).close()  # migrate once, before two workers start
+    return pg_server
+
+
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "worker", *FAST, *LOCAL], env=env, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _article_gets(log: Path) -> Counter[tuple[str, str]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    for line in log.read_text().splitlines():
+        rec = json.loads(line)
+        if "articleView" in rec["path"] and rec["status"] == 200:
+            counts[(rec["outlet"], rec["path"])] += 1
+    return counts
+
+
+def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _quiet(log: Path, queue_len: Callable[[], int], seconds: float = 3.0) -> Callable[[], bool]:
+    """True once the queue is empty and the server has seen no request for `seconds`."""
+    def check() -> bool:
+        return queue_len() == 0 and time.time() - log.stat().st_mtime > seconds
+    return check
+
+
+def test_two_workers_store_every_article_once_despite_a_kill(
+    sites: SiteServer, tmp_path: Path, home: Path, pg_url: str, redis_url: str, redis_prefix: str,
+) -> None:
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    queue_key = f"{redis_prefix}:requests"
+    env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_DB_URL=pg_url, NEWSWATCH_REDIS_URL=redis_url,
+                  NEWSWATCH_REDIS_PREFIX=redis_prefix)
+    engine = create_engine(pg_url)
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(Article)).scalar_one())
+    site_log = tmp_path / "requests.log"
+    t0 = time.monotonic()
+
+    enq = newswatch("crawl", "--all", env=env)
+    assert enq.returncode == 0, enq.stderr[-3000:]
+    assert client.zcard(queue_key) == OUTLETS, "one feed request per outlet, nothing crawled by the enqueuer"
+    assert not site_log.exists() or not _article_gets(site_log)
+
+    victim = _start_worker(env, tmp_path / "worker-a.log")
+    survivor = _start_worker(env, tmp_path / "worker-b.log")
+    try:
+        _wait(lambda: site_log.exists() and sum(_article_gets(site_log).values()) >= 200, 60,
+              "the workers to fetch 200 articles")
+        os.killpg(victim.pid, signal.SIGKILL)  # the worker and its CPU pool: a machine lost
+        victim.wait(timeout=10)
+        killed_at = stored()
+        _wait(_quiet(site_log, lambda: client.zcard(queue_key)), 120, "the survivor to drain the queue")
+        after_kill = stored()
+
+        # the next tick: the feeds are read again and what is not stored is requested again
+        again = newswatch("crawl", "--all", env=env)
+        assert again.returncode == 0, again.stderr[-3000:]
+        _wait(lambda: stored() >= OUTLETS * ARTICLES, 120, "every article to be stored")
+        _wait(_quiet(site_log, lambda: client.zcard(queue_key)), 30, "the survivor to go idle")
+
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(timeout=60) == 0, (tmp_path / "worker-b.log").read_text()[-3000:]
+        _wait(lambda: not _group_alive(survivor.pid), 20, "the stopped worker's CPU pool to exit")
+    finally:
+        engine.dispose()
+        for proc in (victim, survivor):
+            if _group_alive(proc.pid):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    served = {sites.article_url(a) for a in sites.articles if not a.robots_blocked}
+    engine = create_engine(pg_url)
+    with engine.connect() as conn:
+        urls = [u for (u,) in conn.execute(select(Article.url))]
+        keys = [k for (k,) in conn.execute(select(Article.url_key))]
+        runs = conn.execute(select(Run.kind, Run.status, Run.finish_reason)).all()
+        outlet_rows = conn.execute(select(func.count()).select_from(OutletRun)).scalar_one()
+        running = conn.execute(text("select count(*) from runs where status = 'running'")).scalar_one()
+    engine.dispose()
+    assert len(urls) == len(served) == OUTLETS * ARTICLES
+    assert set(urls) == served, "every served article stored, nothing else"
+    assert len(set(keys)) == len(keys), "URL keys unique: every article stored exactly once"
+    assert sum(1 for r in runs if r.kind == "enqueue") == 2
+    assert any(r.kind == "crawl" and r.status == "finished" for r in runs), "worker periods recorded"
+    assert outlet_rows >= OUTLETS
+    assert running <= 1, "only the killed worker's run may be left open (closed by the next start on this host)"
+
+    gets = _article_gets(site_log)
+    twice = sum(1 for n in gets.values() if n > 1)
+    share = twice / len(served)
+    report = (f"scale-out: {len(served)} articles stored once; fetched twice: {twice} ({share:.1%}); "
+              f"stored when killed {killed_at}, after the survivor drained {after_kill}; "
+              f"wall {time.monotonic() - t0:.1f}s")
+    print(report)
+    (tmp_path / "report.txt").write_text(report)
+    assert share < 0.2, report
+
+
+def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
+    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In-process: scrapy-redis pickles our requests (callbacks by name, an Entry in meta) and the
+    duplicate filter lets a URL through again in the next tick. Also exercises the pyproject
+    filters for scrapy-redis's own deprecation warnings (warnings are errors here)."""
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy_redis.scheduler import Scheduler
+
+    from crawler.crawl.discovery import Entry
+    from crawler.crawl.scaleout import _offline_crawler
+    from crawler.crawl.worker import WorkerSpider, worker_settings
+
+    with SiteServer(scale_outlets(2, 3)) as server:
+        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
+                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
+                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
+            monkeypatch.setenv(key, value)
+        crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
+        spider = WorkerSpider.from_crawler(crawler, tick="t1")
+        scheduler = Scheduler.from_crawler(crawler)
+        scheduler.open(spider)
+        try:
+            outlet = spider.outlets[0]
+            entry = Entry(url=server.urls[outlet.id] + "news/articleView.html?idxno=1", title="제목", modified="x")
+            article = _article(spider, outlet, entry)
+            assert scheduler.enqueue_request(article)
+            assert not scheduler.enqueue_request(_article(spider, outlet, entry)), "same tick: filtered"
+            popped = scheduler.next_request()
+            assert popped is not None and popped.url == entry.url
+            assert popped.callback == spider.parse_article and popped.errback == spider.on_error
+            assert popped.meta["entry"] == entry and popped.meta["download_slot"] == outlet.id
+            spider.tick = "t2"
+            assert scheduler.enqueue_request(_article(spider, outlet, entry)), "next tick: fetched again"
+            feed = spider.discovery_requests(outlet)[0]
+            assert scheduler.enqueue_request(feed) and scheduler.enqueue_request(feed), "discovery is never filtered"
+            # the queue is a sorted set: a byte-identical request pending twice is one member
+            assert len(scheduler) == 2
+        finally:
+            scheduler.close("finished")
+            spider.ctx.close()
+
+
+def _article(spider: object, outlet: object, entry: object) -> object:
+    """The article request the spider builds for a new entry (found-new state reset per call)."""
+    from spiders.navigators import navigator_for
+
+    spider.ctx.discovered.clear()  # type: ignore[attr-defined]
+    requests, _ = spider.article_requests(outlet, navigator_for(outlet), [entry])  # type: ignore[attr-defined]
+    assert len(requests) == 1
+    return requests[0]

@@ -1,0 +1,69 @@
+"""The schema migrates on both backends, keeps times timezone-aware, and enforces the alert key."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from crawler.store import Database, StoreUnavailable
+from crawler.store.models import Alert, Article, Match, Story
+
+
+def _article(**kw: object) -> Article:
+    base = dict(
+        outlet_id="demo", url="http://x/1", url_key="x|1", canonical_url="http://x/1", title="제목",
+        body="본문", body_hash="h", family="ndsoft",
+    )
+    base.update(kw)
+    return Article(**base)
+
+
+def test_migrate_twice_is_harmless(db: Database) -> None:
+    again = Database.open(str(db.engine.url.render_as_string(hide_password=False)))
+    again.close()
+
+
+def test_times_come_back_aware_in_utc(db: Database) -> None:
+    seoul = timezone(timedelta(hours=9))
+    with db.session() as s:
+        s.add(_article(published_at=datetime(2026, 1, 2, 11, 10, tzinfo=seoul)))
+    with db.session() as s:
+        a = s.scalars(select(Article)).one()
+        assert a.published_at == datetime(2026, 1, 2, 2, 10, tzinfo=UTC)
+        assert a.published_at.tzinfo is not None
+
+
+def test_naive_datetime_is_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"), db.session() as s:
+        s.add(_article(published_at=datetime(2026, 1, 2, 11, 10)))
+
+
+def test_alert_key_is_unique(db: Database) -> None:
+    with db.session() as s:
+        story = Story(title="t", signature=b"")
+        art = _article()
+        s.add_all([story, art])
+        s.flush()
+        m = Match(article_id=art.id, watchlist_id="medical-tourism", score=9.0, relevant=True, rule="r")
+        s.add(m)
+        s.flush()
+        s.add(Alert(recipient="a@x", watchlist_id="medical-tourism", story_id=story.id, article_id=art.id, match_id=m.id))
+    with pytest.raises(IntegrityError), db.session() as s:
+        s.add(Alert(recipient="a@x", watchlist_id="medical-tourism", story_id=story.id, article_id=art.id, match_id=m.id))
+
+
+def test_unwritable_home_fails_before_anything(tmp_path, monkeypatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("NEWSWATCH_HOME", str(blocker / "home"))
+    monkeypatch.delenv("NEWSWATCH_DB_URL", raising=False)
+    with pytest.raises(StoreUnavailable, match="NEWSWATCH_HOME"):
+        Database.open()
+
+
+def test_database_down_names_the_fix() -> None:
+    with pytest.raises(StoreUnavailable, match="not reachable.*NEWSWATCH_DB_URL"):
+        Database.open("postgresql+psycopg://postgres@127.0.0.1:1/none")
