@@ -103,6 +103,23 @@ def _quiet(log: Path, queue_len: Callable[[], int], seconds: float = 3.0) -> Cal
     return check
 
 
+def _diagnose(engine: object, sites: SiteServer, client: object, prefix: str, tmp_path: Path) -> str:
+    """What is missing, per outlet, with the Redis ledger and the workers' log tails."""
+    with engine.connect() as conn:  # type: ignore[attr-defined]
+        urls = {u for (u,) in conn.execute(select(Article.url))}
+    missing: Counter[str] = Counter(a.outlet for a in sites.articles
+                                    if not a.robots_blocked and sites.article_url(a) not in urls)
+    lines = [f"missing per outlet: {dict(missing)}",
+             f"incomplete: {sorted(m.decode() for m in client.smembers(f'{prefix}:incomplete'))}",  # type: ignore[attr-defined]
+             f"queue: {client.zcard(f'{prefix}:requests')}"]  # type: ignore[attr-defined]
+    for key in sorted(client.scan_iter(f"{prefix}:ledger:*")):  # type: ignore[attr-defined]
+        if any(f":{oid}:" in key.decode() for oid in missing):
+            lines.append(f"{key.decode()}: {client.scard(key)}")  # type: ignore[attr-defined]
+    for name in ("worker-a.log", "worker-b.log"):
+        lines.append(f"--- {name}\n" + (tmp_path / name).read_text(errors="replace")[-4000:])
+    return "\n".join(lines)
+
+
 def test_two_workers_store_every_article_once_despite_a_kill(
     sites: SiteServer, tmp_path: Path, home: Path, pg_url: str, redis_url: str, redis_prefix: str,
 ) -> None:
@@ -139,7 +156,10 @@ def test_two_workers_store_every_article_once_despite_a_kill(
         # the next tick: the feeds are read again and what is not stored is requested again
         again = newswatch("crawl", "--all", env=env)
         assert again.returncode == 0, again.stderr[-3000:]
-        _wait(lambda: stored() >= OUTLETS * ARTICLES, 120, "every article to be stored")
+        try:
+            _wait(lambda: stored() >= OUTLETS * ARTICLES, 120, "every article to be stored")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{_diagnose(engine, sites, client, redis_prefix, tmp_path)}") from None
         _wait(_quiet(site_log, lambda: client.zcard(queue_key)), 30, "the survivor to go idle")
 
         survivor.send_signal(signal.SIGTERM)
@@ -232,3 +252,59 @@ def _article(spider: object, outlet: object, entry: object) -> object:
     requests, _ = spider.article_requests(outlet, navigator_for(outlet), [entry])  # type: ignore[attr-defined]
     assert len(requests) == 1
     return requests[0]
+
+
+def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_deep(
+    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The enqueuer itself reads the shared ledger of an outlet's last tick (articles wanted but
+    not stored, list pages wanted but never read): it does not wait for a worker to go idle and
+    mark the outlet incomplete, which may happen only after the next tick."""
+    import urllib.request
+
+    import redis
+    from scrapy.http import TextResponse
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy_redis import picklecompat
+    from scrapy_redis.queue import PriorityQueue
+
+    from crawler.crawl.scaleout import _offline_crawler, enqueue, keys, unfinished
+    from crawler.crawl.worker import WorkerSpider, worker_settings
+
+    with SiteServer(scale_outlets(1, 50)) as server:
+        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
+                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
+                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
+            monkeypatch.setenv(key, value)
+        client = redis.Redis.from_url(redis_url)
+        crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
+        spider = WorkerSpider.from_crawler(crawler)
+        queue = PriorityQueue(server=client, spider=spider, key=keys()["queue"], serializer=picklecompat)
+        try:
+            assert enqueue(["bench001"]) == {"bench001": 1}, "a first tick: the feed only"
+            tick = client.hget(keys()["ticks"], "bench001").decode()
+            feed = queue.pop()
+            assert feed.meta["kind"] == "feed" and feed.meta["nw_tick"] == tick
+            body = urllib.request.urlopen(feed.url, timeout=10).read()
+            out = list(spider.parse_feed(TextResponse(feed.url, body=body, request=feed)))
+            articles = [r for r in out if r.meta["kind"] == "article"]
+            lists = [r for r in out if r.meta["kind"] == "list"]
+            assert len(articles) == 20 and len(lists) == 1, "an all-new feed: its articles, and the list to reach back"
+            # a worker pops the list page and dies with it; the feed's articles are not stored either
+            assert unfinished(client, spider.ctx.db, tick, "bench001") == 20 + 1
+
+            assert enqueue(["bench001"]) == {"bench001": 2}, "the next tick: the feed, and the list read deep"
+            pushed = [queue.pop() for _ in range(len(queue))]
+            deep = [r for r in pushed if r.meta["kind"] == "list"]
+            assert len(deep) == 1 and deep[0].meta.get("deep") is True
+
+            # a tick whose worker died before reading the feed left nothing to finish: the next
+            # tick's feed read is all it takes
+            tick2 = client.hget(keys()["ticks"], "bench001").decode()
+            client.delete(*client.keys(f"{keys()['ledger']}:{tick2}:*"))
+            assert unfinished(client, spider.ctx.db, tick2, "bench001") == 0
+            assert enqueue(["bench001"]) == {"bench001": 1}
+        finally:
+            spider.ctx.close()
+            client.close()

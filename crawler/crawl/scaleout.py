@@ -26,6 +26,8 @@ from typing import Any
 
 DEFAULT_PREFIX = "newswatch"
 TICK_META = "nw_tick"  # request meta: the tick whose discovery a request belongs to
+PAGE_META = "nw_page"  # request meta: a list/sitemap page's URL as the ledger knows it
+PAGE_KINDS = ("list", "sitemap")
 DUPEFILTER_TTL_S = 24 * 3600  # a tick's duplicate filter outlives any tick, then expires
 
 
@@ -42,7 +44,7 @@ def keys(prefix: str | None = None) -> dict[str, str]:
     """The Redis keys of one deployment."""
     p = prefix or redis_prefix()
     return {"queue": f"{p}:requests", "dupefilter": f"{p}:dupefilter", "enqueued": f"{p}:enqueued",
-            "incomplete": f"{p}:incomplete", "ledger": f"{p}:ledger"}
+            "incomplete": f"{p}:incomplete", "ledger": f"{p}:ledger", "ticks": f"{p}:ticks"}
 
 
 def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[str, Any]:
@@ -107,10 +109,19 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
     pushed: dict[str, int] = {}
     try:
         incomplete = {m.decode() for m in server.smembers(keys()["incomplete"])}
+        last_ticks = {k.decode(): v.decode() for k, v in server.hgetall(keys()["ticks"]).items()}
         for outlet in spider.outlets:
+            if outlet.id in last_ticks and outlet.id not in incomplete:
+                if unfinished(server, spider.ctx.db, last_ticks[outlet.id], outlet.id):
+                    incomplete.add(outlet.id)
             requests = spider.discovery_requests(outlet)
             if outlet.id in incomplete:
                 requests += _deep_lists(spider, outlet, requests)
+            pages = note_pages(requests)
+            if pages:
+                key = ledger_key(tick, outlet.id, "pages_wanted")
+                server.sadd(key, *pages)
+                server.expire(key, DUPEFILTER_TTL_S)
             for request in requests:
                 queue.push(request)
             pushed[outlet.id] = len(requests)
@@ -119,11 +130,45 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
             server.srem(keys()["incomplete"], *(incomplete & set(pushed)))
         if pushed:
             server.hset(keys()["enqueued"], mapping={oid: now for oid in pushed})
+            server.hset(keys()["ticks"], mapping={oid: tick for oid in pushed})
         _record_tick(spider, tick, pushed)
     finally:
         spider.ctx.close()
         server.close()
     return pushed
+
+
+def ledger_key(tick: str, outlet_id: str, name: str, prefix: str | None = None) -> str:
+    """The Redis set in which workers note what a tick wanted and did for one outlet:
+    "wanted" (article keys requested), "pages_wanted" and "pages_done" (list and sitemap page URLs)."""
+    return f"{keys(prefix)['ledger']}:{tick}:{outlet_id}:{name}"
+
+
+def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
+    """How much of an outlet's tick is not done: articles it wanted that are not stored, plus list
+    pages it wanted that no worker read.
+
+    The enqueuer asks this itself rather than waiting for a worker to mark the outlet incomplete:
+    a worker notices only when it next goes idle, which may be after the next tick.
+    """
+    from crawler.store import ops
+
+    def members(name: str) -> set[str]:
+        return {m.decode() for m in server.smembers(ledger_key(tick, outlet_id, name))}
+
+    wanted = sorted(members("wanted"))
+    missing = len(wanted) - len(ops.seen_keys(db, wanted)) if wanted else 0
+    return missing + len(members("pages_wanted") - members("pages_done"))
+
+
+def note_pages(requests: Iterable[Any]) -> list[str]:
+    """Tag the list and sitemap page requests with their ledger name; returns the names."""
+    pages = []
+    for request in requests:
+        if request.meta.get("kind") in PAGE_KINDS:
+            request.meta.setdefault(PAGE_META, request.url)
+            pages.append(request.meta[PAGE_META])
+    return pages
 
 
 def _deep_lists(spider: Any, outlet: Any, discovery: list[Any]) -> list[Any]:

@@ -29,9 +29,19 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 from scrapy_redis.dupefilter import RFPDupeFilter
+from twisted.python.failure import Failure
 
 from crawler.crawl.extensions import RunRecorder, close_stale_runs
-from crawler.crawl.scaleout import DUPEFILTER_TTL_S, TICK_META, connect, keys, redis_settings
+from crawler.crawl.scaleout import (
+    DUPEFILTER_TTL_S,
+    PAGE_META,
+    TICK_META,
+    connect,
+    keys,
+    ledger_key,
+    note_pages,
+    redis_settings,
+)
 from crawler.registry import Outlet
 from crawler.store import ops
 from crawler.store.models import Run
@@ -98,16 +108,47 @@ class WorkerSpider(OutletSpider):
 
     def parse_feed(self, response: Response) -> Iterable[scrapy.Request]:
         self._enter_tick(response)
-        return super().parse_feed(response)
+        return self._want_pages(response.meta["outlet"], list(super().parse_feed(response)))
+
+    def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
+        self._enter_tick(response)
+        requests = self._want_pages(response.meta["outlet"], list(super().parse_sitemap(response)))
+        self._page_done(response.meta)
+        return requests
 
     def parse_list(self, response: Response) -> Iterable[scrapy.Request]:
         self._enter_tick(response)
-        requests = list(super().parse_list(response))
-        oid, page = response.meta["outlet"], response.meta["page"]
-        more = [r.meta["page"] for r in requests if r.meta.get("kind") == "list"]
-        self._ledger(oid, "lists_done", [str(page)])
-        self._ledger(oid, "lists_wanted", [str(p) for p in more])
+        requests = self._want_pages(response.meta["outlet"], list(super().parse_list(response)))
+        self._page_done(response.meta)
         return requests
+
+    def on_feed_error(self, failure: Failure) -> list[scrapy.Request]:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        self.tick = meta.get(TICK_META, "")
+        return self._want_pages(meta["outlet"], super().on_feed_error(failure))
+
+    def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
+        meta = failure.request.meta  # type: ignore[attr-defined]
+        self.tick = meta.get(TICK_META, "")
+        return self._want_pages(meta["outlet"], super().on_sitemap_error(failure))
+
+    def on_error(self, failure: Failure) -> None:
+        """A list or sitemap page that failed for good was read, as far as the ledger goes: what it
+        would have listed is not lost with a worker (a retry still pending is a new request)."""
+        self._page_done(failure.request.meta)  # type: ignore[attr-defined]
+        super().on_error(failure)
+
+    def _want_pages(self, oid: str, requests: list[Any]) -> list[Any]:
+        """Note the list and sitemap pages this tick asks for in the shared ledger before they
+        reach the queue: one that no worker reads (popped by a worker that died) makes the
+        outlet's tick unfinished, and the next enqueue reads its lists deep."""
+        pages = note_pages(requests)
+        self._ledger(oid, "pages_wanted", pages)
+        return requests
+
+    def _page_done(self, meta: dict[str, Any]) -> None:
+        if meta.get(PAGE_META):
+            self._ledger(meta["outlet"], "pages_done", [meta[PAGE_META]], tick=meta.get(TICK_META, ""))
 
     def article_requests(self, outlet: Outlet, nav: Any, entries: list[Any]) -> tuple[list[scrapy.Request], int]:
         requests, fresh = super().article_requests(outlet, nav, entries)
@@ -116,15 +157,13 @@ class WorkerSpider(OutletSpider):
         self._ledger(outlet.id, "wanted", [article_key(r.url, outlet.family) for r in requests])
         return requests, fresh
 
-    def _ledger(self, oid: str, name: str, members: list[str]) -> None:
+    def _ledger(self, oid: str, name: str, members: list[str], tick: str | None = None) -> None:
         """Shared across workers: what a tick wanted (articles, list pages) and what was done."""
         if not members:
             return
-        from crawler.crawl.scaleout import connect
-
         if getattr(self, "_server", None) is None:
             self._server = connect(self.crawler.settings.get("REDIS_URL"))
-        key = f"{keys()['ledger']}:{self.tick}:{oid}:{name}"
+        key = ledger_key(self.tick if tick is None else tick, oid, name)
         pipe = self._server.pipeline()
         pipe.sadd(key, *members)
         pipe.expire(key, DUPEFILTER_TTL_S)
@@ -135,7 +174,7 @@ class WorkerSpider(OutletSpider):
             return set()
         out: set[str] = set()
         for tick in self._ticks:
-            out |= {m.decode() for m in self._server.smembers(f"{keys()['ledger']}:{tick}:{oid}:{name}")}
+            out |= {m.decode() for m in self._server.smembers(ledger_key(tick, oid, name))}
         return out
 
     def discovered_keys(self, outlet_id: str) -> set[str]:
@@ -201,7 +240,7 @@ class WorkerRunRecorder(RunRecorder):
         for oid in set(self.ctx.pending_validators) | set(self._active_outlets()):
             wanted = sorted(spider.discovered_keys(oid) | spider.ledger(oid, "wanted"))
             missing = len(wanted) - len(ops.seen_keys(self.ctx.db, wanted))
-            missing += len(spider.ledger(oid, "lists_wanted") - spider.ledger(oid, "lists_done"))
+            missing += len(spider.ledger(oid, "pages_wanted") - spider.ledger(oid, "pages_done"))
             if missing:
                 self.ctx.count(oid, "validators/withheld_unstored", missing)
                 self.ctx.pending_validators.pop(oid, None)
