@@ -299,55 +299,6 @@ def measure_assign(size: int) -> dict[str, float]:
             "false_joins": false_joins}  # fmt: skip
 
 
-PER_KEY = 64
-
-
-def bounded_candidates(session: Any, bands: list[int]) -> list[tuple[int, bytes]]:
-    """The proposed `ingest._candidates`: the newest PER_KEY stories of each band key, counted here.
-
-    Each branch is a range scan of the (band_key, story_id) primary key read backwards and stopped
-    after PER_KEY rows, so a boilerplate band shared by thousands of stories costs PER_KEY rows
-    instead of all of them, and the cost no longer grows with the store. Plain SQL text: building
-    a 53-branch SQLAlchemy statement per article costs more than the scan it saves.
-    """
-    from collections import Counter
-
-    from sqlalchemy import bindparam, text
-
-    from crawler.store.ingest import MAX_STORY_CANDIDATES
-
-    if not bands:
-        return []
-    sql = " UNION ALL ".join(
-        f"SELECT * FROM (SELECT story_id FROM story_bands WHERE band_key = :k{i} "
-        f"ORDER BY story_id DESC LIMIT {PER_KEY}) AS t{i}"
-        for i in range(len(bands))
-    )
-    counts = Counter(
-        session.execute(text(sql), {f"k{i}": key for i, key in enumerate(bands)}).scalars()
-    )
-    top = [sid for sid, _ in counts.most_common(MAX_STORY_CANDIDATES)]
-    if not top:
-        return []
-    query = text("SELECT id, signature FROM stories WHERE id IN :ids").bindparams(
-        bindparam("ids", expanding=True)
-    )
-    sigs = dict(session.execute(query, {"ids": top}).all())
-    return [(sid, sigs[sid]) for sid in top if sid in sigs]
-
-
-def measure_assign_proposed(size: int) -> dict[str, float]:
-    """`measure_assign` with `bounded_candidates` patched in for `ingest._candidates`."""
-    from crawler.store import ingest
-
-    original = ingest._candidates
-    ingest._candidates = bounded_candidates
-    try:
-        return measure_assign(size)
-    finally:
-        ingest._candidates = original
-
-
 def measure_seen(size: int) -> float:
     """Median ms of `seen_keys` for 20 keys (10 stored, 10 not)."""
     from crawler.store.db import Database
@@ -417,10 +368,6 @@ def run() -> dict[str, Any]:
         out[f"dedupe.assign_cpu_ms_median_{label}"] = round(stats["cpu_median"], 3)
         out[f"dedupe.copy_recall_{label}"] = round(stats["copy_recall"], 3)
         out[f"dedupe.false_joins_{label}"] = stats["false_joins"]
-        proposed = measure_assign_proposed(size)
-        out[f"dedupe.assign_ms_median_{label}_bounded"] = round(proposed["median"], 3)
-        out[f"dedupe.assign_cpu_ms_median_{label}_bounded"] = round(proposed["cpu_median"], 3)
-        out[f"dedupe.copy_recall_{label}_bounded"] = round(proposed["copy_recall"], 3)
     out["dedupe.seen_check_ms_median"] = round(measure_seen(SIZES[-1]), 3)
     out["dedupe.synthetic_background_jaccard"] = round(background_jaccard(), 4)
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crawler.store import ops
 from crawler.store.ingest import find_article
 from crawler.types import ArticleRecord
 from pipelines.base import Pipeline
@@ -11,9 +12,14 @@ class DedupePipeline(Pipeline):
     async def process_item(self, item: ArticleRecord) -> ArticleRecord:
         with self.ctx.db.sessions() as s:
             stored = find_article(s, item.keys)
-            if stored is not None and stored.body_hash == item.body_hash:
-                self.ctx.tally[item.outlet_id].unchanged += 1
-                raise self.drop(item, "already stored, unchanged", "unchanged")
+            unchanged = stored is not None and stored.body_hash == item.body_hash
+            stored_id = stored.id if stored is not None else 0
+        if unchanged:
+            # a revisit that found the same text: the fetch time (revisit clock) and entry move on
+            ops.touch_article(self.ctx.db, stored_id, fetched_at=item.fetched_at, feed_title=item.feed_title,
+                              feed_modified=item.feed_modified)
+            self.ctx.tally[item.outlet_id].unchanged += 1
+            raise self.drop(item, "already stored, unchanged", "unchanged")
         ex = item.extracted
         item.signature = await self.ctx.cpu.signature(ex.title or "", ex.body)
         return item

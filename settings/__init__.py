@@ -66,6 +66,11 @@ NEWSWATCH_MAX_LIST_PAGES = 10  # paging stops earlier, at the first page with no
 NEWSWATCH_SEED = False  # store and match without alerting (`newswatch crawl --seed`)
 NEWSWATCH_RECRAWL = False  # fetch stored URLs again on purpose (`newswatch crawl --recrawl`)
 NEWSWATCH_SINCE = ""  # backfill bound, ISO date
+# revisits of young matched articles (crawler/crawl/revisit.py): a conditional GET per article at
+# most every 6 hours while it is younger than 48 hours, at most one per outlet per tick
+NEWSWATCH_REVISIT_MAX_AGE_HOURS = 48
+NEWSWATCH_REVISIT_EVERY_HOURS = 6
+NEWSWATCH_REVISITS_PER_OUTLET = 1
 
 # JS rendering is switched on per outlet (render = "js") by the spider's own custom settings.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"

@@ -8,7 +8,8 @@ own download slot, so outlets on one host (or on 127.0.0.1 in tests) never share
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any, ClassVar
 
 import scrapy
@@ -26,6 +27,7 @@ from crawler.crawl.discovery import (
     parse_feed,
     parse_sitemap,
 )
+from crawler.crawl.revisit import entry_changed
 from crawler.dedupe.urls import article_key
 from crawler.monitor.failures import save_failing_page
 from crawler.registry import Outlet
@@ -88,8 +90,10 @@ class OutletSpider(scrapy.Spider):
         nav = navigator_for(outlet)
         feeds = nav.feeds()
         if feeds:
-            return [self._conditional(u, outlet, "feed", self.parse_feed, self.on_feed_error) for u in feeds]
-        return self.fallback_requests(outlet)
+            found = [self._conditional(u, outlet, "feed", self.parse_feed, self.on_feed_error) for u in feeds]
+        else:
+            found = self.fallback_requests(outlet)
+        return found + self.revisit_requests(outlet)
 
     def fallback_requests(self, outlet: Outlet) -> list[scrapy.Request]:
         """Without a working feed: the outlet's sitemaps (registry, or the cached robots.txt's
@@ -121,7 +125,10 @@ class OutletSpider(scrapy.Spider):
 
     def article_requests(self, outlet: Outlet, nav: Navigator, entries: list[Entry]) -> tuple[list[scrapy.Request], int]:
         """Requests for the entries whose article is not stored yet (checked before download),
-        and how many entries were new when this run began (what the paging rule looks at)."""
+        and how many entries were new when this run began (what the paging rule looks at).
+
+        A stored article whose entry changed (title, date) is requested again: the revisit policy
+        (crawler/crawl/revisit.py)."""
         keyed = {article_key(e.url, outlet.family): e for e in entries if nav.is_article_url(e.url)}
         if self.ctx.since:
             keyed = {k: e for k, e in keyed.items() if not _older_than(e, self.ctx.since)}
@@ -136,7 +143,46 @@ class OutletSpider(scrapy.Spider):
             for k in new if k not in found_now
         ]
         found_now.update(new)
+        reqs += self._changed_entries(outlet, {k: keyed[k] for k in seen})
         return reqs, len(new)
+
+    def _changed_entries(self, outlet: Outlet, stored: dict[str, Entry]) -> list[scrapy.Request]:
+        if not stored or self.ctx.since:
+            return []
+        revisited = self.ctx.revisited[outlet.id]
+        out = []
+        for key, was in ops.stored_entries(self.ctx.db, sorted(stored)).items():
+            entry = stored[key]
+            why = entry_changed(was, entry)
+            if why and was.article_id not in revisited:
+                revisited.add(was.article_id)
+                self.ctx.count(outlet.id, f"revisit/{why}_changed")
+                out.append(scrapy.Request(entry.url, callback=self.parse_article, errback=self.on_error,
+                                          meta=self._meta(outlet, "article", entry=entry, revisit=why),
+                                          dont_filter=True))
+        return out
+
+    def revisit_requests(self, outlet: Outlet) -> list[scrapy.Request]:
+        """Conditional GETs for this outlet's young matched articles not fetched for a while."""
+        settings = self.crawler.settings
+        limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
+        if limit <= 0 or self.ctx.since:
+            return []
+        due = ops.revisits_due(
+            self.ctx.db, outlet.id, now=datetime.now(UTC), limit=limit,
+            max_age=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_MAX_AGE_HOURS", 48)),
+            every=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_EVERY_HOURS", 6)))
+        out = []
+        for was in due:
+            self.ctx.revisited[outlet.id].add(was.article_id)
+            self.ctx.count(outlet.id, "revisit/matched")
+            out.append(scrapy.Request(
+                was.url, callback=self.parse_article, errback=self.on_error, dont_filter=True,
+                headers={"If-Modified-Since": format_datetime((was.fetched_at or datetime.now(UTC)).astimezone(UTC),
+                                                              usegmt=True)},
+                meta=self._meta(outlet, "article", entry=Entry(was.url, was.title, was.modified), revisit="matched",
+                                article_id=was.article_id, handle_httpstatus_list=[304])))
+        return out
 
     # --- callbacks ------------------------------------------------------------------------
 
@@ -249,6 +295,10 @@ class OutletSpider(scrapy.Spider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         outlet = self._outlet(response)
+        if response.status == 304:  # a revisit: not modified since the last fetch
+            self.ctx.count(outlet.id, "revisit/not_modified")
+            ops.touch_article(self.ctx.db, response.meta["article_id"], fetched_at=datetime.now(UTC))
+            return
         charset = outlet.encoding or _header_charset(response)
         extracted = await self.ctx.cpu.extract(response.body, response.url, outlet.family, charset)
         entry: Entry = response.meta["entry"]

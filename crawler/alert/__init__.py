@@ -1,6 +1,7 @@
 """Alerts: the recipients file, planning outbox rows, composing mail, delivering it.
 
-`plan` decides which alert rows a match writes (in the ingest transaction); `sender.drain`
+`plan` decides which alert rows a match writes (in the ingest transaction), `followups` which
+rows an outlet joining an already mailed story writes (shown in the next digest); `sender.drain`
 sends what is due, one mail per recipient, through `transport` (SMTP, or the outbox directory
 when no SMTP host is set).
 """

@@ -1,5 +1,8 @@
 """Alert mail from stories: one message per recipient, an HTML part and a plain-text part.
 
+New stories come in watchlist sections; follow-ups (outlets that joined a story after it was
+mailed) in a "추가 보도" section after them, each listing only the outlets new to the recipient.
+
 Every scraped string is escaped (Jinja2 autoescape); highlight markers (`\\x02`…`\\x03`, put
 around matched terms by the matcher) become `<mark>` only after escaping. Mail carries the
 title, a snippet and links — never a whole article.
@@ -11,7 +14,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.charset import Charset
 from email.header import Header
@@ -59,6 +62,10 @@ class StoryView:
     snippet_title: str
     snippet_body: str
     watchlist_id: str
+    # a follow-up (outlets that joined after the story was mailed): only these are news to the
+    # recipient — (outlet name or id, article URL, published or first seen), earliest first
+    followup: bool = False
+    new_outlets: tuple[tuple[str, str, datetime], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,6 +225,45 @@ def subject_for(groups: list[tuple[str, str, list[StoryView]]]) -> str:
     )
 
 
+def arrange(
+    stories: Iterable[StoryView], watchlist_names: Mapping[str, str]
+) -> tuple[list[tuple[str, str, list[StoryView]]], list[StoryView]]:
+    """(sections of the new stories, follow-ups) of one mail.
+
+    A follow-up of a story that the mail shows in full anyway is left out (the full story lists
+    every outlet); follow-ups of one story from several watchlists become one, with the union of
+    their new outlets.
+    """
+    stories = list(stories)
+    groups = sections([s for s in stories if not s.followup], watchlist_names)
+    shown = {s.story_id for _, _, ss in groups for s in ss}
+    merged: dict[int, StoryView] = {}
+    for s in stories:
+        if not s.followup or s.story_id in shown:
+            continue
+        kept = merged.get(s.story_id)
+        if kept is None:
+            merged[s.story_id] = s
+            continue
+        best = s if s.score > kept.score else kept
+        added = {(name, url): when for name, url, when in (*kept.new_outlets, *s.new_outlets)}
+        outlets = tuple(sorted(((n, u, w) for (n, u), w in added.items()), key=lambda o: o[2]))
+        merged[s.story_id] = replace(best, new_outlets=outlets)
+    return groups, sorted(merged.values(), key=_story_order)
+
+
+def followup_subject(followups: Sequence[StoryView], watchlist_names: Mapping[str, str]) -> str:
+    """The subject of a mail with follow-ups only (templates/followup_subject.txt.j2)."""
+    names = dict.fromkeys(watchlist_names.get(s.watchlist_id, s.watchlist_id) for s in followups)
+    first = followups[0]
+    return _render_line(
+        "followup_subject.txt.j2",
+        names=" · ".join(names),
+        count=len(followups),
+        title=shorten(first.snippet_title or first.title, SUBJECT_TITLE_CHARS),
+    )
+
+
 def _render_line(template: str, **context: Any) -> str:
     """A one-line text template (a header value), whitespace folded."""
     return " ".join(_environment(False).get_template(template).render(context).split())
@@ -256,6 +302,22 @@ def _view_key(s: StoryView) -> tuple[Any, ...]:
             s.snippet_title, s.snippet_body)  # fmt: skip
 
 
+def _followup_context(s: StoryView) -> dict[str, Any]:
+    """A follow-up: the story's title and link, how many outlets are new, and only those."""
+    shared = _shared_context(_view_key(s))
+    return {
+        "title_html": shared["title_html"],
+        "title_text": shared["title_text"],
+        "url": shared["url"],
+        "added_count": len(s.new_outlets),
+        "outlet_count": shared["outlet_count"],
+        "outlets": [
+            {"name": clean(name), "url": safe_url(u), "when": seoul_text(when)}
+            for name, u, when in s.new_outlets
+        ],
+    }
+
+
 @functools.lru_cache(maxsize=4096)
 def _shared_context(key: tuple[Any, ...]) -> dict[str, Any]:
     """The part of a story's context every recipient shares: built once per digest run, not per mail."""
@@ -286,12 +348,13 @@ def render_digest(
 ) -> tuple[str, str, str]:
     """(subject, html, text) of one recipient's mail."""
     envelope = envelope or Envelope()
-    groups = sections(stories, watchlist_names)
+    groups, followups = arrange(stories, watchlist_names)
     context = {
-        "subject": subject_for(groups),
+        "subject": subject_for(groups) if groups else followup_subject(followups, watchlist_names),
         "recipient_name": recipient.name or recipient.address,
         "generated": seoul_text(now),
         "count": len({s.story_id for _, _, ss in groups for s in ss}),
+        "followups": [_followup_context(s) for s in followups],
         "sections": [
             {
                 "id": wid,

@@ -42,7 +42,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 def alert_key(a: Alert) -> str:
-    return f"{a.recipient}|{a.watchlist_id}|{a.story_id}|{a.revision}"
+    """The alert key as text; a follow-up adds `|f<n>`, so story alerts keep the ids they always had."""
+    key = f"{a.recipient}|{a.watchlist_id}|{a.story_id}|{a.revision}"
+    return f"{key}|f{a.followup}" if a.followup else key
 
 
 def message_id_for(alerts: Iterable[Alert]) -> str:

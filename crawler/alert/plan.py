@@ -28,6 +28,8 @@ from crawler.store.models import Alert
 SEOUL = ZoneInfo(paths.SEOUL)
 DEFAULT_MAX_AGE_HOURS = 72.0
 _DIGEST_HORIZON_DAYS = 40  # long enough for any run of weekends and holidays
+# the columns of uq_alert_key; rows written without `followup` are story alerts (followup 0)
+ALERT_KEY = ["recipient", "watchlist_id", "story_id", "revision", "followup"]
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,7 @@ def enqueue(
             "watchlist_id": watchlist_id,
             "story_id": story_id,
             "revision": revision,
+            "followup": 0,
             "article_id": article_id,
             "match_id": match_id,
             "channel": p.channel,
@@ -214,5 +217,4 @@ def _insert_ignoring_key(session: Session, row: dict[str, object]) -> Insert:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - only the two backends are supported
         return insert(Alert).values(**row)
-    key = ["recipient", "watchlist_id", "story_id", "revision"]
-    return dialect_insert(Alert).values(**row).on_conflict_do_nothing(index_elements=key)
+    return dialect_insert(Alert).values(**row).on_conflict_do_nothing(index_elements=ALERT_KEY)

@@ -47,6 +47,7 @@ from crawler.alert.compose import (
     FailedDelivery,
     FeedbackLinks,
     StoryView,
+    arrange,
     compose_digest,
     compose_notice,
     plain,
@@ -81,7 +82,7 @@ class RecipientLine:
     """What happened to one recipient's mail in a drain."""
 
     recipient: str
-    outcome: str  # sent | deferred | failed | dropped | would send | notice | no notice
+    outcome: str  # sent | deferred | failed | dropped | would send | (no) notice | nothing new
     alerts: int
     stories: int
     message_id: str | None = None
@@ -223,6 +224,11 @@ def _preview(
             )
             continue
         stories = [views[a.id] for a in keep if a.id in views]
+        if not stories and _only_followups(keep):
+            report.lines.append(
+                RecipientLine(r.address, "nothing new", len(keep), 0, detail=_NOTHING_NEW)
+            )
+            continue
         msg = compose_digest(r, stories, names, now, replace(envelope, message_id=batch.message_id))
         report.messages.append(msg)
         line = RecipientLine(
@@ -241,6 +247,13 @@ def _subscribed(r: Recipient | None, alerts: Sequence[Alert]) -> list[Alert]:
     return [a for a in alerts if r is not None and a.watchlist_id in r.watchlists]
 
 
+_NOTHING_NEW = "follow-ups whose outlets were mailed since or muted; marked sent, no mail"
+
+
+def _only_followups(alerts: Sequence[Alert]) -> bool:
+    return bool(alerts) and all(a.followup for a in alerts)
+
+
 def _story_count(stories: Sequence[StoryView]) -> int:
     return len({s.story_id for s in stories})
 
@@ -255,6 +268,15 @@ def _deliver(run: _Drain, batch: Batch) -> None:
     if r is None or not keep:
         return
     stories = [run.views[a.id] for a in keep if a.id in run.views]
+    if not stories and _only_followups(keep):
+        # every outlet they would list was mailed since, or muted meanwhile: nothing to tell
+        with run.db.session() as session:
+            mark_sent(session, [a.id for a in keep], token=run.token,
+                      message_id=batch.message_id, now=run.now)  # fmt: skip
+        run.report.lines.append(
+            RecipientLine(r.address, "nothing new", len(keep), 0, detail=_NOTHING_NEW)
+        )
+        return
     if run.server_down is not None and r.channel == "email":
         untried = DeliveryError(
             False, f"not tried, the mail server failed: {run.server_down.message}"
@@ -314,25 +336,31 @@ def webhook_payload(
 ) -> dict[str, Any]:
     """The JSON a webhook recipient gets: the subject and the stories (snippets, never whole articles)."""
     body = msg.get_body(preferencelist=("plain",))
+    _, followups = arrange(stories, {})
     return {
         "recipient": r.address,
         "subject": str(msg["Subject"]),
         "message_id": str(msg["Message-ID"]),
         "text": body.get_content() if body is not None else "",
-        "stories": [
-            {
-                "story_id": s.story_id,
-                "watchlist": s.watchlist_id,
-                "title": plain(s.snippet_title or s.title),
-                "url": s.url,
-                "outlets": [name for name, _, _ in s.outlets],
-                "published_at": s.published_at.isoformat() if s.published_at else None,
-                "score": s.score,
-                "terms": s.terms,
-                "snippet": plain(s.snippet_body),
-            }
-            for s in stories
+        "stories": [_webhook_story(s) for s in stories if not s.followup],
+        "followups": [
+            {**_webhook_story(s), "new_outlets": [name for name, _, _ in s.new_outlets]}
+            for s in followups
         ],
+    }
+
+
+def _webhook_story(s: StoryView) -> dict[str, Any]:
+    return {
+        "story_id": s.story_id,
+        "watchlist": s.watchlist_id,
+        "title": plain(s.snippet_title or s.title),
+        "url": s.url,
+        "outlets": [name for name, _, _ in s.outlets],
+        "published_at": s.published_at.isoformat() if s.published_at else None,
+        "score": s.score,
+        "terms": s.terms,
+        "snippet": plain(s.snippet_body),
     }
 
 

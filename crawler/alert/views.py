@@ -1,12 +1,18 @@
-"""What a mail shows of each alert, read from the store: story, article link, outlets, match."""
+"""What a mail shows of each alert, read from the store: story, article link, outlets, match.
+
+A follow-up (followup > 0) shows its story like the alert it follows (that match's article and
+snippet) plus the outlets that are news to the recipient: first seen after the previous mail of
+the story to them (the newest `sent_at` of their other rows of the story), never a muted one.
+"""
 
 from __future__ import annotations
 
 import logging
 import tomllib
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,9 +38,16 @@ def load_views(
     matches = _rows(
         session,
         Match,
-        [Match.score, Match.terms, Match.snippet_title, Match.snippet_body],
+        [Match.score, Match.terms, Match.snippet_title, Match.snippet_body, Match.article_id],
         {a.match_id for a in alerts},
     )
+    # a follow-up's own article is the joining outlet's; it shows the story's matched article
+    shown = {
+        a.id: matches[a.match_id].article_id
+        if a.followup and a.match_id in matches
+        else a.article_id
+        for a in alerts
+    }
     article_columns = [
         Article.outlet_id,
         Article.title,
@@ -43,30 +56,89 @@ def load_views(
         Article.published_at,
         Article.first_seen_at,
     ]
-    articles = _rows(session, Article, article_columns, {a.article_id for a in alerts})
+    articles = _rows(session, Article, article_columns, set(shown.values()))
     stories = _rows(session, Story, [Story.title, Story.published_at], {a.story_id for a in alerts})
-    carried = story_outlets(session, set(stories), outlet_names)
+    members = _members(session, set(stories))
+    carried = {sid: [_carried(o, outlet_names) for o in rows] for sid, rows in members.items()}
+    followups = [a for a in alerts if a.followup]
+    news = _news(session, followups, members, outlet_names) if followups else {}
     views: dict[int, StoryView] = {}
     built: dict[tuple[int, int, int, str], StoryView] = {}
     for a in alerts:
-        key = (a.story_id, a.article_id, a.match_id, a.watchlist_id)
+        article_id = shown[a.id]
+        key = (a.story_id, article_id, a.match_id, a.watchlist_id)
         if key not in built:
-            if (
-                a.match_id not in matches
-                or a.article_id not in articles
-                or a.story_id not in stories
-            ):
+            if a.match_id not in matches or article_id not in articles or a.story_id not in stories:
                 continue  # pruned under us: nothing to show
             built[key] = _view(
                 a,
                 matches[a.match_id],
-                articles[a.article_id],
+                articles[article_id],
                 stories[a.story_id],
                 carried,
                 outlet_names,
             )
-        views[a.id] = built[key]
+        if not a.followup:
+            views[a.id] = built[key]
+        elif news.get(a.id):  # a follow-up with nothing new (muted meanwhile, mailed since): none
+            views[a.id] = replace(built[key], followup=True, new_outlets=tuple(news[a.id]))
     return views
+
+
+class Member(NamedTuple):
+    """One outlet of a story: its first article and when that was first seen."""
+
+    outlet_id: str
+    article_id: int
+    first_seen_at: datetime
+    url: str
+    published_at: datetime | None
+
+
+def _carried(o: Member, names: dict[str, str]) -> tuple[str, str, datetime]:
+    return (names.get(o.outlet_id, o.outlet_id), o.url, o.first_seen_at)
+
+
+def _news(
+    session: Session,
+    followups: Sequence[Alert],
+    members: dict[int, list[Member]],
+    names: dict[str, str],
+) -> dict[int, Carried]:
+    """Follow-up alert id -> [(outlet name, URL, published or first seen)] new to its recipient.
+
+    New: first seen after the previous mail of the story to that recipient (the newest `sent_at`
+    of their other sent rows of the story, in any watchlist), plus the follow-up's own joining
+    outlet unless a mail of the story went out since the follow-up was written (that mail showed
+    it). Muted outlets are left out: they are never mailed.
+    """
+    from crawler.ops.mutes import muted_outlets
+
+    sent: dict[tuple[str, int], list[tuple[int, datetime]]] = {}
+    for ids in chunks(sorted({a.story_id for a in followups})):
+        rows = session.execute(
+            select(Alert.id, Alert.recipient, Alert.story_id, Alert.sent_at).where(
+                Alert.story_id.in_(ids), Alert.status == "sent", Alert.sent_at.is_not(None)
+            )
+        )
+        for alert_id, recipient, story_id, sent_at in rows:
+            sent.setdefault((recipient, story_id), []).append((alert_id, sent_at))
+    muted = {wid: muted_outlets(session, wid) for wid in {a.watchlist_id for a in followups}}
+    out: dict[int, Carried] = {}
+    for a in followups:
+        previous = sent.get((a.recipient, a.story_id), [])
+        since = max((at for alert_id, at in previous if alert_id != a.id), default=None)
+        own_too = since is None or a.created_at is None or since < a.created_at
+        out[a.id] = [
+            (names.get(o.outlet_id, o.outlet_id), o.url, o.published_at or o.first_seen_at)
+            for o in members.get(a.story_id, [])
+            if o.outlet_id not in muted[a.watchlist_id]
+            and (
+                (since is not None and o.first_seen_at > since)
+                or (own_too and o.article_id == a.article_id)
+            )
+        ]
+    return out
 
 
 def _rows(session: Session, model: Any, columns: list[Any], ids: set[int]) -> dict[int, Any]:
@@ -106,23 +178,31 @@ def story_outlets(
     session: Session, story_ids: set[int], names: dict[str, str]
 ) -> dict[int, Carried]:
     """Story id -> [(outlet name, article URL, first seen)], earliest first."""
-    out: dict[int, Carried] = {}
+    members = _members(session, story_ids)
+    return {sid: [_carried(o, names) for o in rows] for sid, rows in members.items()}
+
+
+def _members(session: Session, story_ids: set[int]) -> dict[int, list[Member]]:
+    """Story id -> its outlets, earliest first seen first."""
+    out: dict[int, list[Member]] = {}
     for ids in chunks(sorted(story_ids)):
         rows = session.execute(
             select(
                 StoryOutlet.story_id,
                 StoryOutlet.outlet_id,
+                StoryOutlet.article_id,
                 StoryOutlet.first_seen_at,
                 Article.canonical_url,
                 Article.url,
+                Article.published_at,
             )
             .join(Article, Article.id == StoryOutlet.article_id)
             .where(StoryOutlet.story_id.in_(ids))
             .order_by(StoryOutlet.story_id, StoryOutlet.first_seen_at, StoryOutlet.outlet_id)
         ).all()
-        for story_id, outlet_id, first_seen, canonical, url in rows:
+        for story_id, outlet_id, article_id, first_seen, canonical, url, published in rows:
             out.setdefault(story_id, []).append(
-                (names.get(outlet_id, outlet_id), canonical or url, first_seen)
+                Member(outlet_id, article_id, first_seen, canonical or url, published)
             )
     return out
 

@@ -59,6 +59,7 @@ class CrawlContext:
         self.run_id: int | None = None
         # article keys found new in this run, per outlet: requested once, and still "new" for paging
         self.discovered: defaultdict[str, set[str]] = defaultdict(set)
+        self.revisited: defaultdict[str, set[int]] = defaultdict(set)  # article ids asked again this run
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:

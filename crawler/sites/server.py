@@ -14,12 +14,12 @@ import socket
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.sites import content, scale
@@ -369,16 +369,24 @@ class SiteServer:
 
     def _render(self) -> dict[str, Site]:
         grouped = content.articles_by_outlet(self.articles)
-        sites: dict[str, Site] = {}
-        for outlet in self.outlets:
-            faults = self.faults.get(outlet.id, ())
-            variants = frozenset(str(f.kind) for f in faults)
-            url = self.urls[outlet.id]
-            pages = SiteRenderer(
-                outlet, grouped.get(outlet.id, []), url, self.anchor, variants
-            ).render()
-            sites[outlet.id] = Site(outlet, pages, url, faults)
-        return sites
+        return {
+            o.id: Site(o, self._pages(o, grouped.get(o.id, [])), self.urls[o.id], self.faults.get(o.id, ()))
+            for o in self.outlets
+        }
+
+    def _pages(self, outlet: Outlet, articles: list[DemoArticle]) -> SitePages:
+        variants = frozenset(str(f.kind) for f in self.faults.get(outlet.id, ()))
+        return SiteRenderer(outlet, articles, self.urls[outlet.id], self.anchor, variants).render()
+
+    def edit_article(self, article: DemoArticle, **changes: Any) -> DemoArticle:
+        """Serve an edited article from now on, under the same URL (its outlet's feed, lists and
+        home re-rendered): what an outlet does when it corrects or updates a story."""
+        edited = replace(article, **changes)
+        self.articles = [edited if a is article else a for a in self.articles]
+        grouped = content.articles_by_outlet(self.articles)
+        outlet = next(o for o in self.outlets if o.id == article.outlet)
+        self.sites[outlet.id].pages = self._pages(outlet, grouped.get(outlet.id, []))
+        return edited
 
     async def _listen(self, sockets: list[socket.socket]) -> None:
         for outlet, sock in zip(self.outlets, sockets, strict=True):

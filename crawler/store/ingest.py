@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+from crawler.dedupe.revisions import PreviousMatch, material_change
 from crawler.dedupe.stories import (
     StoryDoc,
     band_keys,
@@ -21,6 +22,7 @@ from crawler.dedupe.stories import (
     similarity,
 )
 from crawler.store.models import (
+    Alert,
     Article,
     ArticleUrl,
     ArticleVersion,
@@ -48,6 +50,7 @@ class IngestResult:
     version: int
     matched: list[str] = field(default_factory=list)  # watchlists the article is relevant to
     alerts: int = 0
+    revised: dict[str, str] = field(default_factory=dict)  # watchlist -> why the story is mailed again
 
 
 def find_article(session: Session, keys: list[str]) -> Article | None:
@@ -152,7 +155,8 @@ def _add_version(session: Session, article: Article, rec: ArticleRecord, now: da
         body=ex.body, body_hash=rec.body_hash, modified_at=ex.modified_at, fetched_at=now))
 
 
-def _store_new(session: Session, rec: ArticleRecord, now: datetime, cache: StoryCache | None) -> Article:
+def _store_new(session: Session, rec: ArticleRecord, now: datetime, cache: StoryCache | None) -> tuple[Article, bool]:
+    """The new article, and whether it brought a new outlet to a story that existed before."""
     ex = rec.extracted
     story_id, new_story = assign_story(session, rec, now, cache)
     article = Article(
@@ -166,10 +170,11 @@ def _store_new(session: Session, rec: ArticleRecord, now: datetime, cache: Story
     session.flush()
     _add_keys(session, article.id, rec.keys, known=set())  # find_article found none of them
     _add_version(session, article, rec, now)
-    if new_story or session.get(StoryOutlet, (story_id, rec.outlet_id)) is None:
+    joined = not new_story and session.get(StoryOutlet, (story_id, rec.outlet_id)) is None
+    if new_story or joined:
         session.execute(insert(StoryOutlet).values(story_id=story_id, outlet_id=rec.outlet_id,
                                                    article_id=article.id, first_seen_at=now))
-    return article
+    return article, joined
 
 
 def _store_version(session: Session, article: Article, rec: ArticleRecord, now: datetime) -> None:
@@ -199,6 +204,7 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
            now: datetime | None = None, max_age_hours: float | None = None,
            cache: StoryCache | None = None) -> IngestResult:
     """Store the article, its story, its matches and (unless seeding) its alerts in `session`'s transaction."""
+    from crawler.alert.followups import story_gained_outlet
     from crawler.alert.plan import alert_max_age_hours, enqueue, plan_for_match
     from crawler.ops.mutes import is_muted
 
@@ -210,9 +216,17 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
         _add_keys(session, article.id, rec.keys)
         return IngestResult("unchanged", article.id, article.story_id, article.version)
     status = "new" if article is None else "updated"
+    previous: dict[str, PreviousMatch] = {}
+    old_text = ("", "")
     if article is None:
-        article = _store_new(session, rec, now, cache)
+        article, joined = _store_new(session, rec, now, cache)
+        if joined and not seed and article.story_id is not None:
+            # a story mailed before gains an outlet: the next digest says so (never at once)
+            story_gained_outlet(session, story_id=article.story_id, article_id=article.id,
+                                recipients=recipients, now=now)
     else:
+        previous = _previous_matches(session, article)
+        old_text = (article.title, article.body or "")
         _store_version(session, article, rec, now)
     result = IngestResult(status, article.id, article.story_id, article.version)
     for m in rec.matches:
@@ -220,9 +234,34 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
         if not m.relevant:
             continue
         result.matched.append(m.watchlist)
+        revision = 1  # new, or newly matching: the story's first alert (a no-op if it has one)
+        before = previous.get(m.watchlist)
+        if before is not None and before.relevant:
+            why = material_change(before, float(m.score), m.groups, old_title=old_text[0], old_body=old_text[1],
+                                  new_title=article.title, new_body=article.body or "")
+            if not why:
+                continue  # an edit that does not change what the office was told: no mail
+            revision = _revision(session, article.story_id, m.watchlist) + 1
+            result.revised[m.watchlist] = why
         plans = plan_for_match(recipients, m.watchlist, score=float(m.score), now=now,
                                published_at=article.published_at, seed=seed, max_age_hours=max_age)
         if plans and article.story_id is not None and not is_muted(session, m.watchlist, article.outlet_id):
             result.alerts += enqueue(session, plans, story_id=article.story_id, article_id=article.id,
-                                     match_id=match.id, watchlist_id=m.watchlist, revision=1)
+                                     match_id=match.id, watchlist_id=m.watchlist, revision=revision)
     return result
+
+
+def _previous_matches(session: Session, article: Article) -> dict[str, PreviousMatch]:
+    """The stored article's current version's matches, per watchlist."""
+    rows = session.execute(select(Match.watchlist_id, Match.relevant, Match.score, Match.explanation).where(
+        Match.article_id == article.id, Match.article_version == article.version))
+    return {w: PreviousMatch(bool(rel), float(score), frozenset((expl or {}).get("groups") or ()))
+            for w, rel, score, expl in rows}
+
+
+def _revision(session: Session, story_id: int | None, watchlist_id: str) -> int:
+    """The story's highest alert revision for this watchlist (0 when it was never alerted)."""
+    if story_id is None:
+        return 0
+    return session.scalar(select(func.max(Alert.revision)).where(
+        Alert.story_id == story_id, Alert.watchlist_id == watchlist_id)) or 0

@@ -156,11 +156,15 @@ class Match(Base):
 
 
 class Alert(Base):
-    """The outbox. One row per (recipient, watchlist, story, revision); written with the match."""
+    """The outbox. One row per (recipient, watchlist, story, revision, followup); written with the match.
+
+    `followup` 0 is the story's alert; n >= 1 is its n-th follow-up (outlets that joined the story
+    after the alert was mailed, shown in the next digest; see crawler.alert.followups).
+    """
 
     __tablename__ = "alerts"
     __table_args__ = (
-        UniqueConstraint("recipient", "watchlist_id", "story_id", "revision", name="uq_alert_key"),
+        UniqueConstraint("recipient", "watchlist_id", "story_id", "revision", "followup", name="uq_alert_key"),
         Index("ix_alerts_status_due", "status", "due_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -168,7 +172,8 @@ class Alert(Base):
     watchlist_id: Mapped[str] = mapped_column(String(64))
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id"))
     revision: Mapped[int] = mapped_column(default=1)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))
+    followup: Mapped[int] = mapped_column(default=0, server_default="0")  # 0: the story alert
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"))  # a follow-up: the joining article
     match_id: Mapped[int] = mapped_column(ForeignKey("matches.id"))
     channel: Mapped[str] = mapped_column(String(16), default="email")
     mode: Mapped[str] = mapped_column(String(16), default="digest")  # immediate | digest

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, or_, select, update
 
 from crawler.store.db import Database
-from crawler.store.models import ArticleUrl, HttpValidator, RobotsCache
+from crawler.store.models import Article, ArticleUrl, HttpValidator, Match, RobotsCache
 
 _CHUNK = 500
 
@@ -21,6 +22,59 @@ def seen_keys(db: Database, keys: list[str]) -> set[str]:
             chunk = keys[i : i + _CHUNK]
             found.update(s.scalars(select(ArticleUrl.url_key).where(ArticleUrl.url_key.in_(chunk))))
     return found
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """What the feed or list said about a stored article when it was last fetched."""
+
+    article_id: int
+    url: str
+    title: str
+    modified: str
+    fetched_at: datetime | None = None
+
+
+def stored_entries(db: Database, keys: list[str]) -> dict[str, StoredEntry]:
+    """For these keys of stored articles: the feed/list entry seen at their last fetch."""
+    out: dict[str, StoredEntry] = {}
+    with db.sessions() as s:
+        for i in range(0, len(keys), _CHUNK):
+            rows = s.execute(
+                select(ArticleUrl.url_key, Article.id, Article.url, Article.feed_title, Article.feed_modified)
+                .join(Article, Article.id == ArticleUrl.article_id)
+                .where(ArticleUrl.url_key.in_(keys[i : i + _CHUNK])))
+            for key, aid, url, title, modified in rows:
+                out[key] = StoredEntry(aid, url, title or "", modified or "")
+    return out
+
+
+def revisits_due(db: Database, outlet_id: str, *, now: datetime, max_age: timedelta, every: timedelta,
+                 limit: int) -> list[StoredEntry]:
+    """This outlet's articles whose current version matches a watchlist, published (or first
+    seen) within `max_age`, last fetched more than `every` ago: the oldest fetched first."""
+    cut, stale = now - max_age, now - every
+    young = or_(Article.published_at >= cut, and_(Article.published_at.is_(None), Article.first_seen_at >= cut))
+    matched = exists().where(Match.article_id == Article.id, Match.article_version == Article.version,
+                             Match.relevant.is_(True))
+    with db.sessions() as s:
+        rows = s.execute(
+            select(Article.id, Article.url, Article.feed_title, Article.feed_modified, Article.fetched_at)
+            .where(Article.outlet_id == outlet_id, young, Article.fetched_at < stale, matched)
+            .order_by(Article.fetched_at).limit(limit))
+        return [StoredEntry(aid, url, title or "", modified or "", fetched) for aid, url, title, modified, fetched in rows]
+
+
+def touch_article(db: Database, article_id: int, *, fetched_at: datetime, feed_title: str | None = None,
+                  feed_modified: str | None = None) -> None:
+    """A refetch found the article unchanged (or 304): its fetch time and entry move on."""
+    values: dict[str, object] = {"fetched_at": fetched_at}
+    if feed_title:
+        values["feed_title"] = feed_title
+    if feed_modified:
+        values["feed_modified"] = feed_modified
+    with db.session() as s:
+        s.execute(update(Article).where(Article.id == article_id).values(**values))
 
 
 def validators(db: Database, url: str) -> tuple[str | None, str | None]:
