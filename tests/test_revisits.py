@@ -199,7 +199,7 @@ def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
         revisions = {a.revision for a in s.scalars(select(Alert).where(Alert.story_id == art.story_id))}
     assert revisions == {1, 2}, "the story's alert revision rose once"
     mails = _send(env, home)
-    assert len(mails) == 1 and "국제진료센터" in _text(mails[0])
+    assert len(mails) == 1 and "[기사 수정] 인천 송도에 국제진료센터" in _text(mails[0])
 
     # nothing changed: the next tick is quiet and mails nothing
     before = log_length(log)

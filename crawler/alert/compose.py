@@ -65,6 +65,7 @@ class StoryView:
     # a follow-up (outlets that joined after the story was mailed): only these are news to the
     # recipient — (outlet name or id, article URL, published or first seen), earliest first
     followup: bool = False
+    revised: bool = False  # mailed before; the article changed materially since (alert revision > 1)
     new_outlets: tuple[tuple[str, str, datetime], ...] = ()
 
 
@@ -291,6 +292,7 @@ def _story_context(s: StoryView, recipient: Recipient, feedback: FeedbackLinks) 
     link = {"recipient": recipient.address, "watchlist_id": s.watchlist_id, "story_id": s.story_id}
     return {
         **_shared_context(_view_key(s)),
+        "revised": s.revised,
         "feedback_yes": feedback.url(**link, relevant=True),
         "feedback_no": feedback.url(**link, relevant=False),
     }

@@ -171,6 +171,7 @@ def _view(
         snippet_title=match.snippet_title or "",
         snippet_body=match.snippet_body or "",
         watchlist_id=a.watchlist_id,
+        revised=a.revision > 1,
     )
 
 
