@@ -262,13 +262,16 @@ def _queries(size: int) -> list[tuple[str, str, int | None, datetime]]:
 
 
 def _record(title: str, body: str, n: int, when: datetime) -> Any:
-    from crawler.dedupe.stories import dedupe_text, signature
+    """The record as the pipeline hands it to the store: signature and story features computed
+    (in the CPU pool during a crawl)."""
+    from crawler.crawl.cpu import story_signature
     from crawler.types import ArticleRecord, Extracted
 
     ex = Extracted(title=title, body=body, published_at=when)
+    sig, feats = story_signature(title, body)
     return ArticleRecord(outlet_id="benchwire", url=f"https://wire.example/{n}", request_url="",
                          family="ndsoft", extracted=ex, fetched_at=datetime.now(UTC),
-                         signature=signature(dedupe_text(title, body)))  # fmt: skip
+                         signature=sig, story_features=feats)  # fmt: skip
 
 
 def measure_assign(size: int) -> dict[str, float]:

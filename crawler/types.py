@@ -96,5 +96,6 @@ class ArticleRecord:
     keys: list[str] = field(default_factory=list)
     body_hash: str = ""
     signature: list[int] = field(default_factory=list)
+    story_features: Any = None  # crawler.dedupe.stories.Features of title and body, when computed
     matches: list[MatchResult] = field(default_factory=list)
     outcome: dict[str, Any] = field(default_factory=dict)

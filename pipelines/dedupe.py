@@ -21,5 +21,5 @@ class DedupePipeline(Pipeline):
             self.ctx.tally[item.outlet_id].unchanged += 1
             raise self.drop(item, "already stored, unchanged", "unchanged")
         ex = item.extracted
-        item.signature = await self.ctx.cpu.signature(ex.title or "", ex.body)
+        item.signature, item.story_features = await self.ctx.cpu.signature(ex.title or "", ex.body)
         return item

@@ -38,10 +38,13 @@ def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Ext
     return extract(body, url, family=family, charset=charset)
 
 
-def story_signature(title: str, body: str) -> list[int]:
-    from crawler.dedupe.stories import dedupe_text, signature
+def story_signature(title: str, body: str) -> tuple[list[int], Any]:
+    """The MinHash signature and the `Features` the story check compares (built from one cleaning
+    of the text, here rather than in the process that stores)."""
+    from crawler.dedupe.stories import features, signature
 
-    return signature(dedupe_text(title, body))
+    feats = features(title, body)
+    return signature(feats.text), feats
 
 
 def match_all(title: str, body: str, subtitle: str, matchers: dict[str, Any] | None = None) -> list[MatchResult]:
@@ -69,7 +72,7 @@ class CpuPool:
     async def extract(self, body: bytes, url: str, family: str, charset: str | None) -> Extracted:
         return await self._run(extract_page, body, url, family, charset)
 
-    async def signature(self, title: str, body: str) -> list[int]:
+    async def signature(self, title: str, body: str) -> tuple[list[int], Any]:
         return await self._run(story_signature, title, body)
 
     async def match(self, title: str, body: str, subtitle: str) -> list[MatchResult]:

@@ -4,12 +4,12 @@ all in one transaction, so an alert exists exactly when its match does (the outb
 
 from __future__ import annotations
 
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Integer, LargeBinary, String, Text, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from crawler.dedupe.revisions import PreviousMatch, material_change
@@ -27,9 +27,8 @@ from crawler.store.models import (
     ArticleUrl,
     ArticleVersion,
     Match,
-    Story,
-    StoryBand,
     StoryOutlet,
+    UTCDateTime,
 )
 from crawler.types import ArticleRecord, MatchResult
 
@@ -64,23 +63,35 @@ def _candidates(session: Session, bands: list[int]) -> list[tuple[int, bytes]]:
 
     Each band key reads only its newest PER_BAND stories from the primary-key index, so a band
     that boilerplate gave to thousands of stories costs PER_BAND rows and the lookup does not
-    grow with the store. Plain SQL: built with SQLAlchemy constructs per article it was 2x slower.
+    grow with the store. The database counts and ranks (one row per candidate comes back, not
+    one per band hit). Plain SQL: built with SQLAlchemy constructs per article it was 2x slower.
     """
-    sql = " UNION ALL ".join(
+    hits = " UNION ALL ".join(
         f"SELECT * FROM (SELECT story_id FROM story_bands WHERE band_key = :k{i} "
         f"ORDER BY story_id DESC LIMIT {PER_BAND}) AS t{i}" for i in range(len(bands)))
-    counts = Counter(session.execute(text(sql), {f"k{i}": b for i, b in enumerate(bands)}).scalars())
-    top = [sid for sid, _ in counts.most_common(MAX_STORY_CANDIDATES)]
-    sigs = dict(session.execute(select(Story.id, Story.signature).where(Story.id.in_(top))).all())
-    return [(sid, sigs[sid]) for sid in top if sid in sigs]
+    sql = (f"SELECT c.story_id, s.signature FROM (SELECT story_id, count(*) AS n FROM ({hits}) AS h "
+           f"GROUP BY story_id ORDER BY n DESC, story_id DESC LIMIT {MAX_STORY_CANDIDATES}) AS c "
+           "JOIN stories s ON s.id = c.story_id ORDER BY c.n DESC, c.story_id DESC")
+    return [(sid, sig) for sid, sig in session.execute(text(sql), {f"k{i}": b for i, b in enumerate(bands)})]
+
+
+# the statements of assign_story, as text compiled once: per article, SQLAlchemy's statement
+# building and caching cost more than the indexed lookups themselves
+_FIRST_ARTICLE = text(
+    "SELECT id, outlet_id, title, body, published_at FROM articles WHERE story_id = :s ORDER BY id LIMIT 1"
+).columns(id=Integer(), outlet_id=String(), title=Text(), body=Text(), published_at=UTCDateTime())
+_TOUCH_STORY = text("UPDATE stories SET updated_at = :now WHERE id = :s").bindparams(
+    bindparam("now", type_=UTCDateTime()))
+_NEW_STORY = text(
+    "INSERT INTO stories (title, signature, published_at, first_seen_at, updated_at) "
+    "VALUES (:title, :sig, :published, :now, :now) RETURNING id"
+).bindparams(bindparam("sig", type_=LargeBinary()), bindparam("published", type_=UTCDateTime()),
+             bindparam("now", type_=UTCDateTime()))
 
 
 def _representative(session: Session, story_id: int, sig: list[int]) -> StoryDoc | None:
     """The story's first article, as the document a newcomer is compared with."""
-    row = session.execute(
-        select(Article.id, Article.outlet_id, Article.title, Article.body, Article.published_at)
-        .where(Article.story_id == story_id).order_by(Article.id).limit(1)
-    ).first()
+    row = session.execute(_FIRST_ARTICLE, {"s": story_id}).first()
     if row is None:
         return None
     return StoryDoc(id=str(row.id), outlet=row.outlet_id, title=row.title, body=row.body or "",
@@ -111,6 +122,8 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     ex = rec.extracted
     doc = StoryDoc(id="new", outlet=rec.outlet_id, title=ex.title or "", body=ex.body,
                    published_at=ex.published_at, sig=rec.signature)
+    if rec.story_features is not None:
+        doc.__dict__["features"] = rec.story_features  # computed with the signature (cached_property slot)
     bands = sorted(set(band_keys(rec.signature)))
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
@@ -118,24 +131,22 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
             continue  # shares a band by chance: not worth reading its text
         other = cache.get(session, story_id, sig) if cache else _representative(session, story_id, sig)
         if other is not None and same_story(doc, other)[0]:
-            session.execute(update(Story).where(Story.id == story_id).values(updated_at=now))
-            known = set(session.scalars(select(StoryBand.band_key).where(
-                StoryBand.story_id == story_id, StoryBand.band_key.in_(bands))))
-            _index(session, story_id, [b for b in bands if b not in known])
+            session.execute(_TOUCH_STORY, {"now": now, "s": story_id})
+            _index(session, story_id, bands)  # the bands it adds to its story (others are there)
             return story_id, False
-    story_id = session.execute(
-        insert(Story).values(title=ex.title or "", signature=encode_signature(rec.signature),
-                             published_at=ex.published_at, first_seen_at=now, updated_at=now)
-        .returning(Story.id)
-    ).scalar_one()
+    story_id = session.execute(_NEW_STORY, {"title": ex.title or "", "sig": encode_signature(rec.signature),
+                                            "published": ex.published_at, "now": now}).scalar_one()
     _index(session, story_id, bands)
     return story_id, True
 
 
+_INSERT_BAND = text("INSERT INTO story_bands (band_key, story_id) VALUES (:b, :s) ON CONFLICT DO NOTHING")
+
+
 def _index(session: Session, story_id: int, bands: list[int]) -> None:
     """Every member's band keys point at its story, so later copies can find it through any member."""
-    if bands:
-        session.execute(insert(StoryBand), [{"band_key": b, "story_id": story_id} for b in bands])
+    if bands:  # Core executemany: the ORM's bulk insert costs more than the rows
+        session.execute(_INSERT_BAND, [{"b": b, "s": story_id} for b in bands])
 
 
 def _add_keys(session: Session, article_id: int, keys: list[str], *, known: set[str] | None = None) -> None:
