@@ -35,17 +35,22 @@ from collections.abc import Iterable
 from typing import Any
 
 import ahocorasick
+import numpy as np
 
 from crawler.korean import (
     Normalized,
+    context_cased,
     is_latin_word_char,
-    is_word_char,
+    match_chars,
     normalize,
     normalize_term,
+    splits,
+    start_of,
 )
 from crawler.match.hits import (
     DISTRICT,
     EXCLUDE,
+    FIELDS,
     GROUP,
     HOME,
     HOME_GROUP,
@@ -61,42 +66,109 @@ from crawler.types import MatchResult
 
 
 class _TermSet:
-    """An automaton (and regex list) over some of a watchlist's terms."""
+    """An automaton (and regex list) over some of a watchlist's terms.
+
+    The automaton does not run over the matched text itself but over its *lookup text*:
+    each letter of the keys becomes a code of its own (a byte when there are few enough
+    letters), every other character _FILLER, and spaces stay.  The hits are the same — a
+    character in no key is in no hit — and the lookup text is made in one numpy step
+    (`lookup_text`), where the matched text takes a regex substitution and a case fold.
+    """
 
     def __init__(self) -> None:
         self.entries: dict[str, list[tuple[int, int]]] = defaultdict(list)
         self.regexes: list[tuple[re.Pattern[str], int]] = []
         self.automaton: Any = None
+        self.table: Any = None  # numpy: BMP code point -> its code in the lookup text
+        self.decoding = "utf-16-le"  # of the table's codes as bytes
+        self.codes: dict[int, str] | None = None  # letter -> code (None: the letter itself)
+        self.context_cased = context_cased()
+        self.line_break_is_letter = False
 
-    def build(self) -> None:
-        """Make the automaton (keys with common first letters first, see _first_letter_rank)."""
+    def build(self, kinds: list[int]) -> None:
+        """Make the automaton (keys with common first letters first, see _first_letter_rank).
+
+        Each key's value: its length, the terms it is a hit of (three tuples: the hit is
+        theirs / theirs if it has no space inside / to be checked, see `Matcher._find`), and
+        the terms it is a `not_in` word of.
+        """
         if not self.entries:
             return
+        letters = sorted({ch for key in self.entries for ch in key})
+        if len(letters) <= len(_BYTE_CODES):
+            self.codes = {
+                ord(ch): chr(code) for ch, code in zip(letters, _BYTE_CODES, strict=False)
+            }
+            self.decoding = "latin-1"
         self.automaton = ahocorasick.Automaton()
+        self.automaton.add_word(_FILLER + _NEVER, (0, (), (), (), ()))  # the root's first child
         for key in sorted(self.entries, key=_first_letter_rank):
-            self.automaton.add_word(key, (len(key), tuple(self.entries[key])))
+            values = self.entries[key]
+            hits = [index for layer, index in values if layer != NOT_IN]
+            by_kind = [
+                tuple(i for i in hits if kinds[i] == kind) for kind in (_ANY, _SOLID, _CHECK)
+            ]
+            blocks = tuple(index for layer, index in values if layer == NOT_IN)
+            code = key.translate(self.codes) if self.codes else key
+            self.automaton.add_word(code, (len(key), *by_kind, blocks))
         self.automaton.make_automaton()
+        bmp = [ch for ch in letters if ch <= "\uffff"]
+        if self.codes is None and len(bmp) < len(letters):
+            return  # a letter outside the BMP, which the table cannot give: no table
+        code_of = np.full(0x10000, ord(_FILLER), dtype=np.uint8 if self.codes else _UTF16)
+        for ch in bmp:
+            code_of[ord(ch)] = ord(self.codes[ord(ch)]) if self.codes else ord(ch)
+        code_of[ord(" ")] = ord(" ")
+        chars = np.frombuffer(match_chars().encode("utf-16-le", "surrogatepass"), _UTF16)
+        self.table = code_of[chars]
+        # A line break is matched as |, which a `not_in` word may hold: not between fields.
+        self.line_break_is_letter = "|" in letters
 
-    def find(
-        self, norm: Normalized
-    ) -> tuple[list[tuple[int, int, int]], dict[int, list[tuple[int, int]]]]:
-        """Raw hits (start, end, term index) and the `not_in` spans found per term."""
-        raw: list[tuple[int, int, int]] = []
-        blocked: dict[int, list[tuple[int, int]]] = {}
-        if self.automaton is not None:
-            text = norm.text
-            for last, (length, values) in self.automaton.iter(text, ignore_white_space=True):
-                first = last - length + 1
-                if first < 0 or " " in text[first : last + 1]:
-                    first = norm.start_of(last, length)
-                for layer, index in values:
-                    if layer == NOT_IN:
-                        blocked.setdefault(index, []).append((first, last + 1))
-                    else:
-                        raw.append((first, last + 1, index))
-        if self.regexes:
-            raw.extend(_regex_hits(self.regexes, norm))
-        return raw, blocked
+    def lookup_text(self, article: _Article) -> str:
+        """The lookup text of the article's fields, with _FILLER between them."""
+        if self.table is not None:
+            spaced = article.spaced
+            for ch in self.context_cased:
+                if ch in spaced:
+                    return self._lookup_slowly(article)
+            data = spaced.encode("utf-16-le", "surrogatepass")
+            if len(data) == 2 * len(spaced):  # nothing outside the BMP
+                codes = self.table.take(np.frombuffer(data, _UTF16))
+                if self.line_break_is_letter:
+                    codes[[offset - 1 for offset in article.offsets[1:]]] = ord(_FILLER)
+                return codes.tobytes().decode(self.decoding)
+        return self._lookup_slowly(article)
+
+    def _lookup_slowly(self, article: _Article) -> str:
+        """The lookup text made from the matched texts (for texts `table` cannot do)."""
+        text = _FILLER.join(norm.text for norm in article.norms)
+        if self.codes is None:
+            return text  # characters in no key stay as they are: they match nothing either
+        # Characters above U+00FF cannot be taken for a byte code: only the others must go.
+        table = dict.fromkeys(range(256), _FILLER) | {ord(" "): " "} | self.codes
+        return text.translate(table)
+
+
+# A soft character (so in no key and in no matched text) standing for every character that
+# is in no key, and one that never follows it: the key _FILLER + _NEVER never matches but
+# puts _FILLER first among the root's children.  pyahocorasick looks a character up among a
+# node's children one by one, and at the root that is every character of the text.
+_FILLER, _NEVER = "\x00", "\x01"
+_UTF16 = np.dtype("<u2")
+# Byte codes for letters: not _FILLER or _NEVER, and nothing pyahocorasick could take for a space.
+_BYTE_CODES = [code for code in range(2, 256) if not chr(code).isspace()]
+
+# The word-boundary check a term's hits need: none; no space inside (a two-letter term with
+# no other guard); or `_passes`.
+_ANY, _SOLID, _CHECK = range(3)
+
+
+def _guard(info: TermInfo) -> int:
+    if not info.checked:
+        return _ANY
+    if info.splits == frozenset() and not (info.word_start or info.latin_start or info.latin_end):
+        return _SOLID
+    return _CHECK
 
 
 class Matcher:
@@ -118,8 +190,21 @@ class Matcher:
         self._context = _TermSet()
         for layer, owner, weight, term in self._all_terms():
             self._compile(layer, owner, weight, term)
-        self._concepts.build()
-        self._context.build()
+        # Per term: the word-boundary check its hits need (_ANY, _SOLID or _CHECK, see below),
+        # and for the automaton: _CHECK too when the term has `not_in` words.
+        self._guards = [_guard(info) for info in self.terms]
+        blockable = {index for ts in (self._concepts, self._context) for values in ts.entries.values()
+                     for layer, index in values if layer == NOT_IN}  # fmt: skip
+        kinds = [_CHECK if i in blockable else guard for i, guard in enumerate(self._guards)]
+        self._concepts.build(kinds)
+        self._context.build(kinds)
+        # Per term, for scoring: owner (group id, exclusion index or "home"), weight, name.
+        self.owners = [info.owner for info in self.terms]
+        self.weights = [info.weight for info in self.terms]
+        self.shown = [info.shown for info in self.terms]
+        self.hit_groups = [  # TermHit.group
+            HOME_GROUP if info.layer in (HOME, DISTRICT) else info.owner for info in self.terms
+        ]
 
     def _all_terms(self) -> Iterable[tuple[int, str, float, Term]]:
         """Every term of the watchlist with its layer, owner and weight."""
@@ -164,60 +249,139 @@ class Matcher:
 
     # --- finding hits ----------------------------------------------------------------------
 
-    def _scan(self, name: str, text: str) -> FieldHits:
-        """Normalise one field and keep the concept hits that pass every guard."""
-        fld = FieldHits(name, normalize(text))
-        if fld.norm.text:
-            self._file_hits(fld, *self._concepts.find(fld.norm))
-        return fld
+    def _find(self, terms: _TermSet, article: _Article) -> list[list[Hit]] | None:
+        """Per field, the hits of `terms` that pass every guard and are not inside one of
+        their term's `not_in` words (None when there are none)."""
+        out: list[list[Hit]] = [[], [], []]
+        later: list[tuple[int, int, int, int, int]] = []  # start, end, length, term, field
+        blocked: dict[int, list[tuple[int, int]]] = {}
+        offsets = article.offsets
+        text = ""
+        if terms.automaton is not None:
+            text = terms.lookup_text(article)
+            # Hits come by their end: field k until `limit`, where field k + 1 starts.
+            k, offset, limit = 0, 0, offsets[1]
+            name, field_out = FIELDS[0], out[0]
+            hits = terms.automaton.iter(text, ignore_white_space=True)
+            for last, (length, anyway, if_solid, to_check, blocks) in hits:
+                end = last + 1
+                while end > limit:
+                    k += 1
+                    offset, name, field_out = offsets[k], FIELDS[k], out[k]
+                    limit = offsets[k + 1] if k < 2 else len(text)
+                first = end - length
+                solid = first >= 0 and " " not in text[first:end]
+                if not solid:
+                    first = start_of(text, last, length)
+                for index in anyway:
+                    field_out.append((first - offset, end - offset, index, name))
+                if solid:
+                    for index in if_solid:
+                        field_out.append((first - offset, end - offset, index, name))
+                for index in to_check:
+                    later.append((first, end, length, index, k))
+                if blocks:
+                    for index in blocks:
+                        blocked.setdefault(index, []).append((first, end))
+        if terms.regexes:
+            text = text or _FILLER.join(norm.text for norm in article.norms)
+            for k, norm in enumerate(article.norms):
+                if norm.spaced:
+                    offset = offsets[k]
+                    later.extend(
+                        (s + offset, e + offset, -1, index, k)
+                        for s, e, index in _regex_hits(terms.regexes, norm)
+                    )
+        if later:
+            guards, spaced, terms_info = self._guards, article.spaced, self.terms
+            for start, end, length, index, k in later:
+                if index in blocked and any(s <= start and end <= e for s, e in blocked[index]):
+                    continue
+                guard = guards[index]
+                if guard == _SOLID:
+                    if end - start != length:
+                        continue
+                elif guard == _CHECK:
+                    if not _passes(terms_info[index], spaced, text, start, end, length):
+                        continue
+                offset = offsets[k]
+                out[k].append((start - offset, end - offset, index, FIELDS[k]))
+        return out if out[0] or out[1] or out[2] else None
 
-    def _scan_context(self, fld: FieldHits) -> None:
-        """Add the exclusion and home-region hits of one field."""
-        if fld.norm.text:
-            self._file_hits(fld, *self._context.find(fld.norm))
+    def _scan(self, article: _Article) -> dict[str, FieldHits]:
+        """The article's fields with the concept hits that pass every guard."""
+        title, subtitle, body = article.norms
+        fields = {
+            "title": FieldHits("title", title),
+            "subtitle": FieldHits("subtitle", subtitle),
+            "body": FieldHits("body", body),
+        }
+        found = self._find(self._concepts, article)
+        if found:
+            owners = self.owners
+            for fld, hits in zip(fields.values(), found, strict=True):
+                if not hits:
+                    continue
+                groups = fld.groups
+                for hit in outermost(hits):
+                    owner = owners[hit[2]]
+                    if owner in groups:
+                        groups[owner].append(hit)
+                    else:
+                        groups[owner] = [hit]
+        return fields
 
-    def _file_hits(
-        self,
-        fld: FieldHits,
-        raw: list[tuple[int, int, int]],
-        blocked: dict[int, list[tuple[int, int]]],
-    ) -> None:
-        """Apply the guards, drop hits inside longer hits of their layer, file the rest by owner."""
-        groups: list[Hit] = []
-        places: list[Hit] = []
-        excludes: list[Hit] = []
-        terms, name, norm = self.terms, fld.name, fld.norm
-        for start, end, index in raw:
-            if index in blocked and any(s <= start and end <= e for s, e in blocked[index]):
-                continue
-            info = terms[index]
-            if info.checked and not _passes(info, norm, start, end):
-                continue
-            target = (
-                groups if info.layer == GROUP else excludes if info.layer == EXCLUDE else places
-            )
-            target.append(Hit(start, end, index, name))
-        for hit in outermost(groups):
-            fld.groups.setdefault(terms[hit.term].owner, []).append(hit)
-        for hit in outermost(places):
-            (fld.home if terms[hit.term].layer == HOME else fld.districts).append(hit)
-        for hit in sorted(excludes):
-            fld.excludes.setdefault(terms[hit.term].owner, []).append(hit)
+    def _scan_context(self, article: _Article, fields: dict[str, FieldHits]) -> None:
+        """Add the exclusion and home-region hits of each field."""
+        found = self._find(self._context, article)
+        if not found:
+            return
+        terms = self.terms
+        for fld, hits in zip(fields.values(), found, strict=True):
+            places: list[Hit] = []
+            excludes: list[Hit] = []
+            for hit in hits:
+                (excludes if terms[hit[2]].layer == EXCLUDE else places).append(hit)
+            for hit in outermost(places):
+                (fld.home if terms[hit[2]].layer == HOME else fld.districts).append(hit)
+            for hit in sorted(excludes):
+                fld.excludes.setdefault(terms[hit[2]].owner, []).append(hit)
 
     # --- scoring ---------------------------------------------------------------------------
 
     def match(self, title: str, body: str, subtitle: str = "") -> MatchResult:
         """Score one article (title, optional subtitle, body) against the watchlist."""
-        fields = {
-            "title": self._scan("title", title or ""),
-            "subtitle": self._scan("subtitle", subtitle or ""),
-            "body": self._scan("body", body or ""),
-        }
+        article = _Article(
+            normalize(title) if title else _EMPTY,
+            normalize(subtitle) if subtitle else _EMPTY,
+            normalize(body) if body else _EMPTY,
+        )
+        fields = self._scan(article)
         verdict = Verdict(self, fields)
         if verdict.fired:
-            for fld in fields.values():
-                self._scan_context(fld)
+            self._scan_context(article, fields)
         return verdict.result()
+
+
+_EMPTY = normalize("")
+
+
+class _Article:
+    """An article's normalised fields (title, subtitle, body), looked up in as one text.
+
+    The fields' NFKC texts are joined with a line break (`spaced`; _FILLER in the lookup
+    text, which no key has); positions in the joined text are field positions plus the
+    field's offset.  A character before or after a field is then a line break rather than
+    nothing: the same for the word-boundary guards.
+    """
+
+    __slots__ = ("norms", "offsets", "spaced")
+
+    def __init__(self, title: Normalized, subtitle: Normalized, body: Normalized) -> None:
+        self.norms = (title, subtitle, body)
+        t, s = len(title.spaced), len(subtitle.spaced)
+        self.offsets = (0, t + 1, t + s + 2)
+        self.spaced = f"{title.spaced}\n{subtitle.spaced}\n{body.spaced}"
 
 
 # pyahocorasick looks up a node's children one by one, in the order the keys were added, and
@@ -250,16 +414,24 @@ def _regex_hits(
     return hits
 
 
-def _passes(info: TermInfo, norm: Normalized, start: int, end: int) -> bool:
-    """The word-boundary guards of one hit."""
-    if info.splits is not None and any(k not in info.splits for k in norm.splits(start, end)):
+def _passes(info: TermInfo, spaced: str, text: str, start: int, end: int, length: int) -> bool:
+    """The word-boundary guards of one hit of `length` letters in `text` (which has the spaces
+    of the matched text; `spaced` is the NFKC text, for the characters around the hit)."""
+    if (
+        info.splits is not None
+        and end - start != length
+        and any(k not in info.splits for k in splits(text, start, end))
+    ):
         return False
-    before = norm.char_before(start)
-    if info.word_start and is_word_char(before):
+    before = spaced[start - 1] if start > 0 else ""
+    if info.word_start and before and before.isalnum():
         return False
-    if info.latin_start and is_latin_word_char(before):
+    if info.latin_start and before and before.isascii() and before.isalnum():
         return False
-    return not (info.latin_end and is_latin_word_char(norm.char_after(end)))
+    if info.latin_end and end < len(spaced):
+        after = spaced[end]
+        return not (after.isascii() and after.isalnum())
+    return True
 
 
 def article_texts(obj: dict[str, Any]) -> tuple[str, str, str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from crawler.korean import Normalized
 
@@ -34,25 +33,26 @@ class TermInfo:
         return replace(self, checked=checked)
 
 
-class Hit(NamedTuple):
-    """One occurrence of a term; tuples sort by position (all sorting is per field)."""
+# One occurrence of a term: (start, end, term, field), a plain tuple (made for every hit, so
+# it has to be cheap); tuples sort by position (all sorting is per field).
+#   start, end: in the normalised text (same positions as Normalized.spaced)
+#   term: index into Matcher.terms
+#   field: "title", "subtitle" or "body"
+Hit = tuple[int, int, int, str]
 
-    start: int  # in the normalised text (same positions as Normalized.spaced)
-    end: int
-    term: int  # index into Matcher.terms
-    field: str
 
-
-@dataclass(slots=True)
 class FieldHits:
-    """One field's normalised text and its surviving hits by layer."""
+    """One field's normalised text and its surviving hits by layer (each list sorted)."""
 
-    name: str
-    norm: Normalized
-    groups: dict[str, list[Hit]] = field(default_factory=dict)
-    excludes: dict[str, list[Hit]] = field(default_factory=dict)
-    home: list[Hit] = field(default_factory=list)
-    districts: list[Hit] = field(default_factory=list)
+    __slots__ = ("districts", "excludes", "groups", "home", "name", "norm")
+
+    def __init__(self, name: str, norm: Normalized) -> None:
+        self.name = name
+        self.norm = norm
+        self.groups: dict[str, list[Hit]] = {}  # by group id, in the order of first hits
+        self.excludes: dict[str, list[Hit]] = {}  # by exclusion index (str)
+        self.home: list[Hit] = []
+        self.districts: list[Hit] = []
 
 
 def outermost(hits: list[Hit]) -> list[Hit]:
@@ -60,36 +60,47 @@ def outermost(hits: list[Hit]) -> list[Hit]:
     hits = sorted(hits)
     out: list[Hit] = []
     max_end, max_start = -1, -1
+    last = len(hits) - 1
     for i, hit in enumerate(hits):
-        following = hits[i + 1] if i + 1 < len(hits) else None
-        if following and following.start == hit.start and following.end > hit.end:
-            continue  # a longer hit starts at the same place
-        if hit.end < max_end or (hit.end == max_end and hit.start > max_start):
+        start, end = hit[0], hit[1]
+        if i < last:
+            following = hits[i + 1]
+            if following[0] == start and following[1] > end:
+                continue  # a longer hit starts at the same place
+        if end < max_end or (end == max_end and start > max_start):
             continue
         out.append(hit)
-        if hit.end > max_end:
-            max_end, max_start = hit.end, hit.start
+        if end > max_end:
+            max_end, max_start = end, start
     return out
 
 
 def gap(a: Hit, b: Hit) -> int:
     """Characters between two hits (0 when they touch or overlap)."""
-    return max(0, b.start - a.end, a.start - b.end)
+    return max(0, b[0] - a[1], a[0] - b[1])
 
 
 class Anchors:
     """Some hits of one field, to ask whether another hit is within N characters of one."""
 
+    __slots__ = ("hits", "longest", "starts")
+
     def __init__(self, hits: Iterable[Hit]) -> None:
         self.hits = sorted(hits)
-        self.starts = [h.start for h in self.hits]
-        self.longest = max((h.end - h.start for h in self.hits), default=0)
+        self.starts = [h[0] for h in self.hits]
+        self.longest = max((h[1] - h[0] for h in self.hits), default=0)
 
     def near(self, hit: Hit, within: int) -> bool:
         """True when `hit` is at most `within` characters from one of the anchors."""
-        i = bisect_left(self.starts, hit.start - within - self.longest)
-        while i < len(self.hits) and self.hits[i].start <= hit.end + within:
-            if gap(hit, self.hits[i]) <= within:
+        start, end = hit[0], hit[1]
+        hits = self.hits
+        i = bisect_left(self.starts, start - within - self.longest)
+        n = len(hits)
+        while i < n:
+            a_start, a_end = hits[i][0], hits[i][1]
+            if a_start > end + within:
+                return False
+            if max(0, a_start - end, start - a_end) <= within:
                 return True
             i += 1
         return False

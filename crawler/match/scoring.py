@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from crawler.korean import Normalized
 from crawler.match.hits import (
-    DISTRICT,
     FIELDS,
-    HOME,
-    HOME_GROUP,
     Anchors,
     FieldHits,
     Hit,
@@ -35,6 +32,70 @@ _LIST_MIN_ITEMS = 4
 PASSING_MIN_BODY = 4  # body length, in units of context_within, below which no mention is 'passing'
 
 
+def _deferred_field(name: str) -> property:
+    """A MatchResult field whose value is made when it is first read (or set)."""
+
+    def get(self: DeferredMatchResult) -> object:
+        values = self.__dict__
+        if name not in values:
+            self._make()
+        return values[name]
+
+    def set_(self: DeferredMatchResult, value: object) -> None:
+        self.__dict__[name] = value
+
+    return property(get, set_, doc=f"MatchResult.{name}, made when first read")
+
+
+class DeferredMatchResult(MatchResult):
+    """A MatchResult whose hits and snippets are made when one of them is first read.
+
+    Most articles match nothing, and the positions, TermHits and snippets of their hits
+    are mostly never looked at (`newswatch classify`, rematching, relevance tests), so
+    `Matcher.match` leaves them to be made on demand, from the article's normalised
+    fields — the same values, made later.  Everything else is a plain MatchResult: the
+    fields and `explanation()` read alike, it compares equal to a MatchResult with the
+    same values, and it pickles and copies as a plain MatchResult (values made first).
+    """
+
+    __qualname__ = "MatchResult"  # the dataclass repr names the class
+
+    hits = _deferred_field("hits")
+    snippet_title = _deferred_field("snippet_title")
+    snippet_body = _deferred_field("snippet_body")
+
+    @classmethod
+    def deferred(
+        cls, values: dict[str, object], make: Callable[[], dict[str, object]]
+    ) -> DeferredMatchResult:
+        """A result with `values` now and the deferred fields from `make()` when first read."""
+        result = cls.__new__(cls)
+        result.__dict__.update(values)
+        result.__dict__["_make_deferred"] = make
+        return result
+
+    def _make(self) -> None:
+        values = self.__dict__
+        make = values.get("_make_deferred")
+        if make is None:  # made already
+            return
+        for name, value in make().items():
+            values.setdefault(name, value)  # a value set before the first read stays
+        values.pop("_make_deferred", None)  # (last: another thread may be reading now)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (MatchResult, tuple(getattr(self, f.name) for f in dataclasses.fields(MatchResult)))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MatchResult):
+            return NotImplemented
+        return all(
+            getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(MatchResult)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class Verdict:
     """The evaluation of one article: fired rules, counted groups, score and explanation."""
 
@@ -44,14 +105,28 @@ class Verdict:
         self.fields = fields
         self.fired: list[int] = []
         self.rule_hits: set[Hit] = set()
-        present = {gid for f in fields.values() for gid in f.groups}
+        self.rule_by_field: dict[str, list[Hit]] = {name: [] for name in FIELDS}
+        # The groups with a hit, in the order of their first hits (each field's groups are
+        # keyed in that order).
+        groups: list[str] = []
+        for f in fields.values():
+            if f.groups:
+                groups += f.groups
+        self.groups = unique(groups)
+        if not groups:
+            return
+        present = set(groups)
         for i, rule, slots, slot_sets in matcher.rules:
-            if any(s.isdisjoint(present) for s in slot_sets):
-                continue
-            hits = self._rule_hits(slots, rule.within)
-            if hits:
-                self.fired.append(i)
-                self.rule_hits |= hits
+            for slot_set in slot_sets:
+                if slot_set.isdisjoint(present):
+                    break
+            else:
+                hits = self._rule_hits(slots, rule.within)
+                if hits:
+                    self.fired.append(i)
+                    self.rule_hits |= hits
+        for h in self.rule_hits:
+            self.rule_by_field[h[3]].append(h)
 
     def _rule_hits(self, slots: list[tuple[str, ...]], within: int | None) -> set[Hit]:
         """The hits that make a rule fire (empty when it does not); every slot has a hit."""
@@ -70,48 +145,53 @@ class Verdict:
     # ---
 
     def result(self) -> MatchResult:
-        """Build the MatchResult with score, explanation and snippets."""
+        """The MatchResult: score and explanation now; hits and snippets when first read."""
         w = self.w
-        by_field = {
-            name: sorted(h for hits in f.groups.values() for h in hits)
-            for name, f in self.fields.items()
-        }
-        in_order = [h for name in FIELDS for h in by_field[name]]
-        terms = self.m.terms
-        matched_groups = unique(terms[h.term].owner for h in in_order)
-        matched_terms = unique(terms[h.term].shown for h in in_order)
         score, rule, excluded, context = self._score()
-        for name, f in self.fields.items():
-            by_field[name] = sorted([*by_field[name], *f.home, *f.districts])
-        snippet_title, snippet_body, hits = self._highlights(by_field, context)
-        return MatchResult(
-            watchlist=w.id,
-            score=round(score, 2),
-            threshold=w.threshold,
-            rule=rule,
-            groups=matched_groups,
-            terms=matched_terms,
-            hits=hits,
-            excluded_by=excluded,
-            snippet_title=snippet_title,
-            snippet_body=snippet_body,
+        return DeferredMatchResult.deferred(
+            {
+                "watchlist": w.id,
+                "score": round(score, 2),
+                "threshold": w.threshold,
+                "rule": rule,
+                "groups": self.groups,
+                "terms": self._terms() if self.groups else [],
+                "excluded_by": excluded,
+            },
+            lambda: self._highlights(context),
         )
+
+    def _hits_in_order(self, fld: FieldHits) -> list[Hit]:
+        """A field's concept hits, sorted."""
+        groups = fld.groups
+        if len(groups) > 1:
+            return sorted([h for hits in groups.values() for h in hits])
+        return next(iter(groups.values()), [])  # one group's hits are sorted already
+
+    def _terms(self) -> list[str]:
+        """The distinct matched terms in the order of their first hits."""
+        shown = self.m.shown
+        out: list[str] = []
+        for fld in self.fields.values():
+            if fld.groups:
+                out += [shown[h[2]] for h in self._hits_in_order(fld)]
+        return unique(out)
 
     def _score(self) -> tuple[float, str, list[str], set[Hit]]:
         """Score, explanation, triggered exclusions and context hits."""
         w, s = self.w, self.w.score
         if not self.fired:
-            groups = unique(g for f in self.fields.values() for g in f.groups)
+            groups = self.groups
             reason = "no rule fired" + (f"; matched groups: {', '.join(groups)}" if groups else "")
             return 0.0, reason, [], set()
-        terms = self.m.terms
-        rule_groups = {terms[h.term].owner for h in self.rule_hits}
+        owners, weight_of = self.m.owners, self.m.weights
+        rule_groups = {owners[h[2]] for h in self.rule_hits}
         context = self._context_hits(rule_groups)
         counted = self.rule_hits | context
         weights: dict[str, float] = {}
         for hit in counted:
-            info = terms[hit.term]
-            weights[info.owner] = max(weights.get(info.owner, 0.0), info.weight)
+            owner, weight = owners[hit[2]], weight_of[hit[2]]
+            weights[owner] = max(weights.get(owner, 0.0), weight)
         score = sum(weights.values())
         parts = [w.rules[i].describe() for i in self.fired]
         context_groups = sorted(set(weights) - rule_groups)
@@ -141,9 +221,10 @@ class Verdict:
         within = self.w.score.context_within
         out: set[Hit] = set()
         for fld in self.fields.values():
-            anchors = Anchors(h for h in self.rule_hits if h.field == fld.name)
-            if not anchors.hits:
+            rule_hits = self.rule_by_field[fld.name]
+            if not rule_hits:
                 continue
+            anchors = Anchors(rule_hits)
             for gid, hits in fld.groups.items():
                 if gid not in rule_groups:
                     out.update(h for h in hits if anchors.near(h, within))
@@ -152,12 +233,13 @@ class Verdict:
     def _extras(self) -> list[tuple[str, float]]:
         """Title/subtitle boost, repetition and home region, each with its label."""
         s, out = self.w.score, []
-        if any(h.field == "title" for h in self.rule_hits) and s.title_boost:
+        if self.rule_by_field["title"] and s.title_boost:
             out.append(("title", s.title_boost))
-        elif any(h.field == "subtitle" for h in self.rule_hits) and s.subtitle_boost:
+        elif self.rule_by_field["subtitle"] and s.subtitle_boost:
             out.append(("subtitle", s.subtitle_boost))
-        body = [h for h in self.rule_hits if h.field == "body"]
-        extra = len(body) - len({self.m.terms[h.term].owner for h in body})
+        body = self.rule_by_field["body"]
+        owners = self.m.owners
+        extra = len(body) - len({owners[h[2]] for h in body})
         if extra > 0 and s.repeat_bonus:
             value = round(min(s.repeat_cap, s.repeat_bonus * math.log2(1 + extra)), 2)
             out.append((f"repetition ({extra} more)", value))
@@ -172,20 +254,20 @@ class Verdict:
     def _passing_mention(self) -> bool:
         """True when a long article names the subject once, in the body only (a résumé line, an aside):
         one cluster of rule hits, nothing in the title or subtitle, and most of the body about something else."""
-        if any(h.field != "body" for h in self.rule_hits):
+        if self.rule_by_field["title"] or self.rule_by_field["subtitle"]:
             return False
         within = self.w.score.context_within
         if len(self.fields["body"].norm.spaced) < PASSING_MIN_BODY * within:
             return False  # a short item is all about what it names
-        starts = [h.start for h in self.rule_hits]
+        starts = [h[0] for h in self.rule_hits]
         return max(starts) - min(starts) <= within
 
     def _only_in_lists(self) -> bool:
         """True when every rule hit is an item of a list in the body."""
-        if any(h.field != "body" for h in self.rule_hits):
+        if self.rule_by_field["title"] or self.rule_by_field["subtitle"]:
             return False
         norm = self.fields["body"].norm
-        return all(_in_list(norm, h) for h in self.rule_hits)
+        return all(_in_list(norm, h) for h in self.rule_by_field["body"])
 
     def _exclusions(self) -> list[tuple[str, float]]:
         """Exclusions that apply, with their penalties."""
@@ -201,53 +283,75 @@ class Verdict:
 
     def _near(self, hits: list[Hit], within: int) -> bool:
         """True when an exclusion hit is in the title or subtitle, or near a rule hit of its field."""
-        if any(h.field != "body" for h in hits):
+        if any(h[3] != "body" for h in hits):
             return True
-        anchors = Anchors(a for a in self.rule_hits if a.field == "body")
+        anchors = Anchors(self.rule_by_field["body"])
         return any(anchors.near(h, within) for h in hits)
 
     # --- explanation ---------------------------------------------------------------------
 
-    def _highlights(
-        self, by_field: dict[str, list[Hit]], context: set[Hit]
-    ) -> tuple[str, str, list[TermHit]]:
-        """Snippets with markers and TermHits in the original text's positions."""
+    def _highlights(self, context: set[Hit]) -> dict[str, object]:
+        """Snippets with markers, and TermHits in the original text's positions."""
+        by_field: dict[str, list[Hit]] = {}
+        for name, f in self.fields.items():
+            by_field[name] = self._hits_in_order(f)
+            if f.home or f.districts:
+                by_field[name] = sorted([*by_field[name], *f.home, *f.districts])
         term_hits: list[TermHit] = []
-        spans: dict[str, list[tuple[int, int, float]]] = defaultdict(list)
-        terms, rule_hits = self.m.terms, self.rule_hits
+        spans: dict[str, list[tuple[int, int, float]]] = {name: [] for name in FIELDS}
+        shown, hit_groups, rule_hits = self.m.shown, self.m.hit_groups, self.rule_hits
         for name in FIELDS:
+            hits = by_field[name]
+            if not hits:
+                continue
             norm = self.fields[name].norm
+            nfkc, markup = norm._nfkc, norm._markup
             field_spans = spans[name]
-            for hit in by_field[name]:
-                info = terms[hit.term]
-                d_start, d_end = norm.to_display(hit.start, hit.end)
-                o_start, o_end = norm.display_to_source(d_start, d_end)
-                group = HOME_GROUP if info.layer in (HOME, DISTRICT) else info.owner
-                term_hits.append(TermHit(info.shown, group, name, o_start, o_end))
+            for hit in hits:
+                start, end, index = hit[0], hit[1], hit[2]
+                d_start, d_end = nfkc.span(start, end) if nfkc else (start, end)
+                o_start, o_end = markup.span(d_start, d_end) if markup else (d_start, d_end)
+                term_hits.append(TermHit(shown[index], hit_groups[index], name, o_start, o_end))
                 weight = 3.0 if hit in rule_hits else 2.0 if hit in context else 1.0
                 field_spans.append((d_start, d_end, weight))
         title = title_snippet(self.fields["title"].norm.display, spans["title"])
         # Without a fired rule there is no passage to show: the lead will do (and is cheaper).
         body_spans = spans["body"] if self.fired else []
         body = body_snippet(self.fields["body"].norm.display, body_spans)
-        return title, body, term_hits
+        return {"hits": term_hits, "snippet_title": title, "snippet_body": body}
 
 
 def _windows(fld: FieldHits, slots: list[tuple[str, ...]], within: int) -> set[Hit]:
     """Hits of `fld` in stretches of at most `within` characters that cover every slot."""
-    tagged = sorted(
-        (h, k) for k, slot in enumerate(slots) for gid in slot for h in fld.groups.get(gid, ())
-    )
+    groups = fld.groups
+    # (start, end, term, slot, hit): sorts as the hits do (one field: no two alike)
+    tagged: list[tuple[int, int, int, int, Hit]] = []
+    for k, slot in enumerate(slots):
+        for gid in slot:
+            hits = groups.get(gid)
+            if hits:
+                tagged += [(h[0], h[1], h[2], k, h) for h in hits]
+    tagged.sort()
     counts = [0] * len(slots)
+    zeros = len(slots)  # how many counts are 0
     found: list[Hit] = []
     left, marked = 0, 0  # tagged[:marked] are already in `found`
-    for right, (hit, slot) in enumerate(tagged):
-        counts[slot] += 1
-        while tagged[left][0].start < hit.end - within:
-            counts[tagged[left][1]] -= 1
+    for right, (_, end, _, slot, _) in enumerate(tagged):
+        count = counts[slot]
+        counts[slot] = count + 1
+        if count == 0:
+            zeros -= 1
+        limit = end - within
+        # A hit longer than `within` (a term spaced out letter by letter) drops out of its own
+        # window; `left` stops there, never past the hits not yet counted.
+        while left <= right and tagged[left][0] < limit:
+            k = tagged[left][3]
+            counts[k] -= 1
+            if counts[k] == 0:
+                zeros += 1
             left += 1
-        if all(counts):
-            found.extend(h for h, _ in tagged[max(left, marked) : right + 1])
+        if not zeros:
+            found += [t[4] for t in tagged[max(left, marked) : right + 1]]
             marked = right + 1
     return set(found)
 
@@ -255,7 +359,7 @@ def _windows(fld: FieldHits, slots: list[tuple[str, ...]], within: int) -> set[H
 def _in_list(norm: Normalized, hit: Hit) -> bool:
     """True when the hit is a short item of a list: `▲A ▲B ▲C ▲D`, `A·B·C·D`, bulleted lines."""
     text = norm.spaced
-    start, end = hit.start, hit.end
+    start, end = hit[0], hit[1]
     p_start, p_end = _passage(text, start, end)
     passage = text[p_start:p_end]
     if passage.lstrip()[:1] in _BULLETS and _bulleted_neighbour(text, p_start, p_end):

@@ -16,7 +16,6 @@ ELLIPSIS = "…"
 
 _SENTENCE_START_RE = re.compile(r"(?:[.!?。](?:\s+)|\n+)")
 _SENTENCE_END_RE = re.compile(r"[.!?。](?=\s|$)")
-_SPACE_RE = re.compile(r"\s+")
 
 Span = tuple[int, int, float]  # start, end, weight (in the display text)
 
@@ -55,7 +54,7 @@ def mark(text: str, start: int, end: int, spans: list[Span]) -> str:
         out += [_clean(text[pos:s]), MARK_START, _clean(text[s:e]), MARK_END]
         pos = e
     out.append(_clean(text[pos:end]))
-    return _SPACE_RE.sub(" ", "".join(out)).strip()
+    return " ".join("".join(out).split())  # = re.sub(r"\s+", " ", …).strip(), but faster
 
 
 def _clean(part: str) -> str:
