@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("send", help="drain the alert outbox now",
                        description="Send the alerts that are due: one mail per recipient, each story once. "
                                    "Without NEWSWATCH_SMTP_HOST, mail is written to $NEWSWATCH_HOME/outbox/.")
-    s.add_argument("--digest", action="store_true", help="also send digest alerts before their digest time")
+    s.add_argument("--digest", action="store_true", help="send everything pending now: digests before their time, mail held by quiet hours too")
     s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
     s.set_defaults(func=cmd_send)
 

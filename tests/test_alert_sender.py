@@ -300,7 +300,7 @@ def test_a_recipient_removed_from_the_file_is_not_mailed(
     )
 
 
-def test_digest_now_sends_digests_not_yet_due(
+def test_digest_now_sends_everything_pending_except_what_is_in_backoff(
     db: Database, smtp: tuple[Handler, SmtpTransport]
 ) -> None:
     handler, transport = smtp
@@ -315,9 +315,22 @@ def test_digest_now_sends_digests_not_yet_due(
             due_at=NOW + timedelta(hours=2),
             mode="immediate",
         )
+        add_alert(
+            s,
+            add_story(s, "서버 오류로 다시 보낼 기사", score=30.0),
+            TEAM,
+            due_at=NOW - timedelta(hours=1),
+            mode="immediate",
+            attempts=1,
+            next_attempt_at=NOW + timedelta(minutes=5),
+        )
     assert run(db, transport).mails_sent == 0
+    # a digest sent now carries the mail quiet hours held back: no second mail for it at 07:00
     report = run(db, transport, digest=True)
-    assert report.mails_sent == 1 and handler.to(DISTRICT) and not handler.to(TEAM)
+    assert report.mails_sent == 2 and handler.to(DISTRICT) and handler.to(TEAM)
+    assert "조용한 시간이 끝나면 갈 기사" in handler.to(TEAM)[0].part("plain")
+    assert "서버 오류로 다시 보낼 기사" not in handler.to(TEAM)[0].part("plain"), "backoff is kept"
+    assert [a.status for a in alerts(db)] == ["sent", "sent", "pending"]
 
 
 def test_dry_run_changes_nothing(db: Database, smtp: tuple[Handler, SmtpTransport]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, true, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -54,11 +54,15 @@ def message_id_for(alerts: Iterable[Alert]) -> str:
 
 
 def due_condition(now: datetime, *, digest: bool = False) -> ColumnElement[bool]:
-    """Alerts a drain at `now` takes: due pending ones (digest: every pending digest) and expired claims."""
-    due = or_(Alert.due_at <= now, Alert.mode == "digest") if digest else Alert.due_at <= now
+    """Alerts a drain at `now` takes: due pending ones and expired claims.
+
+    digest=True takes every pending alert not in backoff: digests before their time and immediate
+    mail held by quiet hours too — a digest the recipient gets now should not leave a story it
+    knows of for a second mail at the end of the quiet hours.
+    """
     pending = and_(
         Alert.status == "pending",
-        due,
+        true() if digest else Alert.due_at <= now,
         or_(Alert.next_attempt_at.is_(None), Alert.next_attempt_at <= now),
     )
     expired = and_(

@@ -2,8 +2,8 @@
 
 A drain runs in three steps, each its own short transaction:
 
-1. **Claim.** Due alerts (pending and due, or — with `digest=True` — every pending digest
-   alert; plus `sending` rows whose lease expired because a sender died) are marked `sending`
+1. **Claim.** Due alerts (pending and due, or — with `digest=True` — every pending alert not
+   in backoff, digests before their time and immediate mail held by quiet hours too; plus `sending` rows whose lease expired because a sender died) are marked `sending`
    with this drain's claim token and a lease (`claimed_until`). PostgreSQL selects them
    `FOR UPDATE SKIP LOCKED`, so concurrent senders split the work without waiting; SQLite
    serialises writers, and the claim is a single `UPDATE … WHERE status = 'pending'`. The
