@@ -5,7 +5,7 @@ These are the contracts between `crawler/` modules; Scrapy items are built from 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +74,16 @@ class MatchResult:
         return self.score >= self.threshold
 
     def explanation(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["relevant"] = self.relevant
-        return d
+        """`asdict(self)` plus `relevant`, built by hand: asdict's recursive copy of every hit
+        cost the store 1.4 ms per article (tests/test_match_explain.py holds the two equal)."""
+        return {
+            "watchlist": self.watchlist, "score": self.score, "threshold": self.threshold, "rule": self.rule,
+            "groups": list(self.groups), "terms": list(self.terms),
+            "hits": [{"term": h.term, "group": h.group, "field": h.field, "start": h.start, "end": h.end}
+                     for h in self.hits],
+            "excluded_by": list(self.excluded_by), "snippet_title": self.snippet_title,
+            "snippet_body": self.snippet_body, "relevant": self.relevant,
+        }
 
 
 @dataclass

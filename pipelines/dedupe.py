@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from crawler.store import ops
-from crawler.store.ingest import find_article
+from crawler.store.ingest import stored_version
 from crawler.types import ArticleRecord
 from pipelines.base import Pipeline
 
 
 class DedupePipeline(Pipeline):
     async def process_item(self, item: ArticleRecord) -> ArticleRecord:
-        with self.ctx.db.sessions() as s:
-            stored = find_article(s, item.keys)
-            unchanged = stored is not None and stored.body_hash == item.body_hash
-            stored_id = stored.id if stored is not None else 0
-        if unchanged:
+        stored = None
+        if item.keys[0] not in self.ctx.fresh_keys:  # keys[0]: the requested URL's key
+            with self.ctx.db.sessions() as s:
+                stored = stored_version(s, item.keys)
+        if stored is not None and stored[1] == item.body_hash:
             # a revisit that found the same text: the fetch time (revisit clock) and entry move on
-            ops.touch_article(self.ctx.db, stored_id, fetched_at=item.fetched_at, feed_title=item.feed_title,
+            ops.touch_article(self.ctx.db, stored[0], fetched_at=item.fetched_at, feed_title=item.feed_title,
                               feed_modified=item.feed_modified)
             self.ctx.tally[item.outlet_id].unchanged += 1
             raise self.drop(item, "already stored, unchanged", "unchanged")

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from crawler.normalize import Rejected, normalize
+from crawler.normalize import Rejected
 from crawler.types import ArticleRecord
 from pipelines.base import Pipeline
 
 
 class NormalizePipeline(Pipeline):
-    def process_item(self, item: ArticleRecord) -> ArticleRecord:
+    async def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        outlet = self.ctx.registry.get(item.outlet_id)
         try:
-            outlet = self.ctx.registry.get(item.outlet_id)
-            return normalize(item, home=outlet.home if outlet else None)
+            return await self.ctx.cpu.normalize(item, outlet.home if outlet else None)
         except Rejected as exc:
             key = str(exc).split(" (")[0].replace(" ", "_")
             raise self.drop(item, str(exc), key) from None

@@ -1,21 +1,23 @@
-"""Store: article, story, matches and alerts in one transaction (crawler.store.ingest)."""
+"""Store: article, story, matches and alerts in one transaction (crawler.store.ingest), in the
+crawl's writer process (crawler/crawl/writer.py)."""
 
 from __future__ import annotations
 
-from crawler.crawl.context import CrawlContext
-from crawler.store.ingest import StoryCache, ingest
+from crawler.crawl.writer import StoreFailed
 from crawler.types import ArticleRecord
 from pipelines.base import Pipeline
 
 
 class StorePipeline(Pipeline):
-    def __init__(self, ctx: CrawlContext) -> None:
-        super().__init__(ctx)
-        self.stories = StoryCache()
-
-    def process_item(self, item: ArticleRecord) -> ArticleRecord:
-        with self.ctx.db.session() as s:
-            result = ingest(s, item, recipients=self.ctx.recipients, seed=self.ctx.seed, cache=self.stories)
+    async def process_item(self, item: ArticleRecord) -> ArticleRecord:
+        try:
+            result = await self.ctx.writer.store(item)
+        except StoreFailed as exc:
+            # an outlet error: its feed validators are not saved, so the next run reads it again
+            self.ctx.tally[item.outlet_id].errors += 1
+            self.ctx.count(item.outlet_id, "errors/store")
+            raise StoreFailed(f"{item.outlet_id}: {item.url}: not stored ({exc}); the next run fetches "
+                              "it again") from exc
         item.outcome = {"status": result.status, "article_id": result.article_id, "story_id": result.story_id,
                         "matched": result.matched, "alerts": result.alerts}
         tally = self.ctx.tally[item.outlet_id]

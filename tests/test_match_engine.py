@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -249,6 +250,9 @@ def test_explanation_names_rule_groups_terms_and_positions(bundled: Matcher) -> 
     assert hit_texts(result, title, body, "home")[0] == "인천"
     explanation = result.explanation()
     assert explanation["relevant"] is True and explanation["watchlist"] == "medical-tourism"
+    # the stored explanation is the whole result: every field (a new one too) and every hit
+    assert explanation == {**dataclasses.asdict(result), "relevant": True}
+    assert len(explanation["hits"]) == len(result.hits) >= 2
 
 
 def test_positions_skip_markup_and_entities(bundled: Matcher) -> None:

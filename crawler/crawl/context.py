@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from crawler.alert.recipients import Recipients
     from crawler.crawl.cpu import CpuPool
+    from crawler.crawl.writer import StoreWriter
     from crawler.match import Matcher
 
 
@@ -60,6 +61,9 @@ class CrawlContext:
         # article keys found new in this run, per outlet: requested once, and still "new" for paging
         self.discovered: defaultdict[str, set[str]] = defaultdict(set)
         self.revisited: defaultdict[str, set[int]] = defaultdict(set)  # article ids asked again this run
+        # keys requested because nothing was stored under them: dedupe needs no lookup for these
+        # (a copy stored meanwhile under the same key is still found by the store's own lookup)
+        self.fresh_keys: set[str] = set()
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:
@@ -94,13 +98,24 @@ class CrawlContext:
         return CpuPool(workers, paths.watchlists_dir(), lambda: self.matchers)
 
     @cached_property
+    def writer(self) -> StoreWriter:
+        """Where articles are stored: a writer process beside the CPU pool (inline without one)."""
+        from crawler.crawl.writer import StoreWriter, WriterState
+        from crawler.store.ingest import StoryCache
+
+        return StoreWriter(self.db_url, seed=self.seed, process=self.cpu.workers > 0,
+                           inline=lambda: WriterState(self.db, self.recipients, self.seed, StoryCache()))
+
+    @cached_property
     def recipients(self) -> Recipients:
         from crawler.alert.recipients import load_recipients
 
         return load_recipients()
 
     def close(self) -> None:
-        """Stop the worker pool (if one was started) and release the database."""
+        """Finish the writes under way, stop the worker pool (if one was started), release the database."""
+        if "writer" in self.__dict__:
+            self.writer.close()
         if "cpu" in self.__dict__:
             self.cpu.close()
         if "db" in self.__dict__:

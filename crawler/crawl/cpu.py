@@ -1,7 +1,7 @@
 """CPU-heavy, pure steps of the flow run in worker processes while Scrapy's process keeps downloading.
 
-Scrapy uses one core; extraction, MinHash signatures and matching are pure functions of their
-input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
+Scrapy uses one core; extraction, normalisation, MinHash signatures and matching are pure
+functions of their input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
 them in parallel. With 0 workers they run inline. Workers are spawned (never forked from the
 reactor's process) and build the watchlist matchers once.
 """
@@ -16,7 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crawler.types import Extracted, MatchResult
+from crawler.types import ArticleRecord, Extracted, MatchResult
 
 T = TypeVar("T")
 _MATCHERS: dict[str, Any] = {}  # per worker process, built by _init_worker (never in the crawl process)
@@ -36,6 +36,12 @@ def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Ext
     from crawler.extract import extract
 
     return extract(body, url, family=family, charset=charset)
+
+
+def normalize_record(rec: ArticleRecord, home: str | None) -> ArticleRecord:
+    from crawler.normalize import normalize
+
+    return normalize(rec, home=home)
 
 
 def story_signature(title: str, body: str) -> tuple[list[int], Any]:
@@ -71,6 +77,10 @@ class CpuPool:
 
     async def extract(self, body: bytes, url: str, family: str, charset: str | None) -> Extracted:
         return await self._run(extract_page, body, url, family, charset)
+
+    async def normalize(self, rec: ArticleRecord, home: str | None) -> ArticleRecord:
+        """Clean text and URL keys (crawler.normalize); raises its `Rejected` for a non-article."""
+        return await self._run(normalize_record, rec, home)
 
     async def signature(self, title: str, body: str) -> tuple[list[int], Any]:
         return await self._run(story_signature, title, body)

@@ -228,12 +228,12 @@ def _authors(
     exclude = [site or ""]
     candidates = [_jsonld_authors(ld.get("author"))]
     candidates += [[meta[key]] for key in _AUTHOR_KEYS if key in meta and "://" not in meta[key]]
-    candidates.append([text for text in [_itemprop(sel, "author")] if text])
     for texts in candidates:
         names = clean_authors(texts, exclude=exclude)
         if names:
             return names
-    return []
+    # itemprop last, and only when needed: it scans the whole page
+    return clean_authors([text for text in [_itemprop(sel, "author")] if text], exclude=exclude)
 
 
 def read_metadata(sel: Selector, url: str) -> Metadata:
@@ -245,16 +245,11 @@ def read_metadata(sel: Selector, url: str) -> Metadata:
         title=_title(ld, meta, site),
         document_title=strip_site_name(sel.xpath("normalize-space(//title)").get(""), site) or None,
         authors=_authors(ld, meta, sel, site),
-        published_at=_first_date(
-            [_text(ld.get("datePublished"))]
-            + [meta.get(k) for k in _PUBLISHED_KEYS]
-            + [_itemprop(sel, "datePublished")]
-        ),
-        modified_at=_first_date(
-            [_text(ld.get("dateModified"))]
-            + [meta.get(k) for k in _MODIFIED_KEYS]
-            + [_itemprop(sel, "dateModified")]
-        ),
+        # itemprop only when JSON-LD and meta tags give no date: it scans the whole page
+        published_at=_first_date([_text(ld.get("datePublished"))] + [meta.get(k) for k in _PUBLISHED_KEYS])
+        or _first_date([_itemprop(sel, "datePublished")]),
+        modified_at=_first_date([_text(ld.get("dateModified"))] + [meta.get(k) for k in _MODIFIED_KEYS])
+        or _first_date([_itemprop(sel, "dateModified")]),
         section=_text(ld.get("articleSection"))
         or next((meta[k] for k in _SECTION_KEYS if k in meta), None),
         canonical_url=_canonical(ld, meta, sel, url),
