@@ -17,6 +17,12 @@ device is not care. With them: precision 1.000, recall 0.787, and no decision on
 set changed. Since the set informed those rules it is no longer unseen; the floors below (what
 the watchlist reaches, rounded down) guard against regressions, they are not the target
 (0.97 / 0.97 on unseen news).
+
+Its remaining misses then showed two more shapes of the concept: a foreigner who came here and
+was treated, told with 입국·귀국·체류·입원·"에서 온" rather than 치료받으러; and foreign travel
+agents or hospital heads invited to tour local hospitals. With those two rules: precision 1.000,
+recall 0.925 here, and 0.988 (from 0.964) on the template set at an unchanged precision. The
+blind set (test_match_blind.py), written without sight of the watchlist, measures the result.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ TEMPLATED = DATA / "medical-tourism.jsonl"
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 
 SIZE, POSITIVES, NEGATIVES = 178, 80, 98
-FLOOR = (1.0, 0.78)  # precision, recall: the committed watchlist reaches 1.000 / 0.787
+FLOOR = (1.0, 0.92)  # precision, recall: the committed watchlist reaches 1.000 / 0.925
 
 
 @pytest.fixture(scope="module")
