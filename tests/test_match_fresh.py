@@ -45,7 +45,7 @@ TEMPLATED = DATA / "medical-tourism.jsonl"
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 
 SIZE, POSITIVES, NEGATIVES = 178, 80, 98
-FLOOR = (1.0, 0.92)  # precision, recall: the committed watchlist reaches 1.000 / 0.925
+FLOOR = (1.0, 0.93)  # precision, recall: the committed watchlist reaches 1.000 / 0.938
 
 
 @pytest.fixture(scope="module")
