@@ -11,7 +11,9 @@ from pipelines.base import Pipeline
 class DedupePipeline(Pipeline):
     async def process_item(self, item: ArticleRecord) -> ArticleRecord:
         stored = None
-        if item.keys[0] not in self.ctx.fresh_keys:  # keys[0]: the requested URL's key
+        # a key requested because nothing was stored under it needs no lookup (a copy stored since
+        # under the same key is still found by the store's own lookup); keys[0] is the request's
+        if item.keys[0] not in self.ctx.discovered[item.outlet_id]:
             with self.ctx.db.sessions() as s:
                 stored = stored_version(s, item.keys)
         if stored is not None and stored[1] == item.body_hash:

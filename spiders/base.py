@@ -143,7 +143,6 @@ class OutletSpider(scrapy.Spider):
             for k in new if k not in found_now
         ]
         found_now.update(new)
-        self.ctx.fresh_keys.update(new)
         reqs += self._changed_entries(outlet, {k: keyed[k] for k in seen})
         return reqs, len(new)
 

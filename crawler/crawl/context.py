@@ -61,9 +61,6 @@ class CrawlContext:
         # article keys found new in this run, per outlet: requested once, and still "new" for paging
         self.discovered: defaultdict[str, set[str]] = defaultdict(set)
         self.revisited: defaultdict[str, set[int]] = defaultdict(set)  # article ids asked again this run
-        # keys requested because nothing was stored under them: dedupe needs no lookup for these
-        # (a copy stored meanwhile under the same key is still found by the store's own lookup)
-        self.fresh_keys: set[str] = set()
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:
