@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 # fast politeness for local servers; everything else as shipped
@@ -42,3 +45,22 @@ def requests_by_outlet(log: Path, start: int = 0) -> dict[str, int]:
 
 def log_length(log: Path) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def run_async(make: Any) -> Any:
+    """Run `make()`'s coroutine to the end on a loop of its own thread (the test process may have
+    one running)."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            out["value"] = asyncio.run(make())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            out["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(120)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from crawler.crawl.writer import StoreFailed, StoreWriter, WriterState, store_ba
 from crawler.store.ingest import StoryCache
 from crawler.store.models import Article, ArticleVersion, Story
 from crawler.types import ArticleRecord, Extracted
+from tests.helpers import run_async
 
 RECIPIENTS = """
 [[recipient]]
@@ -60,22 +60,6 @@ def count(db: Any, model: Any) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def run(make: Any) -> Any:
-    """Run a coroutine to the end on a loop of its own thread (the test process may have one running)."""
-    out: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            out["value"] = asyncio.run(make())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller
-            out["error"] = exc
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(120)
-    if "error" in out:
-        raise out["error"]
-    return out["value"]
 
 
 def state(db: Any) -> WriterState:
@@ -108,7 +92,7 @@ def test_the_writer_process_stores_what_is_sent_while_it_is_busy(db: Any, db_url
         return await asyncio.gather(*(writer.store(r) for r in [*recs, copy]), return_exceptions=True)
 
     try:
-        results = run(send_all)
+        results = run_async(send_all)
     finally:
         writer.close()
     assert all(not isinstance(r, BaseException) for r in results), results
@@ -123,13 +107,13 @@ def test_a_dead_writer_fails_the_waiting_articles_instead_of_hanging(db: Any, db
     async def after_the_crash() -> Any:
         assert (await writer.store(record(1))).status == "new"
         assert writer._pool is not None
-        for proc in writer._pool._processes.values():  # the writer process dies (OOM killer, say)
+        for proc in writer._pool.processes:  # the writer process dies (OOM killer, say)
             proc.kill()
         return await asyncio.wait_for(writer.store(record(2)), timeout=30)
 
     try:
         with pytest.raises(StoreFailed):
-            run(after_the_crash)
+            run_async(after_the_crash)
     finally:
         writer.close()
     assert count(db, Article) == 1

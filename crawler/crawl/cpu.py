@@ -3,19 +3,18 @@
 Scrapy uses one core; extraction, normalisation, MinHash signatures and matching are pure
 functions of their input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
 them in parallel. With 0 workers they run inline. Workers are spawned (never forked from the
-reactor's process) and build the watchlist matchers once.
+reactor's process) and build the watchlist matchers once; calls reach them through
+`crawler.crawl.channel` (not `ProcessPoolExecutor`, whose per-call cost fell on Scrapy's core).
 """
 
 from __future__ import annotations
 
-import asyncio
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from crawler.crawl.channel import Workers
 from crawler.types import ArticleRecord, Extracted, MatchResult
 
 T = TypeVar("T")
@@ -63,17 +62,14 @@ class CpuPool:
     def __init__(self, workers: int, watchlists_dir: Path, matchers: Callable[[], dict[str, Any]]) -> None:
         self.workers = workers
         self._matchers = matchers  # inline matching uses the crawl context's matchers
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Workers | None = None
         if workers > 0:
-            self._pool = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(str(watchlists_dir),),
-            )
+            self._pool = Workers(workers, name="cpu", initializer=_init_worker, initargs=(str(watchlists_dir),))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
             return fn(*args)
-        return await asyncio.wrap_future(self._pool.submit(fn, *args))
+        return await self._pool.call(fn, *args)
 
     async def extract(self, body: bytes, url: str, family: str, charset: str | None) -> Extracted:
         return await self._run(extract_page, body, url, family, charset)
@@ -92,5 +88,5 @@ class CpuPool:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.close(timeout=30)
             self._pool = None

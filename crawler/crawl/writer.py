@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from crawler.crawl.channel import Workers
 from crawler.store.ingest import IngestResult, StoryCache, ingest
 
 if TYPE_CHECKING:
@@ -106,13 +105,12 @@ class StoreWriter:
                  inline: Callable[[], WriterState] | None = None) -> None:
         """`inline` builds the state when there is no process (the crawl context's database and
         recipients, so nothing is opened twice)."""
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: Workers | None = None
         self._inline: WriterState | None = None
         self._waiting: list[tuple[ArticleRecord, asyncio.Future[IngestResult]]] = []
         self._busy = False
         if process:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_init_writer, initargs=(db_url, seed))
+            self._pool = Workers(1, name="writer", initializer=_init_writer, initargs=(db_url, seed))
         else:
             self._inline = inline() if inline is not None else _open(db_url, seed)
 
@@ -138,7 +136,7 @@ class StoreWriter:
             batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
             try:
                 assert self._pool is not None, "the writer is closed"
-                done = asyncio.wrap_future(self._pool.submit(_remote_batch, [rec for rec, _ in batch]))
+                done = asyncio.ensure_future(self._pool.call(_remote_batch, [rec for rec, _ in batch]))
             except Exception as exc:  # noqa: BLE001 - a dead writer process: these articles fail, not hang
                 for _rec, future in batch:
                     if not future.done():
@@ -166,6 +164,6 @@ class StoreWriter:
     def close(self) -> None:
         """Wait for the writes under way (nothing is lost), then end the process."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True)
+            self._pool.close()
             self._pool = None
         self._inline = None  # its database is the crawl context's, closed with it
