@@ -1,4 +1,4 @@
-"""The medical-tourism watchlist on a third set, written blind (medical-tourism-blind.jsonl).
+"""The medical-tourism watchlist on the sets written blind (medical-tourism-blind*.jsonl).
 
 120 short local-news texts (60 relevant, 60 hard negatives), labelled by DOMAIN.md "What counts as
 a match" by a writer who never saw the watchlist, its rules or the other two sets: about half of
@@ -15,12 +15,21 @@ passengers (입항·기항) as arrivals; check-up or care packages sold abroad t
 opposite of the subject); export talks (수출 상담, 제조업체) as export. With them: 0.950 / 0.950,
 the template set unchanged, the fresh set 1.000 / 0.938. The set is seen now: the floors below
 guard what the watchlist reaches; the target stays 0.97 / 0.97 on unseen news.
+
+medical-tourism-blind2.jsonl (2026-11-23): 160 more (80 / 80), by two writers under the same rules
+(neither saw the watchlist, the other sets or each other's part; 51 of the 80 positives avoid the
+core terms). Before any change for it: 0.959 / 0.887; the core-term OR 0.806 / 0.362. Its misses
+led to: 견학 as the invitation of a fam tour; hanbang/wellness care (체질 진단, 침 치료) sold to
+foreign visitors; 환아 as a patient; 키르기스 as a short country name; "원정 치료" as the
+outbound direction wherever it stands; tourists' accidents (부상, 골절, 구급대…) as an exclusion;
+medical volunteering abroad as an exclusion. With them 1.000 / 0.925, the other three sets as before.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,46 +40,68 @@ from crawler.match.evaluate import Evaluation
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "relevance"
-BLIND = DATA / "medical-tourism-blind.jsonl"
-OTHERS = (DATA / "medical-tourism.jsonl", DATA / "medical-tourism-fresh.jsonl")
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 
-SIZE, POSITIVES, NEGATIVES = 120, 60, 60
-FLOOR = (0.95, 0.95)  # precision, recall: the committed watchlist reaches 0.950 / 0.950
+
+@dataclass(frozen=True)
+class BlindSet:
+    path: Path
+    ids: list[str]
+    positives: int
+    negatives: int
+    split: str
+    floor: tuple[float, float]  # precision, recall the committed watchlist must keep
+    others: tuple[str, ...]  # the sets no passage may come from
 
 
-@pytest.fixture(scope="module")
-def rows() -> list[dict[str, Any]]:
-    with BLIND.open(encoding="utf-8") as f:
+SETS = {
+    # the committed watchlist reaches 0.950 / 0.950
+    "blind": BlindSet(DATA / "medical-tourism-blind.jsonl", [f"bl-{n:04d}" for n in range(1, 121)], 60, 60,
+                      "blind", (0.95, 0.95), ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl")),
+    # two writers of 80 each; before any change for it 0.959 / 0.887, now 1.000 / 0.925
+    "blind2": BlindSet(DATA / "medical-tourism-blind2.jsonl",
+                       [f"b2{part}-{n:03d}" for part in "ab" for n in range(1, 81)], 80, 80, "blind2", (0.98, 0.92),
+                       ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl", "medical-tourism-blind.jsonl")),
+}
+
+
+def rows_of(name: str) -> list[dict[str, Any]]:
+    with SETS[name].path.open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def test_the_set_has_its_size_labels_and_fields(rows: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("name", SETS)
+def test_the_set_has_its_size_labels_and_fields(name: str) -> None:
+    spec, rows = SETS[name], rows_of(name)
     labels = Counter(row["label"] for row in rows)
-    assert (len(rows), labels[1], labels[0]) == (SIZE, POSITIVES, NEGATIVES)
-    assert [row["id"] for row in rows] == [f"bl-{n:04d}" for n in range(1, SIZE + 1)]
+    assert (labels[1], labels[0]) == (spec.positives, spec.negatives)
+    assert [row["id"] for row in rows] == spec.ids
     for row in rows:
         assert list(row) == ["id", "case", "label", "split", "title", "body"]
-        assert row["split"] == "blind" and row["case"] and row["title"].strip() and row["body"].strip()
+        assert row["split"] == spec.split and row["case"] and row["title"].strip() and row["body"].strip()
 
 
-def test_no_passage_comes_from_the_other_sets(rows: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("name", SETS)
+def test_no_passage_comes_from_the_other_sets(name: str) -> None:
     # 40 characters: two 25-character phrases of local-news Korean ("…5성급 호텔이 문을") recur by chance
     n = 40
     grams = set()
-    for path in OTHERS:
-        with path.open(encoding="utf-8") as f:
+    for other in SETS[name].others:
+        with (DATA / other).open(encoding="utf-8") as f:
             for r in (json.loads(line) for line in f if line.strip()):
                 grams.update(t[i : i + n] for t in (r["title"], r["body"]) for i in range(len(t) - n + 1))
-    shared = [r["id"] for r in rows if any(r["body"][i : i + n] in grams for i in range(len(r["body"]) - n + 1))]
+    shared = [r["id"] for r in rows_of(name)
+              if any(r["body"][i : i + n] in grams for i in range(len(r["body"]) - n + 1))]
     assert not shared
 
 
-def test_precision_and_recall_do_not_fall(rows: list[dict[str, Any]]) -> None:
+@pytest.mark.parametrize("name", SETS)
+def test_precision_and_recall_do_not_fall(name: str) -> None:
     matcher = Matcher(load_watchlist(BUNDLED))
     e = Evaluation()
-    for row in rows:
+    for row in rows_of(name):
         e.add(row["id"], row["label"], matcher.match(row["title"], row["body"]))
     misses = [(m.id, m.label) for m in e.misses]
-    assert e.precision >= FLOOR[0], f"precision {e.precision:.3f}; misses {misses}"
-    assert e.recall >= FLOOR[1], f"recall {e.recall:.3f}; misses {misses}"
+    floor = SETS[name].floor
+    assert e.precision >= floor[0], f"precision {e.precision:.3f}; misses {misses}"
+    assert e.recall >= floor[1], f"recall {e.recall:.3f}; misses {misses}"
