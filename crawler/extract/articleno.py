@@ -44,8 +44,8 @@ class ArticleNoPage(ArticlePage):
 
     @cached_property
     def info_items(self) -> list[str]:
-        items = self.sel.css(_INFO_CSS)
-        return [text for text in (element_text(li.root, " ") for li in items) if text]
+        items = self.select(_INFO_CSS)
+        return [text for text in (element_text(li, " ") for li in items) if text]
 
     @cached_property
     def body_element(self) -> etree._Element | None:

@@ -48,7 +48,7 @@ class GnuboardPage(ArticlePage):
         """Article when the URL names a post (wr_id) or the page shows one; list otherwise."""
         if query_param(self.url, "wr_id"):
             return PageKind.ARTICLE
-        if self.body_element is None and self.sel.css("#bo_list, .bo_list, #fboardlist"):
+        if self.body_element is None and self.select("#bo_list, .bo_list, #fboardlist"):
             return PageKind.LIST
         by_url = url_kind(self.url)
         if by_url is not None and self.title is None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from parsel import Selector
@@ -20,6 +20,9 @@ from .authors import clean_authors
 from .blocks import element_text
 from .dates import parse_korean_datetime
 from .text import normalize_space
+
+if TYPE_CHECKING:
+    from .select import PageIndex
 
 ARTICLE_TYPES = frozenset(
     {
@@ -178,9 +181,12 @@ def strip_site_name(title: str, site_name: str | None) -> str:
     return title
 
 
-def _itemprop(sel: Selector, name: str) -> str | None:
+def _itemprop(sel: Selector, name: str, index: PageIndex | None = None) -> str | None:
     """An `itemprop` value from a non-meta element: its content/datetime attribute or its text."""
-    for el in sel.root.xpath(f'//*[@itemprop="{name}"][not(self::meta)]'):
+    found = index.itemprop(name) if index is not None else sel.root.xpath(f'//*[@itemprop="{name}"]')
+    for el in found:
+        if el.tag == "meta":
+            continue
         value = el.get("content") or el.get("datetime") or element_text(el)
         if value:
             return value
@@ -222,7 +228,7 @@ def _canonical(ld: dict[str, Any], meta: dict[str, str], sel: Selector, url: str
 
 
 def _authors(
-    ld: dict[str, Any], meta: dict[str, str], sel: Selector, site: str | None
+    ld: dict[str, Any], meta: dict[str, str], sel: Selector, site: str | None, index: PageIndex | None
 ) -> list[str]:
     """Names from JSON-LD, else the first author meta tag that names people, else itemprop."""
     exclude = [site or ""]
@@ -233,23 +239,29 @@ def _authors(
         if names:
             return names
     # itemprop last, and only when needed: it scans the whole page
-    return clean_authors([text for text in [_itemprop(sel, "author")] if text], exclude=exclude)
+    return clean_authors([text for text in [_itemprop(sel, "author", index)] if text], exclude=exclude)
 
 
-def read_metadata(sel: Selector, url: str) -> Metadata:
-    """All structured metadata of one page."""
+def _document_title(sel: Selector) -> str:
+    """XPath's normalize-space(//title), without walking the whole page."""
+    first = next(sel.root.iter("title"), None)
+    return str(first.xpath("normalize-space(.)")) if first is not None else ""
+
+
+def read_metadata(sel: Selector, url: str, *, index: PageIndex | None = None) -> Metadata:
+    """All structured metadata of one page (`index`: the page object's, for itemprop lookups)."""
     meta = _meta_map(sel)
     ld = find_article_jsonld(sel) or {}
     site = meta.get("og:site_name") or _text(ld.get("publisher") or {})
     return Metadata(
         title=_title(ld, meta, site),
-        document_title=strip_site_name(sel.xpath("normalize-space(//title)").get(""), site) or None,
-        authors=_authors(ld, meta, sel, site),
+        document_title=strip_site_name(_document_title(sel), site) or None,
+        authors=_authors(ld, meta, sel, site, index),
         # itemprop only when JSON-LD and meta tags give no date: it scans the whole page
         published_at=_first_date([_text(ld.get("datePublished"))] + [meta.get(k) for k in _PUBLISHED_KEYS])
-        or _first_date([_itemprop(sel, "datePublished")]),
+        or _first_date([_itemprop(sel, "datePublished", index)]),
         modified_at=_first_date([_text(ld.get("dateModified"))] + [meta.get(k) for k in _MODIFIED_KEYS])
-        or _first_date([_itemprop(sel, "dateModified")]),
+        or _first_date([_itemprop(sel, "dateModified", index)]),
         section=_text(ld.get("articleSection"))
         or next((meta[k] for k in _SECTION_KEYS if k in meta), None),
         canonical_url=_canonical(ld, meta, sel, url),

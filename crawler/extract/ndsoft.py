@@ -44,8 +44,8 @@ class NDSoftPage(ArticlePage):
     @cached_property
     def info_items(self) -> list[str]:
         """The byline/date items of either skin."""
-        items = self.sel.css("ul.infomation > li, .info-text li, .article-head-info li")
-        return [text for text in (element_text(item.root, " ") for item in items) if text]
+        items = self.select("ul.infomation > li, .info-text li, .article-head-info li")
+        return [text for text in (element_text(item, " ") for item in items) if text]
 
     def kind(self) -> PageKind:
         """Article unless the URL or the page shape says home/list."""
@@ -54,7 +54,7 @@ class NDSoftPage(ArticlePage):
         by_url = url_kind(self.url)
         if by_url is not None:
             return by_url
-        if self.sel.css("#section-list > ul > li"):
+        if self.select("#section-list > ul > li"):
             return PageKind.LIST
         body = self.body_element
         if self.title is None and (
@@ -78,10 +78,8 @@ class NDSoftPage(ArticlePage):
 
     @field
     def authors(self) -> list[str]:
-        marked = self.sel.css(
-            "ul.infomation > li:has(i.icon-user-o), .info-text li:has(.fa-user-o)"
-        )
-        texts = [element_text(li.root) for li in marked]
+        marked = self.select("ul.infomation > li:has(i.icon-user-o), .info-text li:has(.fa-user-o)")
+        texts = [element_text(li) for li in marked]
         if not texts:
             texts = [item for item in self.info_items if re.search(TITLES, item)][:1]
         return clean_authors(texts)
@@ -93,9 +91,9 @@ class NDSoftPage(ArticlePage):
 
     @field
     def section(self) -> str | None:
-        crumbs = self.sel.css(".breadcrumbs li a, .breadcrumbs a, nav.location a, .location a")
+        crumbs = self.select(".breadcrumbs li a, .breadcrumbs a, nav.location a, .location a")
         for crumb in crumbs:
-            text = element_text(crumb.root)
+            text = element_text(crumb)
             if text and text not in _HOME_CRUMBS:
                 return text
         return None
