@@ -40,9 +40,15 @@ def _setting(text: str) -> tuple[str, str]:
 # --- crawl -------------------------------------------------------------------------------------
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.crawl.cpu import workers_from_env
     from crawler.crawl.runner import due_outlets, run_crawl
     from crawler.registry import load_registry
     from crawler.store import Database
+
+    try:
+        workers_from_env()
+    except ValueError as exc:
+        return _die(str(exc))
 
     registry = load_registry().by_id()
     unknown = [o for o in args.outlets if o not in registry]

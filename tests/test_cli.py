@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
@@ -107,6 +108,22 @@ def test_since_must_be_a_plausible_past_date(home: Path) -> None:
     for value, message in [("2099-01-01", "in the future"), ("1999-12-31", "before 2000"), ("yesterday", "YYYY-MM-DD")]:
         r = newswatch("crawl", "--all", "--since", value, env=cli_env(home))
         assert r.returncode == 2 and message in r.stderr
+
+
+def test_a_bad_worker_count_stops_the_crawl_before_anything_is_fetched(home: Path) -> None:
+    for value in ("many", "-1", "1.5"):
+        r = newswatch("crawl", "--all", env=cli_env(home, NEWSWATCH_CPU_WORKERS=value))
+        assert r.returncode == 2 and f"NEWSWATCH_CPU_WORKERS={value!r}" in r.stderr and "whole number" in r.stderr
+        assert not (home / "newswatch.db").exists()
+
+
+def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.crawl.cpu import workers_from_env
+
+    monkeypatch.delenv("NEWSWATCH_CPU_WORKERS", raising=False)
+    assert workers_from_env() is None  # the default: the other cores
+    monkeypatch.setenv("NEWSWATCH_CPU_WORKERS", " 0 ")
+    assert workers_from_env() == 0
 
 
 def test_a_hanging_outlet_times_out_and_the_other_is_crawled(tmp_path: Path, home: Path) -> None:

@@ -25,6 +25,21 @@ def default_workers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
+def workers_from_env() -> int | None:
+    """NEWSWATCH_CPU_WORKERS: None when unset (`default_workers()`), else a whole number >= 0."""
+    value = os.environ.get("NEWSWATCH_CPU_WORKERS", "").strip()
+    if not value:
+        return None
+    try:
+        workers = int(value)
+    except ValueError:
+        workers = -1
+    if workers < 0:
+        raise ValueError(f"NEWSWATCH_CPU_WORKERS={value!r}: give a whole number of worker processes, 0 or "
+                         "more (0 runs every step in Scrapy's process)")
+    return workers
+
+
 def _init_worker(watchlists_dir: str) -> None:
     from crawler.match import Matcher, load_watchlists
 
