@@ -62,6 +62,11 @@ def _open(db_url: str, seed: bool) -> WriterState:
 
 def _init_writer(db_url: str, seed: bool) -> None:
     global _STATE
+    # what `ingest` imports on its first call, imported before the first article arrives
+    import crawler.alert.followups
+    import crawler.alert.plan
+    import crawler.ops.mutes  # noqa: F401
+
     _STATE = _open(db_url, seed)
 
 
