@@ -122,3 +122,14 @@ def test_edge_cases_match_parsel(css: str) -> None:
     got = PageIndex(sel).select(css)
     assert [id(e) for e in got] == [id(e) for e in expected], (
         [e.text for e in got], [e.text for e in expected])
+
+
+def test_a_long_union_is_merged_in_page_order() -> None:
+    # more elements than the per-element path sort handles: the page-numbering sort must agree too
+    items = "".join(f'<div class="x"><p><a href="/{n}">{n}</a></p><span class="x"><a>{n}b</a></span></div>'
+                    for n in range(40))
+    sel = Selector(text=f"<html><body>{items}</body></html>")
+    for css in (".x > p a, span.x a", "span a, div > p > a", "div.x, span.x"):
+        expected = [found.root for found in sel.css(css)]
+        got = PageIndex(sel).select(css)
+        assert len(expected) > 32 and [id(e) for e in got] == [id(e) for e in expected]

@@ -192,7 +192,24 @@ class PageIndex:
 
     def _in_order(self, elements: Iterable[etree._Element]) -> list[etree._Element]:
         """Without repeats, in document order."""
+        unique = set(elements)
+        if len(unique) <= _FEW:  # each element's path of child positions: cheaper than numbering the page
+            return sorted(unique, key=_path)
         if self._order is None:
             self._order = {el: i for i, el in enumerate(self.root.iter())}
         order = self._order
-        return sorted(set(elements), key=order.__getitem__)
+        return sorted(unique, key=order.__getitem__)
+
+
+_FEW = 32
+
+
+def _path(el: etree._Element) -> list[int]:
+    """The element's child positions from the root down: sorting by it is document order."""
+    path = []
+    parent = el.getparent()
+    while parent is not None:
+        path.append(parent.index(el))
+        el, parent = parent, parent.getparent()
+    path.reverse()
+    return path
