@@ -115,6 +115,10 @@ def test_a_bad_worker_count_stops_the_crawl_before_anything_is_fetched(home: Pat
         r = newswatch("crawl", "--all", env=cli_env(home, NEWSWATCH_CPU_WORKERS=value))
         assert r.returncode == 2 and f"NEWSWATCH_CPU_WORKERS={value!r}" in r.stderr and "whole number" in r.stderr
         assert not (home / "newswatch.db").exists()
+    # the scale-out worker checks it too, before it takes anything from the queue
+    r = newswatch("worker", env=cli_env(home, NEWSWATCH_CPU_WORKERS="many",
+                                        NEWSWATCH_REDIS_URL="redis://127.0.0.1:1/0"))
+    assert r.returncode == 2 and "NEWSWATCH_CPU_WORKERS='many'" in r.stderr
 
 
 def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

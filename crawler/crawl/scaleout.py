@@ -213,7 +213,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
         sys.stderr.write("newswatch: `newswatch worker` needs NEWSWATCH_REDIS_URL "
                          "(e.g. redis://127.0.0.1:6379/0); without it, `newswatch crawl` crawls in one process\n")
         return 2
+    from crawler.crawl.cpu import workers_from_env
     from crawler.crawl.worker import run_worker
+
+    try:  # a bad value stops the worker before it takes anything from the queue
+        workers_from_env()
+    except ValueError as exc:
+        import sys
+
+        sys.stderr.write(f"newswatch: {exc}\n")
+        return 2
 
     overrides: dict[str, Any] = dict(args.set or [])
     if args.quiet:
