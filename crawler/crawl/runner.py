@@ -6,6 +6,7 @@ Scrapy's reactor cannot restart inside a process, so a scheduler runs each tick 
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,6 +31,25 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Any:
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+# a full collection after this many middle-generation ones (Python's default: 10)
+FULL_GC_EVERY = 100
+
+
+def quiet_collector() -> None:
+    """Keep the cyclic garbage collector from stalling the reactor's process.
+
+    A 2000-article crawl holds ~200k long-lived objects (modules, settings, queued requests), and
+    with Python's default thresholds a full collection walked them all 9 times, ~120 ms each,
+    freeing a few hundred objects at most: 1.0-1.2 s of the process's CPU (measured with
+    gc.callbacks) and as many 120-ms pauses of downloading. What exists when the crawl starts is
+    frozen out of collection, and a full collection waits for 100 middle ones instead of 10. Young
+    garbage is collected as before; what little reaches the oldest generation waits longer.
+    """
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, FULL_GC_EVERY)
 
 
 def last_runs(db: Database) -> dict[str, datetime]:
@@ -98,6 +118,7 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     crawler = process.create_crawler(OutletSpider)
     result = CrawlSummary(outlets=list(outlet_ids))
     process.crawl(crawler, outlets=",".join(outlet_ids))
+    quiet_collector()
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
     result.finish_reason = str(stats.get("finish_reason", ""))

@@ -281,12 +281,14 @@ def run_worker(overrides: dict[str, Any] | None = None) -> int:
     """Consume the shared queue until SIGTERM/SIGINT; 0 after a clean stop."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.crawl.runner import quiet_collector
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("worker")
     process = CrawlerProcess(worker_settings(overrides))
     crawler = process.create_crawler(WorkerSpider)
     process.crawl(crawler)
+    quiet_collector()
     process.start()
     reason = (crawler.stats.get_value("finish_reason") if crawler.stats else None) or ""
     return 0 if reason in ("shutdown", "finished") else 1
