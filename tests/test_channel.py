@@ -36,6 +36,12 @@ def returns_a_lambda() -> Any:
     return lambda: 1
 
 
+def echo_or_reject(n: int, payload: str) -> tuple[int, int]:
+    if n % 7 == 0:
+        raise Rejected(f"call {n}")
+    return n, len(payload)
+
+
 def fail_to_start() -> None:
     raise OSError("no database here")
 
@@ -55,6 +61,25 @@ def test_concurrent_calls_come_back_to_their_callers_and_use_both_workers(worker
     assert [value for _, value in results] == list(range(20))
     assert {pid for pid, _ in results} == {p.pid for p in workers.processes}
     assert os.getpid() not in {pid for pid, _ in results}
+
+
+def test_a_burst_of_calls_reaches_one_worker_together_and_each_answer_its_own_caller() -> None:
+    # 300 calls of mixed sizes written in one turn of the loop: the worker reads them in chunks that
+    # split calls anywhere and answers several per send; every caller still gets its own answer
+    pool = Workers(1, name="burst")
+    try:
+        async def main() -> list[Any]:
+            calls = [pool.call(echo_or_reject, n, "x" * (n * 997 % 50_000)) for n in range(300)]
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+        results = run(main)
+    finally:
+        pool.close(timeout=10)
+    for n, result in enumerate(results):
+        if n % 7 == 0:
+            assert isinstance(result, Rejected) and str(result) == f"call {n}"
+        else:
+            assert result == (n, n * 997 % 50_000)
 
 
 def test_a_large_argument_does_not_block_and_arrives_whole(workers: Workers) -> None:

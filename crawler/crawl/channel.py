@@ -6,6 +6,11 @@ process makes five calls per article: 2 ms of the ~10 ms the crawl process spend
 the core that downloads and parses. Here a call is one length-prefixed pickle written from the event loop
 (asyncio buffers it, so a busy worker never blocks downloading) and one answer read back by a
 reader task of the same loop: ~0.1 ms (a microbenchmark: 4000 calls with a 60 KB argument).
+While a crawl runs, a worker has 100+ calls waiting, so both ends batch: the calls one turn of the
+loop makes leave in one write, and a worker reads what has arrived in large chunks and answers
+what it ran in one send (before it waits for more, or every 16 answers). Against a system call and
+a wake-up per call and per answer, that cut the 2000-article bench crawl from 11.8 to 10.7 s
+(4 interleaved pairs).
 
 The rules the executor gave, kept: workers are spawned, never forked from the reactor's process;
 each runs an initializer once; an exception in a call is raised to the caller with its type (or
@@ -38,16 +43,10 @@ class WorkerGone(RuntimeError):
     """The worker process that had (or would get) the call is not running."""
 
 
-def _read_exact(sock: socket.socket, n: int) -> bytes | None:
-    """n bytes from a blocking socket, or None at end of stream."""
-    buf = bytearray(n)
-    view, got = memoryview(buf), 0
-    while got < n:
-        k = sock.recv_into(view[got:])
-        if k == 0:
-            return None
-        got += k
-    return bytes(buf)
+# a worker reads what has arrived in chunks of up to this size, and answers what it ran in one
+# send once nothing whole is left to run (or after this many answers)
+_CHUNK = 1 << 20
+_ANSWERS_PER_SEND = 16
 
 
 def _answer(call_id: int, ok: bool, value: Any) -> bytes:
@@ -69,23 +68,40 @@ def _serve(sock: socket.socket, initializer: Callable[..., None] | None, initarg
             initializer(*initargs)
         except Exception as exc:  # noqa: BLE001 - every call is answered with it
             failed = exc
+    # A busy crawl keeps 100+ calls waiting: reading them a chunk at a time and answering several
+    # in one send costs the worker (and the loop that reads the answers) a few system calls and
+    # wake-ups per batch instead of three per call
+    buf, pos = bytearray(), 0
+    answers: list[bytes] = []
     while True:
-        head = _read_exact(sock, _REQUEST.size)
-        if head is None:
-            return
-        size, call_id = _REQUEST.unpack(head)
-        body = _read_exact(sock, size)
-        if body is None:
-            return
-        if failed is not None:
-            sock.sendall(_answer(call_id, False, RuntimeError(f"worker start failed: {type(failed).__name__}: {failed}")))
+        whole = len(buf) - pos >= _REQUEST.size and (
+            len(buf) - pos >= _REQUEST.size + _REQUEST.unpack_from(buf, pos)[0])
+        if not whole:
+            if answers:  # everything received so far has run: answer before waiting for more
+                sock.sendall(b"".join(answers))
+                answers.clear()
+            del buf[:pos]
+            pos = 0
+            chunk = sock.recv(_CHUNK)
+            if not chunk:  # the parent closed its side: every call it sent has been answered
+                return
+            buf += chunk
             continue
-        try:
-            fn, args = pickle.loads(body)
-            value, ok = fn(*args), True
-        except Exception as exc:  # noqa: BLE001 - raised in the caller
-            value, ok = exc, False
-        sock.sendall(_answer(call_id, ok, value))
+        size, call_id = _REQUEST.unpack_from(buf, pos)
+        start = pos + _REQUEST.size
+        body, pos = buf[start:start + size], start + size
+        if failed is not None:
+            value, ok = RuntimeError(f"worker start failed: {type(failed).__name__}: {failed}"), False
+        else:
+            try:
+                fn, args = pickle.loads(body)
+                value, ok = fn(*args), True
+            except Exception as exc:  # noqa: BLE001 - raised in the caller
+                value, ok = exc, False
+        answers.append(_answer(call_id, ok, value))
+        if len(answers) >= _ANSWERS_PER_SEND:
+            sock.sendall(b"".join(answers))
+            answers.clear()
 
 
 @dataclass(eq=False)
@@ -96,6 +112,7 @@ class _Worker:
     loop: asyncio.AbstractEventLoop | None = None
     ready: asyncio.Task[None] | None = None  # binding the socket to `loop`
     writer: asyncio.StreamWriter | None = None
+    outbox: list[bytes] = field(default_factory=list)  # calls to send when the loop's turn ends
     gone: str | None = None  # why no more calls go to it
 
     def why_gone(self) -> str:
@@ -145,9 +162,18 @@ class Workers:
         if worker.gone is not None and not future.done():
             future.set_exception(WorkerGone(worker.gone))
         elif not future.done():
-            assert worker.writer is not None
-            worker.writer.write(_REQUEST.pack(len(data), call_id) + data)
+            # the calls one turn of the loop makes go out in one write: one system call, and one
+            # wake-up of a waiting worker, for all of them
+            worker.outbox += (_REQUEST.pack(len(data), call_id), data)
+            if len(worker.outbox) == 2:
+                loop.call_soon(self._send, worker)
         return await future
+
+    @staticmethod
+    def _send(worker: _Worker) -> None:
+        data, worker.outbox = worker.outbox, []
+        if worker.writer is not None and not worker.writer.is_closing():
+            worker.writer.write(b"".join(data))
 
     async def _bind(self, worker: _Worker) -> None:
         """Read and write the worker's socket from the running loop."""
