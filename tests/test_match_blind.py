@@ -23,6 +23,19 @@ led to: 견학 as the invitation of a fam tour; hanbang/wellness care (체질 �
 foreign visitors; 환아 as a patient; 키르기스 as a short country name; "원정 치료" as the
 outbound direction wherever it stands; tourists' accidents (부상, 골절, 구급대…) as an exclusion;
 medical volunteering abroad as an exclusion. With them 1.000 / 0.925, the other three sets as before.
+
+medical-tourism-blind3.jsonl (2026-11-23, a later session): 160 more (80 / 80) by two writers told to
+make it hard: at least 24 of each 40 positives without the core terms, at least 15 of each 40
+negatives using them. Before any change for it: 0.838 / 0.713; the core-term OR 0.410 / 0.312. Its
+misses led to: a headline naming two of the fired rule's concepts is not a passing mention; "A, B, C
+등" as a list; foreign visitors (방문객) with travel and care as a rule; check-up and healing
+packages (검진·치유 상품) sold to foreigners; regulars and footfall (단골, 발길) as customers; 진료
+통역 as coordination; treatment visas and unregistered agencies named as such; the headlines'
+中·日·美·露; and as exclusions children's career days and rural outreach ("어린이 메디컬 투어",
+순회 진료), Koreans setting off for care abroad, tourists collapsing or crashing, hospital-operation
+contracts abroad, Goryeoin villages' free check-ups, job fairs (but not "코디네이터를 채용하고" in a
+patient story). With them 0.960 / 0.900; blind 0.966 / 0.950 and blind2 1.000 / 0.938 (both up),
+fresh and the template set unchanged.
 """
 
 from __future__ import annotations
@@ -58,10 +71,15 @@ SETS = {
     # the committed watchlist reaches 0.950 / 0.950
     "blind": BlindSet(DATA / "medical-tourism-blind.jsonl", [f"bl-{n:04d}" for n in range(1, 121)], 60, 60,
                       "blind", (0.95, 0.95), ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl")),
-    # two writers of 80 each; before any change for it 0.959 / 0.887, now 1.000 / 0.925
+    # two writers of 80 each; before any change for it 0.959 / 0.887, now 1.000 / 0.938
     "blind2": BlindSet(DATA / "medical-tourism-blind2.jsonl",
                        [f"b2{part}-{n:03d}" for part in "ab" for n in range(1, 81)], 80, 80, "blind2", (0.98, 0.92),
                        ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl", "medical-tourism-blind.jsonl")),
+    # two writers of 80 each, told to make it hard; before any change for it 0.838 / 0.713, now 0.960 / 0.900
+    "blind3": BlindSet(DATA / "medical-tourism-blind3.jsonl",
+                       [f"b3{part}-{n:03d}" for part in "ab" for n in range(1, 81)], 80, 80, "blind3", (0.95, 0.89),
+                       ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl", "medical-tourism-blind.jsonl",
+                        "medical-tourism-blind2.jsonl")),
 }
 
 

@@ -27,6 +27,8 @@ _LIST_SEPARATOR_RE = re.compile("[" + re.escape(_LIST_SEPARATORS) + "]")
 _SENTENCE_END_RE = re.compile(r"[.!?。](?=\s|$)|\n")
 _LIST_ITEM_MAX = 20  # characters (spaces not counted) of a list item
 _LIST_MIN_ITEMS = 4
+# "A, B, C 등 …": three items are a list when the last is a short word closed by 등 (and so on)
+_ENUMERATION_END_RE = re.compile(r"\s*\S{1,12}\s*등(?:\s|$|의|을|이)")
 
 
 PASSING_MIN_BODY = 4  # body length, in units of context_within, below which no mention is 'passing'
@@ -253,14 +255,29 @@ class Verdict:
 
     def _passing_mention(self) -> bool:
         """True when a long article names the subject once, in the body only (a résumé line, an aside):
-        one cluster of rule hits, nothing in the title or subtitle, and most of the body about something else."""
+        one cluster of rule hits, nothing in the title or subtitle, and most of the body about something else.
+
+        A headline that names two of the fired rule's concepts ("사우디 환자 12명, 부산 병원서 치료":
+        a foreign country and a patient, though no rule fires in those few words) says the article is
+        about them: then the one cluster in the body is the story, not an aside."""
         if self.rule_by_field["title"] or self.rule_by_field["subtitle"]:
+            return False
+        if self._headline_names_the_rule():
             return False
         within = self.w.score.context_within
         if len(self.fields["body"].norm.spaced) < PASSING_MIN_BODY * within:
             return False  # a short item is all about what it names
         starts = [h[0] for h in self.rule_hits]
         return max(starts) - min(starts) <= within
+
+    def _headline_names_the_rule(self) -> bool:
+        """True when the title or subtitle holds hits of two groups that a fired rule requires."""
+        required = {g for i in self.fired for slot in self.w.rules[i].slots for g in slot}
+        for name in ("title", "subtitle"):
+            fld = self.fields.get(name)
+            if fld is not None and len(required.intersection(g for g, hits in fld.groups.items() if hits)) >= 2:
+                return True
+        return False
 
     def _only_in_lists(self) -> bool:
         """True when every rule hit is an item of a list in the body."""
@@ -365,7 +382,8 @@ def _in_list(norm: Normalized, hit: Hit) -> bool:
     if passage.lstrip()[:1] in _BULLETS and _bulleted_neighbour(text, p_start, p_end):
         return _short(passage)
     items = _LIST_SEPARATOR_RE.split(passage)
-    if len(items) < _LIST_MIN_ITEMS:
+    enumeration = len(items) == _LIST_MIN_ITEMS - 1 and _ENUMERATION_END_RE.match(items[-1]) is not None
+    if len(items) < _LIST_MIN_ITEMS and not enumeration:
         return False
     offset = p_start
     for item in items:
