@@ -149,7 +149,8 @@ class Workers:
             raise WorkerGone("no worker process is running" + (f": {self._workers[0].gone}" if self._workers else ""))
         worker = min(alive, key=lambda w: len(w.pending))
         if worker.loop is not loop:  # first call on this loop (a new loop: a test's `asyncio.run`)
-            worker.loop, worker.pending = loop, {}  # futures of a loop that is gone are never awaited
+            # futures (and unsent calls) of a loop that is gone are never awaited
+            worker.loop, worker.pending, worker.outbox = loop, {}, []
             worker.ready = loop.create_task(self._bind(worker))
         data = pickle.dumps((fn, args), protocol=5)
         call_id = next(self._ids)
@@ -164,9 +165,9 @@ class Workers:
         elif not future.done():
             # the calls one turn of the loop makes go out in one write: one system call, and one
             # wake-up of a waiting worker, for all of them
-            worker.outbox += (_REQUEST.pack(len(data), call_id), data)
-            if len(worker.outbox) == 2:
+            if not worker.outbox:
                 loop.call_soon(self._send, worker)
+            worker.outbox += (_REQUEST.pack(len(data), call_id), data)
         return await future
 
     @staticmethod
