@@ -245,10 +245,15 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
 
 
 def _article(spider: object, outlet: object, entry: object) -> object:
-    """The article request the spider builds for a new entry (found-new state reset per call)."""
+    """The article request the spider builds for a new entry (found-new state reset per call: this
+    worker's, and the tick's shared ledger, where another worker's request would be found)."""
+    from crawler.crawl.scaleout import ledger_key
     from spiders.navigators import navigator_for
 
     spider.ctx.discovered.clear()  # type: ignore[attr-defined]
+    server = getattr(spider, "_server", None)
+    if server is not None:
+        server.delete(ledger_key(spider.tick, outlet.id, "wanted"))  # type: ignore[attr-defined]
     requests, _ = spider.article_requests(outlet, navigator_for(outlet), [entry])  # type: ignore[attr-defined]
     assert len(requests) == 1
     return requests[0]
@@ -307,4 +312,69 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
             assert enqueue(["bench001"]) == {"bench001": 1}
         finally:
             spider.ctx.close()
+            client.close()
+
+
+def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pages_on(
+    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Worker A reads an all-new feed; its 20 articles are stored; worker B then reads the list page
+    the feed asked for. The page lists only those 20, but they are new in this tick (A wanted them):
+    B must page on to the older articles, and must not ask for A's articles again. (Counted per
+    worker, the page looked old and paging stopped: in CI, 30 of 50 articles of four outlets were
+    never requested.)"""
+    import urllib.request
+    from datetime import UTC, datetime, timedelta
+
+    import redis
+    from scrapy.http import TextResponse
+    from scrapy.statscollectors import MemoryStatsCollector
+    from scrapy_redis import picklecompat
+    from scrapy_redis.queue import PriorityQueue
+
+    from crawler.alert.recipients import load_recipients
+    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.crawl.scaleout import _offline_crawler, enqueue, keys
+    from crawler.crawl.worker import WorkerSpider, worker_settings
+    from crawler.crawl.writer import WriterState, store
+    from crawler.store.ingest import StoryCache
+    from crawler.types import ArticleRecord, Extracted
+
+    with SiteServer(scale_outlets(1, 50)) as server:
+        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
+                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
+                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
+            monkeypatch.setenv(key, value)
+        client = redis.Redis.from_url(redis_url)
+        a, b = (WorkerSpider.from_crawler(_offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector))
+                for _ in range(2))
+        queue = PriorityQueue(server=client, spider=a, key=keys()["queue"], serializer=picklecompat)
+        try:
+            assert enqueue(["bench001"]) == {"bench001": 1}
+            feed = queue.pop()
+            body = urllib.request.urlopen(feed.url, timeout=10).read()
+            out = list(a.parse_feed(TextResponse(feed.url, body=body, request=feed)))
+            articles = [r for r in out if r.meta["kind"] == "article"]
+            lists = [r for r in out if r.meta["kind"] == "list"]
+            assert len(articles) == 20 and len(lists) == 1
+
+            state = WriterState(a.ctx.db, load_recipients(), False, StoryCache())
+            for n, request in enumerate(articles):
+                ex = Extracted(title=f"벤치 기사 {n}번 제목", body=f"본문 {n}번 문장입니다.\n둘째 문장 {n}.",
+                               published_at=datetime.now(UTC) - timedelta(hours=1))
+                rec = normalize_record(ArticleRecord(
+                    outlet_id="bench001", url=request.url, request_url=request.url, family="ndsoft", extracted=ex,
+                    fetched_at=datetime.now(UTC)), server.urls["bench001"])
+                rec.signature, rec.story_features = story_signature(ex.title or "", rec.extracted.body)
+                assert store(state, rec).status == "new"
+
+            page = lists[0]
+            body = urllib.request.urlopen(page.url, timeout=10).read()
+            out_b = list(b.parse_list(TextResponse(page.url, body=body, request=page)))
+            assert [r.meta["page"] for r in out_b if r.meta["kind"] == "list"] == [2], "paging goes on"
+            assert not [r for r in out_b if r.meta["kind"] == "article"], "A's articles are not asked for twice"
+        finally:
+            a.ctx.close()
+            b.ctx.close()
             client.close()
