@@ -214,11 +214,7 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
     from crawler.crawl.worker import WorkerSpider, worker_settings
 
     with SiteServer(scale_outlets(2, 3)) as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
-                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
-                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
-            monkeypatch.setenv(key, value)
+        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
         crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
         spider = WorkerSpider.from_crawler(crawler, tick="t1")
         scheduler = Scheduler.from_crawler(crawler)
@@ -242,6 +238,16 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
         finally:
             scheduler.close("finished")
             spider.ctx.close()
+
+
+def _in_process_worker_env(server: SiteServer, tmp_path: Path, home: Path, redis_url: str, redis_prefix: str,
+                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment a worker spider built in this process reads: the sites' registry, Redis, a SQLite store."""
+    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+    for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
+                       "NEWSWATCH_REDIS_PREFIX": redis_prefix,
+                       "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
+        monkeypatch.setenv(key, value)
 
 
 def _article(spider: object, outlet: object, entry: object) -> object:
@@ -277,11 +283,7 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
     from crawler.crawl.worker import WorkerSpider, worker_settings
 
     with SiteServer(scale_outlets(1, 50)) as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
-                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
-                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
-            monkeypatch.setenv(key, value)
+        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
         client = redis.Redis.from_url(redis_url)
         crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
         spider = WorkerSpider.from_crawler(crawler)
@@ -341,11 +343,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from crawler.types import ArticleRecord, Extracted
 
     with SiteServer(scale_outlets(1, 50)) as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
-                           "NEWSWATCH_REDIS_PREFIX": redis_prefix,
-                           "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
-            monkeypatch.setenv(key, value)
+        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
         client = redis.Redis.from_url(redis_url)
         a, b = (WorkerSpider.from_crawler(_offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector))
                 for _ in range(2))
