@@ -167,19 +167,20 @@ class WorkerSpider(OutletSpider):
         """Shared across workers: what a tick wanted (articles, list pages) and what was done."""
         if not members:
             return
-        if getattr(self, "_server", None) is None:
-            self._server = connect(self.crawler.settings.get("REDIS_URL"))
         key = ledger_key(self.tick if tick is None else tick, oid, name)
-        pipe = self._server.pipeline()
+        pipe = self._redis().pipeline()
         pipe.sadd(key, *members)
         pipe.expire(key, DUPEFILTER_TTL_S)
         pipe.execute()
 
     def _tick_ledger(self, oid: str, name: str) -> set[str]:
         """One ledger set of the tick being read (every worker's entries)."""
+        return {m.decode() for m in self._redis().smembers(ledger_key(self.tick, oid, name))}
+
+    def _redis(self) -> Any:
         if getattr(self, "_server", None) is None:
             self._server = connect(self.crawler.settings.get("REDIS_URL"))
-        return {m.decode() for m in self._server.smembers(ledger_key(self.tick, oid, name))}
+        return self._server
 
     def ledger(self, oid: str, name: str) -> set[str]:
         if getattr(self, "_server", None) is None:
