@@ -202,6 +202,18 @@ def test_exclusion_in_the_title_applies_to_the_body(small: Matcher) -> None:
     assert result.excluded_by == ["근로자"]
 
 
+def test_a_body_exclusion_counts_when_the_rule_fired_only_in_the_headline(small: Matcher) -> None:
+    # The body never names the subject again: it is all about the headline, so the context applies.
+    bare = small.match("몽골 환자 소식", "지난달 이주 근로자들이 모였다. " + "가" * 40)
+    assert bare.excluded_by == ["근로자"]
+    # The body names the rule's groups (no rule fires there): the context must be near them.
+    spread = "몽골에서 " + "가" * 20 + " 온 환자들"
+    near = small.match("몽골 환자 소식", spread + " 근로자")
+    far = small.match("몽골 환자 소식", spread + ". " + "나" * 40 + " 근로자")
+    assert near.excluded_by == ["근로자"]
+    assert far.excluded_by == []
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -270,9 +270,13 @@ class Verdict:
         starts = [h[0] for h in self.rule_hits]
         return max(starts) - min(starts) <= within
 
+    def _required_groups(self) -> set[str]:
+        """The groups the fired rules require (any alternative of a slot)."""
+        return {g for i in self.fired for slot in self.w.rules[i].slots for g in slot}
+
     def _headline_names_the_rule(self) -> bool:
         """True when the title or subtitle holds hits of two groups that a fired rule requires."""
-        required = {g for i in self.fired for slot in self.w.rules[i].slots for g in slot}
+        required = self._required_groups()
         for name in ("title", "subtitle"):
             fld = self.fields.get(name)
             if fld is not None and len(required.intersection(g for g, hits in fld.groups.items() if hits)) >= 2:
@@ -299,10 +303,21 @@ class Verdict:
         return out
 
     def _near(self, hits: list[Hit], within: int) -> bool:
-        """True when an exclusion hit is in the title or subtitle, or near a rule hit of its field."""
+        """True when an exclusion hit is in the title or subtitle, or near the subject in the body.
+
+        The subject in the body is where a rule fired there. When the rules fired only in the
+        headline ("외국인 관광객 병원行" over a body that tells of a car crash), it is the body's hits of
+        the fired rules' groups; a body with none of them is all about the headline, so an
+        exclusion anywhere in it applies."""
         if any(h[3] != "body" for h in hits):
             return True
-        anchors = Anchors(self.rule_by_field["body"])
+        anchor_hits = self.rule_by_field["body"]
+        if not anchor_hits:
+            body = self.fields["body"].groups
+            anchor_hits = [h for g in self._required_groups() for h in body.get(g, ())]
+            if not anchor_hits:
+                return True
+        anchors = Anchors(anchor_hits)
         return any(anchors.near(h, within) for h in hits)
 
     # --- explanation ---------------------------------------------------------------------
