@@ -180,6 +180,21 @@ def test_the_region_alone_never_makes_a_match(small: Matcher) -> None:
     assert result.rule == "no rule fired"
 
 
+def test_the_home_boost_needs_the_story_to_be_there(small: Matcher) -> None:
+    # context_within is 20: the lead is the body's first 40 characters.
+    filler = "가" * 50
+    in_lead = small.match("", "인천시는 " + filler + " 의료관광 소식을 전했다.")
+    near_subject = small.match("", filler + " 인천 의료관광 소식")
+    aside = small.match("", "의료관광 소식. " + filler + " 서울과 인천 사이에")
+    in_title = small.match("인천 소식", "의료관광 소식. " + filler)
+    district_aside = small.match("", "의료관광 소식. " + filler + " 부평구")
+    assert "home 인천 +1.5" in near_subject.rule
+    assert "home 인천 +1.5" in in_title.rule
+    assert "home" not in aside.rule and aside.score == 4
+    assert "district" not in district_aside.rule
+    assert "home 인천 +1.5" in in_lead.rule
+
+
 def test_proximity_rule(small: Matcher) -> None:
     near = small.match("", "몽골 환자 진료")
     far = small.match("", "몽골에서 온 가족이 병원에서 환자 진료를")

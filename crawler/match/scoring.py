@@ -31,6 +31,7 @@ _LIST_MIN_ITEMS = 4
 _ENUMERATION_END_RE = re.compile(r"\s*\S{1,12}\s*등(?:\s|$|의|을|이)")
 
 
+HOME_LEAD = 2  # the body's lead, in units of context_within, where a home name says where the story is
 PASSING_MIN_BODY = 4  # body length, in units of context_within, below which no mention is 'passing'
 
 
@@ -247,11 +248,26 @@ class Verdict:
             out.append((f"repetition ({extra} more)", value))
         home = self.w.home
         if home:
-            if any(f.home for f in self.fields.values()) and home.boost:
+            if home.boost and self._about_home("home"):
                 out.append((f"home {home.name}", home.boost))
-            elif any(f.districts for f in self.fields.values()) and home.district_boost:
+            elif home.district_boost and self._about_home("districts"):
                 out.append((f"district of {home.name}", home.district_boost))
         return out
+
+    def _about_home(self, kind: str) -> bool:
+        """True when the home region (or one of its districts) is where the story is: named in the
+        title or subtitle, in the body's lead, or near the subject in the body. "서울과 인천 사이에"
+        in a closing quote of a story about another city is not a story about 인천."""
+        if any(getattr(self.fields[name], kind) for name in ("title", "subtitle")):
+            return True
+        hits: list[Hit] = getattr(self.fields["body"], kind)
+        if not hits:
+            return False
+        within = self.w.score.context_within
+        if hits[0][0] < HOME_LEAD * within:
+            return True
+        anchors = Anchors(self.rule_by_field["body"])
+        return any(anchors.near(h, within) for h in hits)
 
     def _passing_mention(self) -> bool:
         """True when a long article names the subject once, in the body only (a résumé line, an aside):
