@@ -36,6 +36,19 @@ packages (검진·치유 상품) sold to foreigners; regulars and footfall (단�
 contracts abroad, Goryeoin villages' free check-ups, job fairs (but not "코디네이터를 채용하고" in a
 patient story). With them 0.960 / 0.900; blind 0.966 / 0.950 and blind2 1.000 / 0.938 (both up),
 fresh and the template set unchanged.
+
+medical-tourism-blind4.jsonl (2026-11-23, a later session): 160 more (80 / 80) by two writers under
+the same blind rules, this time *full-length* articles as regional papers print them (bodies of 500
+to 1,100 characters, median 618) in a realistic rather than adversarial mix: half the positives
+without the core terms, 16 of them long stories whose subject fills only part of the text, and 33
+negatives that name the subject in passing (new-year plans, budget reviews, candidates' profiles,
+round-ups, tourism statistics, admissions, job ads). An optional "note" says why a borderline item
+got its label. Before any change for it: 0.976 / 1.000 (two passing mentions got through: a
+round-up's one item, and a five-year tourism plan lifted by "서울과 인천 사이에" in its closing
+quote); the core-term OR 0.554 / 0.512, every passing mention counted. That led to one change: the
+home boost counts only where the story is (headline, lead, near the subject). With it 0.988 / 1.000;
+the round-up (b4b-042: "◇의료관광 협력기관 모집" as one of six items under a 外 headline) is still
+matched, and is the kind of competitor's programme the office may well want to see.
 """
 
 from __future__ import annotations
@@ -80,6 +93,11 @@ SETS = {
                        [f"b3{part}-{n:03d}" for part in "ab" for n in range(1, 81)], 80, 80, "blind3", (0.95, 0.89),
                        ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl", "medical-tourism-blind.jsonl",
                         "medical-tourism-blind2.jsonl")),
+    # two writers of 80 full-length articles each; before any change for it 0.976 / 1.000, now 0.988 / 1.000
+    "blind4": BlindSet(DATA / "medical-tourism-blind4.jsonl",
+                       [f"b4{part}-{n:03d}" for part in "ab" for n in range(1, 81)], 80, 80, "blind4", (0.98, 0.98),
+                       ("medical-tourism.jsonl", "medical-tourism-fresh.jsonl", "medical-tourism-blind.jsonl",
+                        "medical-tourism-blind2.jsonl", "medical-tourism-blind3.jsonl")),
 }
 
 
@@ -95,7 +113,8 @@ def test_the_set_has_its_size_labels_and_fields(name: str) -> None:
     assert (labels[1], labels[0]) == (spec.positives, spec.negatives)
     assert [row["id"] for row in rows] == spec.ids
     for row in rows:
-        assert list(row) == ["id", "case", "label", "split", "title", "body"]
+        assert list(row)[:6] == ["id", "case", "label", "split", "title", "body"]
+        assert list(row)[6:] in ([], ["note"])  # why a borderline item got its label
         assert row["split"] == spec.split and row["case"] and row["title"].strip() and row["body"].strip()
 
 
