@@ -294,6 +294,14 @@ def test_no_match_says_why(bundled: Matcher) -> None:
     assert result.rule == "no rule fired; matched groups: medical"
 
 
+def test_statistics_that_leave_residents_out_are_not_about_residents(bundled: Matcher) -> None:
+    title = "작년 대구 병원 찾은 외국인 방문객 2만3천명"
+    stats = "대구시는 지난해 지역 병·의원에서 진료를 받은 외국인 방문객(국내 거주 외국인 제외)이 2만3천명이라고 밝혔다."
+    residents = "대구시는 국내 거주 외국인 300명이 지역 병·의원에서 진료를 받았다고 밝혔다."
+    counted = bundled.match(title, stats)
+    assert counted.excluded_by == []
+    assert bundled.match(title, residents).excluded_by == ["국내 거주 외국인 의료지원"]
+
 # --- snippets ----------------------------------------------------------------------------
 
 
