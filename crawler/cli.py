@@ -307,7 +307,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     from crawler.logs import add_file_handler
 
-    add_file_handler(args.command)
+    try:
+        add_file_handler(args.command)
+    except ValueError as exc:
+        return _die(str(exc))
     try:
         return func(args)
     except CONFIG_ERRORS as exc:
