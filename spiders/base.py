@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -46,6 +47,36 @@ class OutletSpider(scrapy.Spider):
         if isinstance(outlets, str):
             outlets = [o for o in outlets.split(",") if o]
         self.requested = tuple(outlets or self.outlet_ids)
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """JS rendering for this crawler when one of its outlets has `render = "js"` (only then).
+
+        Every path builds its crawler through here: `scrapy crawl <outlet>` (the outlet),
+        `newswatch crawl` and the scheduler tick (the outlets in NEWSWATCH_CRAWL_OUTLETS),
+        `newswatch worker` and `scrapy crawl newswatch` (any outlet of the registry).
+        """
+        super().update_settings(settings)
+        if not any(o.render == "js" for o in cls.crawl_outlets(settings)):
+            return
+        from spiders.loader import js_handlers
+
+        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+        handlers.update(js_handlers()["DOWNLOAD_HANDLERS"])
+        priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["spider"])
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)
+
+    @classmethod
+    def crawl_outlets(cls, settings: Any) -> list[Outlet]:
+        """The outlets a crawler of this class may crawl, for settings chosen before it starts."""
+        from pathlib import Path
+
+        from crawler.registry import load_registry
+
+        file = settings.get("NEWSWATCH_OUTLETS_FILE") or None
+        registry = load_registry(Path(file) if file else None).by_id()
+        chosen = cls.outlet_ids or tuple(settings.getlist("NEWSWATCH_CRAWL_OUTLETS"))
+        return [registry[o] for o in chosen if o in registry] if chosen else list(registry.values())
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
