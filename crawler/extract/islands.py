@@ -42,7 +42,7 @@ _JSON_SCRIPT = re.compile(
 )
 _ASSIGNED = re.compile(
     r"(?P<name>__NEXT_DATA__|__NUXT__|Fusion\.globalContent|__INITIAL_STATE__|__PRELOADED_STATE__)"
-    r"\s*=\s*(?=[{\[])"
+    r"\s*=\s*"
 )
 _FLIGHT_PUSH = re.compile(r"self\.__next_f\.push\(\[\s*1\s*,\s*(?P<str>\"(?:[^\"\\]|\\.)*\")\s*\]\)", re.S)
 _FLIGHT_ROW = re.compile(r"([0-9a-fA-F]*):")
@@ -123,6 +123,10 @@ def _islands(html: str, notes: list[str]) -> Iterator[_Island]:
             continue
         yield _Island(name, _unflatten_nuxt(data) if name == "__NUXT_DATA__" else data)
     for match in _ASSIGNED.finditer(html):
+        if html[match.end() : match.end() + 1] not in ("{", "["):
+            # Nuxt 2 in production writes `__NUXT__=(function(a,b){…}(…))`: a script, not data
+            notes.append(f"islands: {match.group('name')} is a script expression, not JSON; skipped")
+            continue
         data = _decode_prefix(html, match.end(), match.group("name"), notes)
         if data is not None:
             yield _Island(match.group("name"), data)
