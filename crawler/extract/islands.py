@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -33,6 +34,7 @@ MAX_ISLAND_CHARS = 5_000_000
 _MAX_NODES = 200_000  # JSON values walked per page, whatever the payloads hold
 _MAX_DEPTH = 60
 _MIN_BODY_CHARS = 150  # shorter "bodies" are teasers, summaries, captions
+_MAX_PARSED = 20  # candidate bodies parsed at most (best first) before giving up
 _MARKERS = ("__NEXT_DATA__", "__next_f", "__NUXT", "Fusion.globalContent", "__INITIAL_STATE__",
             "__PRELOADED_STATE__")
 
@@ -53,6 +55,7 @@ _HTMLISH = re.compile(r"<(?:p|br|div|h[1-6]|ul|ol|li|blockquote|figure|span|stro
 _TITLE_KEYS = ("headline", "title", "subject", "newstitle", "articletitle", "headlines")
 _BODY_KEYS = ("articlebody", "body", "bodyhtml", "contenthtml", "content", "contents", "html",
               "contentelements", "newscontent", "articlecontent", "text")
+_BODY_SET = frozenset(_BODY_KEYS)
 _SUBTITLE_KEYS = ("subheadline", "subtitle", "subheadlines", "subhead")
 _PUBLISHED_KEYS = ("datepublished", "publishedat", "publishdate", "publisheddate", "publishedtime",
                    "publicationdate", "firstpublishdate", "firstpublished", "displaydate", "pubdate",
@@ -67,9 +70,15 @@ _BLOCK_TYPES = frozenset({"text", "paragraph", "p", "header", "heading", "list",
                           "blockquote", "raw_html", "html"})
 
 
+@lru_cache(maxsize=4096)
 def _key(name: str) -> str:
     """A JSON key compared loosely: lowercase, without `_`/`-`."""
     return name.lower().replace("_", "").replace("-", "")
+
+
+def _loose(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's values by loosely compared key."""
+    return {_key(k): v for k, v in obj.items() if isinstance(k, str)}
 
 
 @dataclass
@@ -269,9 +278,8 @@ def _walk(value: Any) -> Iterator[dict[str, Any]]:
             queue.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
 
 
-def _get(obj: dict[str, Any], names: tuple[str, ...]) -> Any:
-    """The value of the first of `names` (loosely compared) present and non-empty in `obj`."""
-    loose = {_key(k): v for k, v in obj.items() if isinstance(k, str)}
+def _get(loose: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """The value of the first of `names` present and non-empty in a `_loose` object."""
     for name in names:
         value = loose.get(name)
         if value not in (None, "", [], {}):
@@ -363,10 +371,29 @@ def _block_paragraphs(blocks: list[Any]) -> list[str]:
     return kept
 
 
-def _body_of(obj: dict[str, Any]) -> list[str]:
+def _raw_size(value: Any) -> int:
+    """Characters of a body-like value before parsing (markup included): a cheap first sieve."""
+    if isinstance(value, dict):
+        value = value.get("html") or value.get("value") or value.get("content") or value.get("text")
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, list):
+        size = 0
+        for block in value:
+            if isinstance(block, str):
+                size += len(block)
+            elif isinstance(block, dict):
+                content = block.get("content") or block.get("text") or block.get("html")
+                size += len(content) if isinstance(content, str) else 0
+                if isinstance(block.get("children"), list):  # Portable Text spans
+                    size += sum(len(c.get("text", "")) for c in block["children"] if isinstance(c, dict))
+        return size
+    return 0
+
+
+def _body_of(loose: dict[str, Any]) -> list[str]:
     """The longest body among the object's body-like keys, as paragraphs."""
     best: list[str] = []
-    loose = {_key(k): v for k, v in obj.items() if isinstance(k, str)}
     for name in _BODY_KEYS:
         value = loose.get(name)
         if isinstance(value, dict):  # {"html": …} / {"value": …} wrappers
@@ -453,29 +480,33 @@ def find_island_article(html: str, url: str, page_title: str | None = None) -> t
     path = _page_path(url)
     query = unquote(urlsplit(url or "").query)
     wanted = normalize_space(page_title or "")
-    best: tuple[tuple[int, int, int], IslandArticle] | None = None
-    candidates = 0
+    found: list[tuple[tuple[int, int, int], str, dict[str, Any], str]] = []
     for island in _islands(html, notes):
         for obj in _walk(island.data):
-            title = _text_of(_get(obj, _TITLE_KEYS))
+            size = max((_raw_size(v) for k, v in obj.items() if isinstance(k, str) and _key(k) in _BODY_SET),
+                       default=0)
+            if size < _MIN_BODY_CHARS:
+                continue  # cheap sieve first: most objects of a store are not articles
+            loose = _loose(obj)
+            title = _text_of(_get(loose, _TITLE_KEYS))
             if not title:
                 continue
-            body = _body_of(obj)
-            size = sum(map(len, body))
-            if size < _MIN_BODY_CHARS:
-                continue
-            candidates += 1
             own_url = any(_names_page(c, path, query) for c in _identity(obj))
             own_title = bool(wanted) and (title == wanted or title in wanted)
-            rank = (int(own_url), int(own_title), size)
-            if best is None or rank > best[0]:
-                best = (rank, _article(island.source, obj, title, body))
-    if best is not None and candidates > 1 and best[0][:2] == (0, 0):
-        notes.append(f"islands: {candidates} article objects and none names this page; took the longest")
-    return (best[1] if best else None), notes
+            found.append(((int(own_url), int(own_title), size), island.source, loose, title))
+    found.sort(key=lambda item: item[0], reverse=True)
+    # bodies are parsed best first, and only until one is long enough once cleaned
+    for rank, source, loose, title in found[:_MAX_PARSED]:
+        body = _body_of(loose)
+        if sum(map(len, body)) >= _MIN_BODY_CHARS:
+            if len(found) > 1 and rank[:2] == (0, 0):
+                notes.append(f"islands: {len(found)} article objects and none names this page; took the longest")
+            return _article(source, loose, title, body), notes
+    return None, notes
 
 
 def _article(source: str, obj: dict[str, Any], title: str, body: list[str]) -> IslandArticle:
+    """The fields of the chosen article object (`obj` as `_loose` gives it)."""
     published = _date_of(_get(obj, _PUBLISHED_KEYS))
     modified = _date_of(_get(obj, _MODIFIED_KEYS))
     authors = list(dict.fromkeys(n for n in _names(_get(obj, _AUTHOR_KEYS)) if n))
