@@ -202,3 +202,14 @@ def test_a_crawl_stores_the_articles_of_a_list_without_id_rule(site: str, tmp_pa
     engine.dispose()
     assert urls == sorted(f"{site}/article/{460 - i}" for i in range(5))
     assert stored is not None and ShapeBook.loads(stored.etag).accepted(url_shape(f"{site}/article/1"))
+
+
+def test_a_home_page_lists_a_few_stories_per_section() -> None:
+    """Two stories per section are too few alone; the sections' links together are the list."""
+    sections = ["society", "politics", "economy"]
+    items = "".join(
+        f'<li><a href="/news/{sections[i % 3]}/{9000 + i}">{h}</a> <em>2026-03-0{i + 1} 09:0{i}</em></li>'
+        for i, h in enumerate(HEADLINES[:5]))
+    entries = navigator_for(_outlet()).list_entries(page(items), HOME)
+    assert [e.title for e in entries] == HEADLINES[:5]
+    assert navigator_for(_outlet()).list_entries(page(""), HOME) == []

@@ -150,20 +150,44 @@ def list_links(html: str, base_url: str, site_url: str | None = None) -> list[Li
     return list(found.values())
 
 
+def coarse_shape(shape: str) -> str | None:
+    """The shape with its literal path segments as `{w}`, when it has a placeholder to stand on.
+
+    A home page lists two or three stories per section (`/news/society/{n}`,
+    `/news/politics/{n}`): one by one too few to repeat, together the page's list."""
+    host, slash, rest = shape.partition("/")
+    path, mark, query = rest.partition("?")
+    segments = path.split("/")
+    if len(segments) < 2 or not any("{" in seg for seg in segments):
+        return None
+    coarse = [seg if "{" in seg or not seg else "{w}" for seg in segments]
+    return host + slash + "/".join(coarse) + mark + query
+
+
+def _qualifies(members: list[ListLink]) -> bool:
+    if len({m.url for m in members}) < MIN_REPEAT:
+        return False
+    dated = sum(1 for m in members if m.date or _URL_DATE.search(urlsplit(m.url).path))
+    mean = sum(len(m.title) for m in members) / len(members)
+    return dated / len(members) >= _MIN_DATED or mean >= _LONG_HEADLINE
+
+
 def qualifying_shapes(links: list[ListLink]) -> set[str]:
-    """Shapes repeated by enough headline links that are dated, or long enough to be headlines."""
+    """Shapes repeated by enough headline links that are dated, or long enough to be headlines;
+    a coarse shape (`coarse_shape`) qualifies when two or more of its shapes together do."""
     by_shape: dict[str, list[ListLink]] = defaultdict(list)
+    by_coarse: dict[str, list[ListLink]] = defaultdict(list)
     for link in links:
         if link.headline:
             by_shape[link.shape].append(link)
-    out = set()
-    for shape, members in by_shape.items():
-        if len(members) < MIN_REPEAT:
-            continue
-        dated = sum(1 for m in members if m.date or _URL_DATE.search(urlsplit(m.url).path))
-        mean = sum(len(m.title) for m in members) / len(members)
-        if dated / len(members) >= _MIN_DATED or mean >= _LONG_HEADLINE:
-            out.add(shape)
+            coarse = coarse_shape(link.shape)
+            if coarse is not None:
+                by_coarse[coarse].append(link)
+    out = {shape for shape, members in by_shape.items() if _qualifies(members)}
+    for members in by_coarse.values():
+        fine = {m.shape for m in members}
+        if len(fine) >= 2 and _qualifies(members):
+            out |= fine
     return out
 
 
