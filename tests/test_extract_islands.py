@@ -218,3 +218,10 @@ def test_a_teaser_is_not_an_article() -> None:
 def test_pages_without_islands_are_not_touched() -> None:
     page = f"<html><body><h1>{TITLE}</h1><article>{BODY_HTML}</article></body></html>"
     assert find_island_article(page, URL) == (None, [])
+
+
+def test_guards_and_comparisons_are_not_islands() -> None:
+    guards = ("<script>window.Fusion=window.Fusion||{};if(window.__NEXT_DATA__===undefined){}</script>")
+    page = next_data_page({"article": ARTICLE}).replace("</body>", guards + "</body>")
+    found, notes = find_island_article(page, URL)
+    assert found is not None and found.title == TITLE and notes == []

@@ -44,7 +44,7 @@ _JSON_SCRIPT = re.compile(
 )
 _ASSIGNED = re.compile(
     r"(?P<name>__NEXT_DATA__|__NUXT__|Fusion\.globalContent|__INITIAL_STATE__|__PRELOADED_STATE__)"
-    r"\s*=\s*"
+    r"\s*=(?!=)\s*"  # an assignment, not a comparison
 )
 _FLIGHT_PUSH = re.compile(r"self\.__next_f\.push\(\[\s*1\s*,\s*(?P<str>\"(?:[^\"\\]|\\.)*\")\s*\]\)", re.S)
 _FLIGHT_ROW = re.compile(r"([0-9a-fA-F]*):")
@@ -118,8 +118,10 @@ def _decode_prefix(text: str, start: int, source: str, notes: list[str]) -> Any:
     return value
 
 
-def _islands(html: str, notes: list[str]) -> Iterator[_Island]:
-    """Every island of the page, decoded; bad ones are noted and skipped."""
+def _islands(html: str, notes: list[str], expressions: list[str] | None = None) -> Iterator[_Island]:
+    """Every island of the page, decoded; bad ones are noted and skipped (assignments of script
+    expressions go to `expressions`)."""
+    expressions = notes if expressions is None else expressions
     for match in _JSON_SCRIPT.finditer(html):
         raw, name = match.group("json").strip(), match.group("name")
         if len(raw) > MAX_ISLAND_CHARS:
@@ -134,7 +136,8 @@ def _islands(html: str, notes: list[str]) -> Iterator[_Island]:
     for match in _ASSIGNED.finditer(html):
         if html[match.end() : match.end() + 1] not in ("{", "["):
             # Nuxt 2 in production writes `__NUXT__=(function(a,b){…}(…))`: a script, not data
-            notes.append(f"islands: {match.group('name')} is a script expression, not JSON; skipped")
+            # (said only when no island holds the article: `X = X || {}` guards are common)
+            expressions.append(f"islands: {match.group('name')} is a script expression, not JSON; skipped")
             continue
         data = _decode_prefix(html, match.end(), match.group("name"), notes)
         if data is not None:
@@ -481,7 +484,8 @@ def find_island_article(html: str, url: str, page_title: str | None = None) -> t
     query = unquote(urlsplit(url or "").query)
     wanted = normalize_space(page_title or "")
     found: list[tuple[tuple[int, int, int], str, dict[str, Any], str]] = []
-    for island in _islands(html, notes):
+    expressions: list[str] = []
+    for island in _islands(html, notes, expressions):
         for obj in _walk(island.data):
             size = max((_raw_size(v) for k, v in obj.items() if isinstance(k, str) and _key(k) in _BODY_SET),
                        default=0)
@@ -502,7 +506,7 @@ def find_island_article(html: str, url: str, page_title: str | None = None) -> t
             if len(found) > 1 and rank[:2] == (0, 0):
                 notes.append(f"islands: {len(found)} article objects and none names this page; took the longest")
             return _article(source, loose, title, body), notes
-    return None, notes
+    return None, notes + expressions
 
 
 def _article(source: str, obj: dict[str, Any], title: str, body: list[str]) -> IslandArticle:
