@@ -38,13 +38,14 @@ def _next_month() -> str:
 def test_bundled_registry_covers_every_region() -> None:
     reg = load_registry(BUNDLED)
     assert len(reg.outlet) >= 100
-    by_region: dict[str, int] = {}
+    with_evidence: dict[str, int] = {}
     for o in reg.outlet:
-        if o.scope != "trade":
-            by_region[o.region] = by_region.get(o.region, 0) + 1
+        if o.region and o.evidence:
+            with_evidence[o.region] = with_evidence.get(o.region, 0) + 1
         assert o.verified is False  # nothing here has reached the real sites yet
-    assert set(by_region) == set(REGIONS)
-    assert min(by_region.values()) >= 3
+    assert set(with_evidence) == set(REGIONS)
+    # every region has at least four outlets whose existence a dated real article URL shows
+    assert min(with_evidence.values()) >= 4, with_evidence
 
 
 def test_bundled_registry_has_evidence_and_trade_press() -> None:
@@ -174,3 +175,35 @@ def test_unknown_fields_are_left_empty_and_warned(tmp_path: Path) -> None:
     for missing in ("no name", "no region", "without district", "no evidence"):
         assert missing in joined
     assert all(w.startswith("outlet 'nameless': ") for w in warnings)
+
+
+def test_bundled_evidence_is_never_a_held_out_page() -> None:
+    # the pages kept aside to judge the project must not leak into its registry
+    from tests.conftest import SHARED
+
+    tool = SHARED / "tools" / "heldout.py"
+    if not tool.exists():
+        pytest.skip(f"{tool} is absent: the shared tools are not part of a fresh clone")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("heldout", tool)
+    assert spec is not None and spec.loader is not None
+    heldout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(heldout)
+    listed = set(Path(heldout.LIST).read_text(encoding="utf-8").split())
+    urls = [e.url for o in load_registry(BUNDLED).outlet for e in o.evidence]
+    assert urls and not [u for u in urls if heldout.digest(u) in listed]
+
+
+def test_outlets_table_prints_what_entries_leave_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from crawler.cli import cmd_outlets
+
+    text = GOOD + '\n[[outlet]]\nid = "nameless"\nscope = "regional"\nregion = "부산"\nhome = "https://nameless.example/"\n'
+    monkeypatch.setenv("NEWSWATCH_OUTLETS_FILE", str(_write(tmp_path, text)))
+    assert cmd_outlets(argparse.Namespace(action=None, target=None, more=[], write=False)) == 0
+    err = capsys.readouterr().err
+    assert "outlet 'nameless': no name" in err and "outlet 'nameless': no evidence" in err
+    assert "outlet 'incheonilbo': no evidence" in err
