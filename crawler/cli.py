@@ -161,12 +161,15 @@ def cmd_outlets(args: argparse.Namespace) -> int:
         return run_check([t for t in (args.target, *args.more) if t], write=args.write)
     registry = load_registry()
     table = Table(title=f"{len(registry.outlet)} outlets")
-    for col in ("id", "name", "region", "district", "family", "schedule", "render", "verified"):
+    for col in ("id", "name", "region", "district", "scope", "family", "schedule", "render", "verified", "evidence"):
         table.add_column(col)
     for o in registry.outlet:
-        table.add_row(o.id, o.name, o.region, o.district, o.family, o.cron or (o.every or "30m"),
-                      o.render, "yes" if o.verified else "no")
+        table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
+                      o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
     Console().print(table)
+    warnings = registry.warnings()  # what entries leave unknown or unproven: they load, but say so
+    if warnings:
+        print(f"{len(warnings)} warnings:", *warnings, sep="\n  ", file=sys.stderr)
     return 0
 
 
