@@ -43,8 +43,12 @@ def test_watchlist_keeps_its_floor_on_real_news(
     evaluation = realset.evaluate(matcher, items, headline=headline)
     floor_p, floor_r = FLOORS[(part, headline)]
     missed = [m.id for m in evaluation.misses]
-    assert round(evaluation.precision, 3) >= floor_p, f"precision {evaluation.precision:.3f}; misses {missed}"
-    assert round(evaluation.recall, 3) >= floor_r, f"recall {evaluation.recall:.3f}; misses {missed}"
+    assert round(evaluation.precision, 3) >= floor_p, (
+        f"precision {evaluation.precision:.3f}; misses {missed}"
+    )
+    assert round(evaluation.recall, 3) >= floor_r, (
+        f"recall {evaluation.recall:.3f}; misses {missed}"
+    )
 
 
 def test_watchlist_beats_the_core_term_or_on_recall(matcher: Matcher) -> None:
@@ -61,4 +65,7 @@ def test_borderline_items_are_not_scored() -> None:
 
 
 def test_the_headline_is_the_first_line() -> None:
-    assert realset.split_text("\n 제목 줄 \n본문 첫 줄\n둘째 줄") == ("제목 줄", "본문 첫 줄\n둘째 줄")
+    assert realset.split_text("\n 제목 줄 \n본문 첫 줄\n둘째 줄") == (
+        "제목 줄",
+        "본문 첫 줄\n둘째 줄",
+    )
