@@ -252,6 +252,13 @@ def test_a_long_item_or_a_sentence_is_not_a_list(small: Matcher) -> None:
     assert "only in a list" not in small.match("", body).rule
 
 
+def test_a_term_written_across_a_separator_is_one_word_not_list_items(small: Matcher) -> None:
+    # "의료·관광 협력" in a headline line: the term spans the dot, so its line is not a list
+    assert "only in a list" not in small.match("", "충남·베트남 성, 의료·관광 협력 논의").rule
+    # a true list still is one, whatever its items' spelling
+    assert "only in a list" in small.match("", "예산은 교통·환경·의료·관광·복지·문화 분야에 쓰인다.").rule
+
+
 def test_a_list_hit_in_the_title_is_not_discounted(small: Matcher) -> None:
     result = small.match("의료관광 과제", "▲원도심 재생 ▲의료관광 ▲청년 창업 ▲교통")
     assert "only in a list" not in result.rule

@@ -413,6 +413,11 @@ def _in_list(norm: Normalized, hit: Hit) -> bool:
     if passage.lstrip()[:1] in _BULLETS and _bulleted_neighbour(text, p_start, p_end):
         return _short(passage)
     items = _LIST_SEPARATOR_RE.split(passage)
+    # A term written across a separator ("의료·관광 협력") is one word, not two items of a list.
+    spanned = len(_LIST_SEPARATOR_RE.findall(text, start, end))
+    if spanned:
+        first = len(_LIST_SEPARATOR_RE.findall(passage, 0, start - p_start))
+        items[first : first + spanned + 1] = ["·".join(items[first : first + spanned + 1])]
     enumeration = len(items) == _LIST_MIN_ITEMS - 1 and _ENUMERATION_END_RE.match(items[-1]) is not None
     if len(items) < _LIST_MIN_ITEMS and not enumeration:
         return False
