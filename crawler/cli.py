@@ -121,6 +121,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return _die(f"no watchlist {args.watchlist!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
     matcher = Matcher(load_watchlist(path))
     with open_input(args.file) as inp:
+        if args.explain or args.explain_json:
+            from crawler.match.explain import explain_lines
+
+            return explain_lines(matcher, inp, sys.stdout, sys.stderr, as_json=args.explain_json)
         return map_lines(inp, sys.stdout, sys.stderr, lambda obj: classify_line(matcher, obj))
 
 
@@ -246,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("classify", help="score JSON lines {id,title,body} against a watchlist",
                        description='In: {"id","title","body"} per line; out: {"id","relevant","score","matched"}.')
     k.add_argument("--watchlist", required=True, metavar="ID")
+    k.add_argument("--explain", action="store_true",
+                   help="say why, per article: each rule that fired in words, the sentence that carried it, "
+                        "the exclusions considered and why they did or did not apply")
+    k.add_argument("--explain-json", action="store_true",
+                   help="the same as an 'explain' object added to each JSON output line")
     k.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     k.set_defaults(func=cmd_classify)
 

@@ -99,6 +99,9 @@ class DeferredMatchResult(MatchResult):
     __hash__ = None  # type: ignore[assignment]
 
 
+ABSENT = "none of its terms occurs"  # why an exclusion with no hit does not apply
+
+
 @dataclasses.dataclass(frozen=True)
 class ExclusionCheck:
     """One exclusion considered for an article: whether it applies, and why in words."""
@@ -331,7 +334,7 @@ class Verdict:
         shown = self.m.shown
         hits = [h for f in self.fields.values() for h in f.excludes.get(str(i), [])]
         if not hits:
-            return ExclusionCheck(excl.name, excl.penalty, False, "none of its terms occurs")
+            return ExclusionCheck(excl.name, excl.penalty, False, ABSENT)
         found = ", ".join(unique(shown[h[2]] for h in hits))
         if excl.unless:
             kept, overruled = self._not_overruled(hits, excl.unless, excl.within)
