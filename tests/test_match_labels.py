@@ -16,7 +16,7 @@ from test_ops_support import add_article, write_watchlist
 
 from crawler.cli import main
 from crawler.match import load_watchlist
-from crawler.match.suggest import _add_term, _set_group_weight, _set_rule_within
+from crawler.match.suggest import _add_term, _new_exclusion, _set_group_weight, _set_rule_within
 from crawler.ops.feedback import record_label
 from crawler.store import Database
 
@@ -98,9 +98,14 @@ def test_watchlist_test_scores_the_stored_labels_and_explains_each_miss(
     out = capsys.readouterr().out
     assert f"watchlist {WL}: 5 stories the office labelled" in out
     assert "precision 0.500  recall 0.667" in out
-    assert f"labelled not relevant, matched: story {labelled['trainees']}  몽골 의사 연수생 입교" in out
+    assert (
+        f"labelled not relevant, matched: story {labelled['trainees']}  몽골 의사 연수생 입교"
+        in out
+    )
     assert f"labelled relevant, not matched: story {labelled['missed']}  카자흐 환자 치료" in out
-    assert "carried by (body): 몽골 의사 연수생 6명이 [의료관광] 특구 병원에서 연수를 시작했다" in out
+    assert (
+        "carried by (body): 몽골 의사 연수생 6명이 [의료관광] 특구 병원에서 연수를 시작했다" in out
+    )
     assert f"story {labelled['briefing']}" not in out  # right answers are not listed
 
 
@@ -120,7 +125,9 @@ def test_the_newest_label_counts_and_since_picks_by_date(
     assert "6 stories the office labelled" in capsys.readouterr().out
 
 
-def test_no_labels_says_where_they_come_from(db: Database, wl_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_no_labels_says_where_they_come_from(
+    db: Database, wl_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["watchlist", "test", WL, "--labels"]) == 0
     assert "no labels yet" in capsys.readouterr().out
 
@@ -136,7 +143,10 @@ def test_suggest_proposes_an_exclusion_as_a_toml_diff_and_applies_nothing(
     before = wl_path.read_text(encoding="utf-8")
     assert main(["watchlist", "suggest", WL, "--no-dev"]) == 0
     out = capsys.readouterr().out
-    assert "3 now wrong (2 matched but labelled not relevant, 1 labelled relevant but not matched)" in out
+    assert (
+        "3 now wrong (2 matched but labelled not relevant, 1 labelled relevant but not matched)"
+        in out
+    )
     assert "proposed (exclusion): add '연수생' to the exclusion '채용'" in out
     assert "labels:  precision 0.500 -> 1.000, recall 0.667 -> 0.667 (2 fixed, 0 broken)" in out
     assert '+  "연수생",   # proposed by `watchlist suggest`' in out
@@ -144,7 +154,9 @@ def test_suggest_proposes_an_exclusion_as_a_toml_diff_and_applies_nothing(
     assert wl_path.read_text(encoding="utf-8") == before  # proposed, never applied
 
 
-def test_suggest_with_nothing_to_fix(db: Database, wl_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_suggest_with_nothing_to_fix(
+    db: Database, wl_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stored = add_article(db, title="몽골 의료관광 설명회", body="의료관광 설명회가 열렸다.")
     label(db, stored.story_id, "relevant")
     assert main(["watchlist", "suggest", WL, "--no-dev"]) == 0
@@ -154,8 +166,14 @@ def test_suggest_with_nothing_to_fix(db: Database, wl_path: Path, capsys: pytest
 @pytest.mark.parametrize(
     ("edit", "check"),
     [
-        (lambda t: _add_term(t, 0, "연수생"), lambda w: [x.text for x in w.exclude[0].terms][-1] == "연수생"),
-        (lambda t: _set_group_weight(t, "patient", 1.5), lambda w: w.groups["patient"].weight == 1.5),
+        (
+            lambda t: _add_term(t, 0, "연수생"),
+            lambda w: [x.text for x in w.exclude[0].terms][-1] == "연수생",
+        ),
+        (
+            lambda t: _set_group_weight(t, "patient", 1.5),
+            lambda w: w.groups["patient"].weight == 1.5,
+        ),
         (lambda t: _set_rule_within(t, 1, 15), lambda w: w.rules[1].within == 15),
     ],
     ids=["exclusion-term", "group-weight", "rule-within"],
@@ -168,3 +186,14 @@ def test_each_edit_changes_one_line_and_stays_valid(tmp_path: Path, edit, check)
     path = tmp_path / "edited.toml"
     path.write_text(text, encoding="utf-8")
     assert check(load_watchlist(path))
+
+
+def test_a_new_exclusion_context_goes_after_the_last_exclusion(tmp_path: Path) -> None:
+    text = _new_exclusion(WATCHLIST + "\n# --- home ---\n", "선원", 60, 6.5)
+    assert text is not None
+    assert text.index('name = "선원 (제안)"') > text.index('name = "채용"')
+    assert text.index('name = "선원 (제안)"') < text.index("# --- home ---")
+    path = tmp_path / "edited.toml"
+    path.write_text(text, encoding="utf-8")
+    excl = load_watchlist(path).exclude[-1]
+    assert ([t.text for t in excl.terms], excl.within, excl.penalty) == (["선원"], 60, 6.5)

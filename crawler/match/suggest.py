@@ -15,6 +15,7 @@ winner is printed as a unified diff of the TOML file with the figures before and
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from collections.abc import Iterator
@@ -92,20 +93,24 @@ def suggest(
     # most misses fixed net, then fewest right answers broken, then the gentlest kind of edit
     scored.sort(key=lambda s: (-(s.fixed - s.broken), s.broken, _KIND_ORDER[s.candidate.kind]))
     if not scored:
-        out.write("no single change fixes more labelled stories than it breaks; "
-                  "the misses need a new rule or group (see `watchlist test ID --labels`)\n")
+        out.write(
+            "no single change fixes more labelled stories than it breaks; "
+            "the misses need a new rule or group (see `watchlist test ID --labels`)\n"
+        )
         return 1
     dev_before = _dev(matcher) if dev else None
     best = _pick(scored[:DEV_CHECKED], dev_before)
     if best is None:
-        out.write("every change that fixes labelled stories lowers the dev set's precision or recall; "
-                  "none proposed\n")
+        out.write(
+            "every change that fixes labelled stories lowers the dev set's precision or recall; "
+            "none proposed\n"
+        )
         return 1
     _print(out, path, source, before, best, dev_before)
     return 0
 
 
-_KIND_ORDER = {"exclusion": 0, "weight": 1, "within": 2}
+_KIND_ORDER = {"exclusion": 0, "weight": 1, "within": 2, "new exclusion": 3}
 
 
 def _pick(top: list[Scored], dev_before: Evaluation | None) -> Scored | None:
@@ -139,7 +144,12 @@ def _load(text: str, watchlist_id: str) -> Watchlist:
 
 
 def _print(
-    out: TextIO, path: Path, source: str, before: Evaluation, best: Scored, dev_before: Evaluation | None
+    out: TextIO,
+    path: Path,
+    source: str,
+    before: Evaluation,
+    best: Scored,
+    dev_before: Evaluation | None,
 ) -> None:
     after = best.labels
     out.write(f"\nproposed ({best.candidate.kind}): {best.candidate.description}\n")
@@ -180,7 +190,9 @@ def candidates(
     unwanted = [s for s in wrong if s.label == 0]
     missed = [s for s in wrong if s.label == 1]
     if unwanted:
-        relevant_text = ["".join(f"{s.title}{s.subtitle}{s.body}".split()) for s in right if s.label]
+        relevant_text = [
+            "".join(f"{s.title}{s.subtitle}{s.body}".split()) for s in right if s.label
+        ]
         for word in _context_words(matcher, unwanted):
             if any(word in text for text in relevant_text):
                 continue  # it would discount a story the office wants
@@ -190,6 +202,11 @@ def candidates(
                     yield Candidate(
                         "exclusion", f"add {word!r} to the exclusion {excl.name!r}", text
                     )
+            text = _new_exclusion(
+                source, word, w.score.context_within, _needed_penalty(matcher, unwanted)
+            )
+            if text:
+                yield Candidate("new exclusion", f"a new exclusion context {word!r}", text)
     fired_groups = _fired_groups(matcher, unwanted)
     near_groups = _hit_groups(matcher, missed)
     for gid, group in w.groups.items():
@@ -197,20 +214,28 @@ def candidates(
             text = _set_group_weight(source, gid, group.weight + WEIGHT_STEP)
             if text:
                 yield Candidate(
-                    "weight", f"group {gid} weight {group.weight:g} -> {group.weight + WEIGHT_STEP:g}", text
+                    "weight",
+                    f"group {gid} weight {group.weight:g} -> {group.weight + WEIGHT_STEP:g}",
+                    text,
                 )
         if gid in fired_groups and group.weight > WEIGHT_STEP:
             text = _set_group_weight(source, gid, group.weight - WEIGHT_STEP)
             if text:
                 yield Candidate(
-                    "weight", f"group {gid} weight {group.weight:g} -> {group.weight - WEIGHT_STEP:g}", text
+                    "weight",
+                    f"group {gid} weight {group.weight:g} -> {group.weight - WEIGHT_STEP:g}",
+                    text,
                 )
     for i, rule in enumerate(w.rules):
         if not rule.within:
             continue
         for factor in (1 + WITHIN_STEP, 1 - WITHIN_STEP):
             within = max(1, round(rule.within * factor))
-            if (factor > 1 and not missed) or (factor < 1 and not unwanted) or within == rule.within:
+            if (
+                (factor > 1 and not missed)
+                or (factor < 1 and not unwanted)
+                or within == rule.within
+            ):
                 continue
             text = _set_rule_within(source, i, within)
             if text:
@@ -233,10 +258,25 @@ def _context_words(matcher: Matcher, stories: list[LabelledStory]) -> list[str]:
                 if _HANGUL_WORD.match(word) and word not in seen:
                     seen.add(word)
                     counts[word] = counts.get(word, 0) + 1
-    known = {t.text.replace(" ", "") for g in matcher.watchlist.groups.values() for t in g.terms if t.text}
+    known = {
+        t.text.replace(" ", "")
+        for g in matcher.watchlist.groups.values()
+        for t in g.terms
+        if t.text
+    }
     known |= {t.text.replace(" ", "") for e in matcher.watchlist.exclude for t in e.terms if t.text}
     words = [w for w in counts if w not in known]
     return sorted(words, key=lambda w: (-counts[w], -len(w), w))
+
+
+def _needed_penalty(matcher: Matcher, stories: list[LabelledStory]) -> float:
+    """A penalty that takes the unwanted stories below the threshold (in steps of 0.5, at most
+    twice the threshold: a context that must outweigh more than that is no context)."""
+    over = max(
+        matcher.match(s.title, s.body, subtitle=s.subtitle).score - matcher.watchlist.threshold
+        for s in stories
+    )
+    return min(2 * matcher.watchlist.threshold, max(1.0, math.floor(over * 2) / 2 + 0.5))
 
 
 def _fired_groups(matcher: Matcher, stories: list[LabelledStory]) -> set[str]:
@@ -331,6 +371,22 @@ def _closing_bracket(source: str, opening: int) -> int | None:
     return None
 
 
+def _new_exclusion(source: str, word: str, within: int, penalty: float) -> str | None:
+    """A new [[exclude]] table for `word`, after the last one (or at the end of the file)."""
+    spans = _blocks(source, "[[exclude]]")
+    at = spans[-1][1] if spans else len(source)
+    # before the comment lines that head the next table
+    lines = source[:at].split("\n")
+    while len(lines) > 1 and (not lines[-1].strip() or lines[-1].lstrip().startswith("#")):
+        lines.pop()
+    at = len("\n".join(lines)) + 1
+    block = (
+        f'[[exclude]]\nname = "{word} (제안)"   # proposed by `watchlist suggest`: rename it\n'
+        f'terms = ["{word}"]\nwithin = {within}\npenalty = {penalty:g}\n\n'
+    )
+    return source[:at] + "\n" + block.rstrip("\n") + "\n" + source[at:]
+
+
 def _set_group_weight(source: str, gid: str, weight: float) -> str | None:
     return _set_key(source, _blocks(source, f"[groups.{gid}]"), 0, "weight", f"{weight:g}")
 
@@ -339,7 +395,9 @@ def _set_rule_within(source: str, index: int, within: int) -> str | None:
     return _set_key(source, _blocks(source, "[[rules]]"), index, "within", str(within))
 
 
-def _set_key(source: str, spans: list[tuple[int, int]], index: int, key: str, value: str) -> str | None:
+def _set_key(
+    source: str, spans: list[tuple[int, int]], index: int, key: str, value: str
+) -> str | None:
     """`key = value` in the table at `spans[index]` (only when the key is written there)."""
     if index >= len(spans):
         return None
