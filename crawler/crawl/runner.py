@@ -82,7 +82,9 @@ def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = 
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:
             last[oid] = at
-    return [o for o in outlets if is_due(o, last.get(o.id), now)]
+    from crawler.schedule.cadence import choose_due
+
+    return choose_due(db, list(outlets), last, now)  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
 
 
 @dataclass
