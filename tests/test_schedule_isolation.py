@@ -26,10 +26,11 @@ class SlowTicks:
         self.seconds = seconds
         self.started = 0
         self.last = None
+        self.done = threading.Event()  # set: the crawls end at once (the test is over)
 
     def run(self, reason: str = "tick") -> TickResult:
         self.started += 1
-        time.sleep(self.seconds)
+        self.done.wait(self.seconds)
         return TickResult("", self.seconds, 0, "ok")
 
     def stop(self) -> None:
@@ -92,6 +93,7 @@ def test_long_crawl_ticks_never_hold_up_the_sender(runtime: Any, monkeypatch: py
         assert runtime.ticks.started >= 1
         assert len(during) >= 2, f"the sender ran {len(during)} times in 2.5 s while crawl ticks blocked"
     finally:
+        runtime.ticks.done.set()
         scheduler.shutdown(wait=True)
         thread.join(timeout=10)
 
