@@ -115,11 +115,17 @@ class History:
 
 def hour_profile(times: Iterable[datetime]) -> tuple[float, ...]:
     """Weights of the 24 UTC hours (mean 1) from first-seen times, add-one smoothed."""
-    counts = [1.0] * HOURS
+    counts = [0] * HOURS
     for t in times:
-        counts[t.hour] += 1.0
-    total = sum(counts)
-    return tuple(c * HOURS / total for c in counts)
+        counts[t.astimezone(UTC).hour] += 1
+    return profile_of(counts)
+
+
+def profile_of(counts: Sequence[float]) -> tuple[float, ...]:
+    """Weights of the 24 UTC hours (mean 1) from articles counted per hour, add-one smoothed."""
+    smoothed = [c + 1.0 for c in counts]
+    total = sum(smoothed)
+    return tuple(c * HOURS / total for c in smoothed)
 
 
 def solve(rates: Sequence[float], low: Sequence[float], high: Sequence[float],
