@@ -43,7 +43,7 @@ def test_busy_outlets_are_polled_more_often_within_the_same_budget() -> None:
     # 14 days: one outlet publishes every ~5 minutes, one a few times a day, one weekly
     outlets = [_outlet("busy"), _outlet("daily"), _outlet("weekly")]
     history = _history({"busy": 4000, "daily": 56, "weekly": 2})
-    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=5),
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=5), objective="mean",
                            min_every=timedelta(minutes=1), max_every=timedelta(days=1))
     p = plan(outlets, history, config, NOW)
     every = {k: _minutes(v) for k, v in p.intervals.items()}
@@ -58,13 +58,42 @@ def test_busy_outlets_are_polled_more_often_within_the_same_budget() -> None:
 def test_min_every_and_max_every_bound_each_outlet_and_the_rest_take_the_budget() -> None:
     outlets = [_outlet("busy", min_every="10m"), _outlet("daily"), _outlet("dead", max_every="2h")]
     history = _history({"busy": 40000, "daily": 56, "dead": 0})
-    config = CadenceConfig(mode="adaptive", budget=8.0, min_every=timedelta(minutes=1),
+    config = CadenceConfig(mode="adaptive", budget=8.0, min_every=timedelta(minutes=1), objective="mean",
                            max_every=timedelta(hours=12))
     p = plan(outlets, history, config, NOW)
     assert p.intervals["busy"] == timedelta(minutes=10)  # its own politeness bound, not the default 1m
     assert p.intervals["dead"] == timedelta(hours=2)  # never left longer than its max_every
     assert p.polls_per_hour() == pytest.approx(8.0, rel=1e-3)  # the daily outlet gets what is left
     assert _minutes(p.intervals["daily"]) == pytest.approx(60 / (8 - 6 - 0.5), rel=1e-3)
+
+
+def test_p95_polls_where_the_articles_are_at_one_interval_and_leaves_the_rest_at_max_every() -> None:
+    # 20 outlets publishing ~50 a day (most of the articles) and 20 weeklies (under 1% of them)
+    outlets = [_outlet(f"d{i}") for i in range(20)] + [_outlet(f"w{i}") for i in range(20)]
+    counts = {**{f"d{i}": 700 for i in range(20)}, **{f"w{i}": 2 for i in range(20)}}
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), max_every=timedelta(hours=1))
+    p = plan(outlets, _history(counts), config, NOW)
+    daily = {p.intervals[f"d{i}"] for i in range(20)}
+    weekly = {p.intervals[f"w{i}"] for i in range(20)}
+    assert weekly == {timedelta(hours=1)}
+    assert len(daily) == 1
+    head = daily.pop()
+    tick = timedelta(seconds=30)  # a quarter of the default min_every
+    assert head % tick == timedelta(0) and head < timedelta(minutes=30)  # whole ticks, shorter than fixed
+    assert p.polls_per_hour() <= p.budget  # the ticks' rounding is paid for within the budget
+    # one tick shorter would not be affordable
+    assert 20 * 3600 / (head - tick).total_seconds() + 20 > p.budget
+
+
+def test_p95_lets_the_night_wait_until_max_every() -> None:
+    profile = hour_profile(datetime(2026, 1, d, h, m, tzinfo=UTC) for d in range(1, 8) for h in range(9)
+                           for m in range(0, 60, 3))
+    outlets = [_outlet(f"o{i}") for i in range(10)]
+    history = _history({f"o{i}": 50 for i in range(10)}, profile=profile)
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30))
+    day = plan(outlets, history, config, datetime(2026, 1, 5, 3, tzinfo=UTC)).intervals["o1"]
+    night = plan(outlets, history, config, datetime(2026, 1, 5, 15, tzinfo=UTC)).intervals["o1"]
+    assert day < timedelta(minutes=30) and night == config.max_every
 
 
 def test_a_budget_that_cannot_be_spent_or_met_gives_the_bounds() -> None:
@@ -90,7 +119,7 @@ def test_the_day_profile_moves_polls_to_the_hours_outlets_publish() -> None:
     assert sum(profile) == pytest.approx(24.0)
     outlets = [_outlet("a"), _outlet("b")]
     history = _history({"a": 60, "b": 20}, profile=profile)
-    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30))
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), objective="mean")
     day = plan(outlets, history, config, datetime(2026, 1, 5, 3, tzinfo=UTC)).intervals["a"]
     night = plan(outlets, history, config, datetime(2026, 1, 5, 15, tzinfo=UTC)).intervals["a"]
     assert day < timedelta(minutes=30) < night
@@ -121,6 +150,7 @@ def test_is_due_every_rounds_to_the_nearest_tick(last: datetime | None, due: boo
     ({"NEWSWATCH_SCHEDULE_CADENCE": "smart"}, "NEWSWATCH_SCHEDULE_CADENCE"),
     ({"NEWSWATCH_SCHEDULE_BUDGET": "lots"}, "NEWSWATCH_SCHEDULE_BUDGET"),
     ({"NEWSWATCH_SCHEDULE_BUDGET": "0"}, "NEWSWATCH_SCHEDULE_BUDGET"),
+    ({"NEWSWATCH_SCHEDULE_OBJECTIVE": "fast"}, "NEWSWATCH_SCHEDULE_OBJECTIVE"),
     ({"NEWSWATCH_SCHEDULE_MIN_EVERY": "2"}, "NEWSWATCH_SCHEDULE_MIN_EVERY"),
     ({"NEWSWATCH_SCHEDULE_MIN_EVERY": "2h", "NEWSWATCH_SCHEDULE_MAX_EVERY": "1h"}, "MIN_EVERY"),
 ])

@@ -56,11 +56,13 @@ def interval(every: timedelta) -> IntervalTrigger:
 
 def tick_interval(registry: Registry, config: ScheduleConfig, cadence: CadenceConfig | None = None) -> timedelta:
     """NEWSWATCH_SCHEDULE_TICK, else the shortest outlet interval (30 minutes with none); with adaptive
-    cadence an outlet without `every`/`cron` may be due every min_every, so that counts as its interval."""
+    cadence an outlet without `every`/`cron` counts with a quarter of its min_every (cadence.tick_for)."""
     if config.tick is not None:
         return config.tick
+    from crawler.schedule.cadence import tick_for
+
     adaptive = cadence is not None and cadence.mode == "adaptive"
-    intervals = [(cadence.bounds(o)[0] if adaptive and cadence and not o.fixed else o.interval)
+    intervals = [(tick_for(cadence, cadence.bounds(o)[0]) if adaptive and cadence and not o.fixed else o.interval)
                  for o in registry.outlet]
     intervals = [i for i in intervals if i is not None]
     return min(intervals) if intervals else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
