@@ -59,3 +59,13 @@ def test_adaptive_polling_stays_within_the_fixed_budget() -> None:
                              100.0, 0.0, "a")
     assert out.polls <= count * 12 * 7 * 1.01  # 12 polls an hour each, as fixed 5-minute polling
     assert out.missed == 0
+
+
+def test_per_outlet_stats_are_grouped_in_one_pass() -> None:
+    from crawler.crawl.extensions import outlet_stats, stats_by_outlet
+
+    stats = {"outlet/a/requests": 3, "outlet/a/feed/not_modified": 1, "outlet/b-2/dropped/old": 4,
+             "downloader/request_count": 9, "outlet/b-2/requests": 2}
+    grouped = stats_by_outlet(stats)
+    assert grouped == {"a": {"requests": 3, "feed/not_modified": 1}, "b-2": {"dropped/old": 4, "requests": 2}}
+    assert all(grouped.get(o, {}) == outlet_stats(stats, o) for o in ("a", "b-2", "none"))

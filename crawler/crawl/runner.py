@@ -112,7 +112,7 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     from scrapy.crawler import CrawlerProcess
 
     from crawler.crawl.context import CrawlContext
-    from crawler.crawl.extensions import outlet_stats
+    from crawler.crawl.extensions import stats_by_outlet
     from spiders.base import OutletSpider
 
     settings = project_settings(overrides)
@@ -125,8 +125,9 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     stats = crawler.stats.get_stats() if crawler.stats else {}
     result.finish_reason = str(stats.get("finish_reason", ""))
     ctx = CrawlContext.of(crawler)
+    grouped = stats_by_outlet(stats)
     for oid in outlet_ids:
-        own = outlet_stats(stats, oid)
+        own = grouped.get(oid, {})
         tally = ctx.tally[oid]
         result.per_outlet[oid] = {
             "requests": own.get("requests", 0), "new": tally.new, "updated": tally.updated,
