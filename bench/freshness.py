@@ -149,8 +149,10 @@ def _descendants(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
         current = todo.pop()
-        try:
-            kids = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        kids = []
+        try:  # a child started from any thread (the daemon's crawl runs in a pool thread)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                kids += (task / "children").read_text().split()
         except OSError:
             continue
         out.extend(int(k) for k in kids)
