@@ -60,7 +60,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     elif args.all:
         chosen = list(registry)
     else:
-        chosen = [o.id for o in due_outlets(db, registry.values())]
+        from crawler.schedule.config import ScheduleConfigError
+
+        try:
+            chosen = [o.id for o in due_outlets(db, registry.values())]
+        except ScheduleConfigError as exc:  # a bad NEWSWATCH_SCHEDULE_CADENCE/BUDGET/… value
+            db.close()
+            return _die(str(exc))
     db.close()
     if not chosen:
         if not args.quiet:
