@@ -98,6 +98,8 @@ def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str]) -
         keys = tuple(dict.fromkeys(t for t in clean_terms if not is_generic(t)))[:MAX_KEY_TERMS]
         return Why("", keys, ())
     fired = fired_rules(watchlist, rule_text)
+    if not fired:  # an explanation in an older format: the distinct non-generic terms will do
+        return explain(None, rule_text, clean_terms)
     names: list[str] = []
     groups: list[str] = []
     for i in fired:
