@@ -39,7 +39,7 @@ MEASURE = """
     let m;
     re.lastIndex = 0;
     while ((m = re.exec(node.nodeValue))) {
-      if (m[0].length < 2 || m[0].length > %d) continue;
+      if (m[0].length < 2 || m[0].length > LONGEST) continue;
       const r = document.createRange();
       r.setStart(node, m.index);
       r.setEnd(node, m.index + m[0].length);
@@ -53,7 +53,7 @@ MEASURE = """
   }
   return {broken, scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth};
 }
-""" % LONGEST_WORD
+""".replace("LONGEST", str(LONGEST_WORD))
 
 
 def _story(story_id: int, title: str, outlets: list[tuple[str, str, datetime]], **kw: Any) -> StoryView:
