@@ -162,6 +162,7 @@ def test_story_line_seoul_time_outlets_level_reason_terms() -> None:
         assert "관련도 높음" in part and "외국인 환자 + 해외 설명회 (제목)" in part
         assert "핵심어: 외국인 환자, 설명회" in part
         assert "17.2" not in part and "점수" not in part.split("관련도는")[0]  # no raw score in mail
+    assert "\n   관련도 높음 · 외국인 환자 + 해외 설명회 (제목)\n" in text  # indented with its story
     assert 'href="https://www.incheonilbo.example/news/articleView.html?idxno=1"' in html
     assert 'href="https://kyeonggi.example/1"' in html
     assert "word-break:keep-all" in html.replace(" ", "")

@@ -83,10 +83,19 @@ def watchlist(tmp_path: Path) -> Watchlist:
 def test_reason_names_the_fired_rules_in_korean_and_the_headline(watchlist: Watchlist) -> None:
     result = Matcher(watchlist).match("인천시, 외국인 환자 유치 설명회 몽골서 열어",
                                       "인천시는 몽골에서 온 환자 가족을 위한 설명회를 열었다.")
-    why = explain(watchlist, result.rule, result.terms)
+    why = explain(watchlist, result.rule, result.terms, title="인천시, 외국인 환자 유치 설명회 몽골서 열어")
     assert why.reason.startswith("외국인 환자 유치")
     assert why.reason.endswith("(제목)")
     assert "required" not in why.reason and "bonus" not in why.reason
+
+
+def test_the_rule_the_headline_names_comes_first(watchlist: Watchlist) -> None:
+    title = "몽골 환자 가족, 인천서 건강검진"
+    result = Matcher(watchlist).match(title, "인천의 병원은 외국인 환자 유치 실적을 발표했다. 몽골 환자 가족이 검진을 받았다.")
+    why = explain(watchlist, result.rule, result.terms, title=title)
+    assert why.reason.startswith("외국 + 환자") and why.reason.endswith("(제목)")
+    untitled = explain(watchlist, result.rule, result.terms, title="건강검진 소식")
+    assert untitled.reason.startswith("외국인 환자 유치") and "(제목)" not in untitled.reason
 
 
 def test_a_rule_without_a_name_is_told_by_its_concepts(watchlist: Watchlist) -> None:

@@ -22,6 +22,7 @@ from crawler.match.watchlist import Watchlist
 
 SEOUL = ZoneInfo(paths.SEOUL)
 MAX_KEY_TERMS = 5
+SUPPORTING_WEIGHT = 1.5
 EXCERPT_CHARS = 200
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 _KO_WEEKDAYS = "월화수목금토일"
@@ -91,8 +92,21 @@ def fired_rules(watchlist: Watchlist, rule_text: str) -> list[int]:
     return [i for i, rule in enumerate(watchlist.rules) if rule.describe() in parts]
 
 
-def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str]) -> Why:
-    """The reason phrase and key terms of a match (Korean, from the watchlist's own names)."""
+def _in_title(watchlist: Watchlist, index: int, title: str) -> bool:
+    """True when every concept a rule requires is named in the headline."""
+    squashed = _squash(title)
+    return bool(squashed) and all(
+        any(t.text and _squash(t.text) in squashed for g in slot if g in watchlist.groups
+            for t in watchlist.groups[g].terms)
+        for slot in watchlist.rules[index].slots)
+
+
+def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str], title: str = "") -> Why:
+    """The reason phrase and key terms of a match (Korean, from the watchlist's own names).
+
+    Of the rules that fired, those the headline satisfies come first (and earn "(제목)"), then
+    the ones with the larger bonus (the more specific combinations), then the watchlist's order.
+    """
     clean_terms = [str(t) for t in terms]
     if watchlist is None:
         keys = tuple(dict.fromkeys(t for t in clean_terms if not is_generic(t)))[:MAX_KEY_TERMS]
@@ -100,6 +114,8 @@ def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str]) -
     fired = fired_rules(watchlist, rule_text)
     if not fired:  # an explanation in an older format: the distinct non-generic terms will do
         return explain(None, rule_text, clean_terms)
+    in_title = {i for i in fired if _in_title(watchlist, i, title)}
+    fired.sort(key=lambda i: (i not in in_title, -watchlist.rules[i].bonus, i))
     names: list[str] = []
     groups: list[str] = []
     for i in fired:
@@ -110,22 +126,38 @@ def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str]) -
         names.append(rule.name or " + ".join(labels))
         groups += [g for slot in slots for g in slot]
     parts = [p.strip() for p in (rule_text or "").split(";")]
-    reason = " · ".join(dict.fromkeys(names[:2]))
-    if len(names) > 2:
-        reason += f" 외 {len(names) - 2}"
-    if reason and any(p.startswith("title ") for p in parts):
+    named = list(dict.fromkeys(names))[:2]  # two rules say why; more read as a list of conditions
+    reason = " · ".join(named)
+    if reason and fired[0] in in_title:
         reason += " (제목)"
     elif reason and any(p.startswith("subtitle ") for p in parts):
         reason += " (부제)"
     group_of = {t.shown: gid for gid, g in watchlist.groups.items() for t in g.terms}
-    wanted = list(dict.fromkeys(groups))
     first_term: dict[str, str] = {}
     for term in clean_terms:
         gid = group_of.get(term)
-        if gid in wanted and gid not in first_term and not is_generic(term):
+        if gid in groups and gid not in first_term and not is_generic(term):
             first_term[gid] = term
-    keys = tuple(dict.fromkeys(first_term[g] for g in wanted if g in first_term))[:MAX_KEY_TERMS]
-    return Why(reason, keys, tuple(g for g in wanted if g in first_term))
+    squashed_title = _squash(title)
+    first_rules = {g for i in fired[:2] for slot in watchlist.rules[i].slots for g in slot}
+
+    def order(g: str) -> tuple[bool, bool, float]:
+        """The headline's concepts, then the named rules', then the heavier: 관광 or 병원 from a sixth
+        rule says less than the subject's own words."""
+        return (_squash(first_term[g]) not in squashed_title, g not in first_rules, -watchlist.groups[g].weight)
+
+    chosen = sorted((g for g in dict.fromkeys(groups) if g in first_term), key=order)
+    # supporting concepts (weight below 1.5: 관광, 병원, 피부과) only when the headline names them
+    # or nothing better fills three places
+    chosen = [g for k, g in enumerate(chosen) if k < 3 or _squash(first_term[g]) in squashed_title
+              or watchlist.groups[g].weight >= SUPPORTING_WEIGHT][:MAX_KEY_TERMS]
+    keys: list[str] = []
+    for g in chosen:  # "코디네이터" says nothing more after "의료 코디네이터"
+        t = first_term[g]
+        if not any(_squash(t) in _squash(k) or _squash(k) in _squash(t) for k in keys):
+            keys.append(t)
+    chosen = [g for g in chosen if first_term[g] in keys]
+    return Why(reason, tuple(keys), tuple(chosen))
 
 
 def highlight_terms(watchlist: Watchlist | None, why: Why) -> set[str]:

@@ -290,7 +290,7 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
         if m is None:
             continue
         terms = [str(t) for t in m.terms or []]
-        why = explain(watchlist, m.rule or "", terms)
+        why = explain(watchlist, m.rule or "", terms, title=art.title or "")
         spell = highlight_terms(watchlist, why)
         published = [c.published_at for c in carriers_of[sid] if c.published_at is not None]
         threshold = (m.explanation or {}).get("threshold")
