@@ -189,9 +189,12 @@ def _detect(target: str) -> int:
 # --- demo ------------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.demo import run_demo
+    from crawler.demo import DemoError, run_demo
 
-    return run_demo(port_base=args.port_base, fresh=args.fresh)
+    try:
+        return run_demo(port_base=args.port_base, fresh=args.fresh, home=args.home)
+    except DemoError as exc:
+        return _die(str(exc))
 
 
 def cmd_watchlist_test(args: argparse.Namespace) -> int:
@@ -278,10 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.set_defaults(func=cmd_outlets)
 
     dm = sub.add_parser("demo", help="the offline demo: bundled sites on 127.0.0.1, one full cycle",
-                        description="Serve the bundled demo sites, crawl them, match, store in SQLite, write "
-                                    "the alert mail to $NEWSWATCH_HOME/outbox/ and print the matches.")
+                        description="Serve the bundled demo sites, crawl them, match, store in the demo's own "
+                                    "SQLite store and write the alert mail (marked [데모]) to its outbox. "
+                                    "Everything stays in var/demo/ (or --home): NEWSWATCH_DB_URL, SMTP and the "
+                                    "real registry and recipients are never used.")
     dm.add_argument("--port-base", type=int, default=8701, help="first port of the demo sites (default 8701)")
-    dm.add_argument("--fresh", action="store_true", help="start the demo over (new article dates, empty demo store)")
+    dm.add_argument("--home", type=Path, default=None,
+                    help="the demo's own directory (default NEWSWATCH_DEMO_HOME or var/demo/)")
+    dm.add_argument("--fresh", action="store_true",
+                    help="start the demo over: remove only the files the demo wrote in its home")
     dm.set_defaults(func=cmd_demo)
 
     from crawler.crawl.scaleout import register as register_worker
