@@ -37,6 +37,23 @@ def _setting(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _console() -> Any:
+    """A rich console; in a pipe or a file, wide enough that no cell is cut."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=400, soft_wrap=True)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newswatch")
+    except PackageNotFoundError:  # a checkout without `pip install -e .`
+        return "unknown (not installed)"
+
+
 # --- crawl -------------------------------------------------------------------------------------
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -63,7 +80,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         chosen = [o.id for o in due_outlets(db, registry.values())]
     db.close()
     if not chosen:
-        if not args.quiet:
+        if args.json:
+            print(json.dumps({"finish_reason": "nothing due", "totals": {}, "outlets": {}}))
+        elif not args.quiet:
             print("no outlet is due; `newswatch crawl --all` crawls every outlet now")
         return 0
     overrides: dict[str, Any] = dict(args.set or [])
@@ -73,14 +92,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.quiet:
         overrides.setdefault("LOG_LEVEL", "WARNING")
     summary = run_crawl(chosen, overrides)
-    if not args.quiet or summary.totals["errors"]:
+    if args.json:
+        print(json.dumps({"finish_reason": summary.finish_reason, "totals": summary.totals,
+                          "outlets": summary.per_outlet}, ensure_ascii=False, default=str))
+    elif not args.quiet or summary.totals["errors"]:
         _print_crawl_summary(summary)
     # non-zero when an outlet failed, so cron (quiet on success) mails the summary
     return 0 if summary.finish_reason == "finished" and not summary.totals["errors"] else 1
 
 
 def _print_crawl_summary(summary: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="crawl", show_lines=False)
@@ -90,7 +111,7 @@ def _print_crawl_summary(summary: Any) -> None:
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items()))
         table.add_row(oid, str(row["requests"]), str(row["new"]), str(row["updated"]),
                       str(row["matches"]), str(row["errors"]), dropped)
-    Console(stderr=False).print(table)
+    _console().print(table)
 
 
 # --- send / digest --------------------------------------------------------------------------------
@@ -100,7 +121,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
-    return send_command(digest=args.digest, dry_run=args.dry_run)
+    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=args.json)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -148,7 +169,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # --- outlets ---------------------------------------------------------------------------------------
 
 def cmd_outlets(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from crawler.registry import load_registry
@@ -160,13 +180,16 @@ def cmd_outlets(args: argparse.Namespace) -> int:
 
         return run_check([t for t in (args.target, *args.more) if t], write=args.write)
     registry = load_registry()
+    if args.json:
+        print(json.dumps([o.model_dump(mode="json") for o in registry.outlet], ensure_ascii=False))
+        return 0
     table = Table(title=f"{len(registry.outlet)} outlets")
     for col in ("id", "name", "region", "district", "family", "schedule", "render", "verified"):
         table.add_column(col)
     for o in registry.outlet:
         table.add_row(o.id, o.name, o.region, o.district, o.family, o.cron or (o.every or "30m"),
                       o.render, "yes" if o.verified else "no")
-    Console().print(table)
+    _console().print(table)
     return 0
 
 
@@ -218,6 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl Korean local news outlets, match articles against watchlists, mail the matches.",
         epilog="Configuration comes from NEWSWATCH_* environment variables; see README.md.",
     )
+    p.add_argument("--version", action="version", version=f"newswatch {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("crawl", help="crawl the due outlets (or the named ones, or --all) in one process",
@@ -233,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-s", "--set", type=_setting, action="append", metavar="KEY=VALUE",
                    help="override a Scrapy setting for this run")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing unless something failed (cron)")
+    c.add_argument("--json", action="store_true", help="print the per-outlet summary as one JSON object")
     c.set_defaults(func=cmd_crawl)
 
     s = sub.add_parser("send", help="drain the alert outbox now",
@@ -240,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Without NEWSWATCH_SMTP_HOST, mail is written to $NEWSWATCH_HOME/outbox/.")
     s.add_argument("--digest", action="store_true", help="send everything pending now: digests before their time, mail held by quiet hours too")
     s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    s.add_argument("--json", action="store_true", help="print the report as one JSON object")
     s.set_defaults(func=cmd_send)
 
     d = sub.add_parser("digest", help="render the next digest without sending it")
@@ -252,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     k.set_defaults(func=cmd_classify)
 
-    w = sub.add_parser("watchlist", help="watchlist tools")
+    w = sub.add_parser("watchlist", help="watchlist tools: `watchlist test ID FILE` scores a labelled set")
     wsub = w.add_subparsers(dest="action", required=True)
     wt = wsub.add_parser("test", help="precision, recall, F1 and every miss on labelled JSON lines",
                          description='In: {"id","title","body","label"} per line (label 0/1).')
@@ -278,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("more", nargs="*", metavar="OUTLET", help="check: more outlet ids (default: all)")
     o.add_argument("--write", action="store_true",
                    help="check: mark working outlets verified = true in the registry file")
+    o.add_argument("--json", action="store_true", help="the registry as a JSON array (one object per outlet)")
     o.set_defaults(func=cmd_outlets)
 
     dm = sub.add_parser("demo", help="the offline demo: bundled sites on 127.0.0.1, one full cycle",
