@@ -71,3 +71,38 @@ def test_send_json_on_an_empty_outbox(home: Path, monkeypatch: pytest.MonkeyPatc
     assert main(["send", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["mails_sent"] == 0 and report["failed"] == 0 and report["recipients"] == []
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_scrapy_feed_export_writes_the_extracted_fields(fmt: str) -> None:
+    """`scrapy crawl <outlet> -O items.jsonl|csv`: the pipelines' item holds sets and objects; the
+    feed gets one flat row per article."""
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from crawler.feedexport import ArticleCsvExporter, ArticleJsonLinesExporter
+    from crawler.types import ArticleRecord, Extracted, MatchResult
+
+    when = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
+    item = ArticleRecord(
+        outlet_id="incheonnuri", url="https://incheonnuri.example/1", request_url="https://incheonnuri.example/1",
+        family="ndsoft", fetched_at=when,
+        extracted=Extracted(title="인천시, 의료관광 팸투어", body="첫 문단.\n둘째 문단, \"따옴표\"", authors=["기자"],
+                            published_at=when),
+        story_features=frozenset({1, 2}),
+        matches=[MatchResult(watchlist="medical-tourism", score=12.5, threshold=6, rule="r"),
+                 MatchResult(watchlist="wellness", score=1.0, threshold=6, rule="r")])
+    out = io.BytesIO()
+    exporter = (ArticleJsonLinesExporter if fmt == "jsonl" else ArticleCsvExporter)(out)
+    exporter.start_exporting()
+    exporter.export_item(item)
+    exporter.finish_exporting()
+    text = out.getvalue().decode("utf-8")
+    if fmt == "jsonl":
+        (row,) = [json.loads(line) for line in text.splitlines()]
+    else:
+        (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["outlet"] == "incheonnuri" and row["title"] == "인천시, 의료관광 팸투어"
+    assert row["body"] == "첫 문단.\n둘째 문단, \"따옴표\"" and row["matched"] == "medical-tourism"
+    assert str(row["published_at"]).startswith("2026-12-07T08:30")
