@@ -1,4 +1,5 @@
-"""Korean typography as the office sees it: mail, dashboard and weekly report in headless Chromium.
+"""Korean typography as the office sees it: mail, dashboard, story and feedback pages and the weekly
+report in headless Chromium.
 
 At a phone width (390 px) and a desk width (1,000 px), no Hangul word may be broken across lines
 (each word's `Range.getClientRects()` lies on one line) and nothing may overflow the page
@@ -88,24 +89,33 @@ def mail_html() -> str:
     return html
 
 
-def dashboard_html(home: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The dashboard page over a seeded SQLite store (the web tests' stories, outlets and runs)."""
+def web_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The dashboard, a story page and a feedback confirmation over a seeded SQLite store."""
+    from urllib.parse import quote
+
+    from test_alert_support import WATCHLIST
     from test_web_support import call, seed, setup_home
 
+    from crawler.ops.tokens import make_token
     from crawler.registry import load_registry
     from crawler.store import Database
     from crawler.web.app import make_app
 
     setup_home(home, monkeypatch)
     db = Database.open(f"sqlite:///{home / 'typography.db'}")
+    pages: dict[str, str] = {}
     try:
         now = datetime.now(UTC)
-        seed(db, now)
-        code, _, body = call(make_app(db, load_registry().by_id(), clock=lambda: now))
+        seeded = seed(db, now)
+        app = make_app(db, load_registry().by_id(), clock=lambda: now)
+        token = make_token("team@example.org", WATCHLIST, seeded["a"], "mute-outlet", outlet_id="kbmaeil")
+        for name, path, query in (("dashboard", "/", ""), ("story", "/story", f"id={seeded['a']}"),
+                                  ("feedback", "/feedback", f"t={quote(token)}")):
+            code, _, pages[name] = call(app, path, query)
+            assert code == 200, pages[name]
     finally:
         db.close()
-    assert code == 200
-    return body
+    return pages
 
 
 def export_html(tmp_path: Path) -> str:
@@ -150,7 +160,7 @@ def _measure(chromium: str, pages: dict[str, str], shots: Path) -> dict[str, dic
 def test_no_hangul_word_is_broken_and_nothing_overflows(
     chromium: str, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pages = {"mail": mail_html(), "dashboard": dashboard_html(home, monkeypatch), "export": export_html(tmp_path)}
+    pages = {"mail": mail_html(), **web_pages(home, monkeypatch), "export": export_html(tmp_path)}
     shots = home / "artifacts"
     shots.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as pool:
