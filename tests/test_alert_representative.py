@@ -118,3 +118,14 @@ def test_without_a_home_outlet_the_earliest_speaks(db: Any, setup: dict[str, Any
         shown = representatives(s, {setup["story_id"]}, WL)[setup["story_id"]]
     assert shown.outlet_id == "korea-gov" and shown.score == 25.27
 
+
+
+def test_an_excluded_outlet_never_speaks_for_the_story(db: Any, setup: dict[str, Any]) -> None:
+    from crawler.alert.views import representatives
+    from crawler.ops.mutes import mute
+
+    with db.session() as s:
+        mute(s, WL, "incheonilbo", recipient="team@city.example")
+    with db.session() as s:
+        shown = representatives(s, {setup["story_id"]}, WL)[setup["story_id"]]
+    assert shown.outlet_id == "korea-gov"

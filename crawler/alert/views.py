@@ -250,12 +250,16 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
     regions = outlet_regions() if regions is None else regions
     watchlist = load_watchlist_or_none(watchlist_id)
     home = watchlist.home.name if watchlist and watchlist.home else None
+    from crawler.ops.mutes import muted_outlets
+
     members = _members(session, story_ids)
+    muted = muted_outlets(session, watchlist_id)
     picked: dict[int, Carrier] = {}
     carriers_of: dict[int, list[Carrier]] = {}
     for sid, rows in members.items():
         carriers = [Carrier(m.outlet_id, m.article_id, m.published_at, m.first_seen_at) for m in rows]
-        rep = pick_representative(carriers, regions, home)
+        # an outlet the office excluded (이 매체 제외) never speaks for a story
+        rep = pick_representative([c for c in carriers if c.outlet_id not in muted] or carriers, regions, home)
         if rep is not None:
             picked[sid], carriers_of[sid] = rep, carriers
     article_ids = {c.article_id for cs in carriers_of.values() for c in cs}
