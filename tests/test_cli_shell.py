@@ -106,3 +106,14 @@ def test_scrapy_feed_export_writes_the_extracted_fields(fmt: str) -> None:
     assert row["outlet"] == "incheonnuri" and row["title"] == "인천시, 의료관광 팸투어"
     assert row["body"] == "첫 문단.\n둘째 문단, \"따옴표\"" and row["matched"] == "medical-tourism"
     assert str(row["published_at"]).startswith("2026-12-07T08:30")
+
+
+def test_a_malformed_web_url_stops_send_with_the_fix(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    recipients = home / "recipients.toml"
+    recipients.write_text('[[recipient]]\naddress = "team@city.example"\nwatchlists = ["medical-tourism"]\n',
+                          encoding="utf-8")
+    monkeypatch.setenv("NEWSWATCH_RECIPIENTS_FILE", str(recipients))
+    monkeypatch.setenv("NEWSWATCH_WEB_URL", "newswatch.city.example")  # no scheme: links would be relative
+    assert main(["send"]) == 2
+    assert "NEWSWATCH_WEB_URL" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 
 from markupsafe import escape
 
+from crawler.alert.compose import web_base_url
 from crawler.alert.recipients import RecipientsError, load_recipients
 from crawler.alert.sender import drain, render_preview
 from crawler.alert.transport import transport_from_env
@@ -28,13 +29,15 @@ def send_command(
     digest: bool = False,
     dry_run: bool = False,
     as_json: bool = False,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Drain the outbox once and print what happened (dry run: what would be sent)."""
+    out, err = out or sys.stdout, err or sys.stderr  # looked up now: a caller may have redirected them
     try:
         recipients = load_recipients()
         transport = transport_from_env()
+        web_base_url()  # a malformed NEWSWATCH_WEB_URL stops here, before anything is claimed
         db = Database.open()
     except (RecipientsError, StoreUnavailable, ValueError) as exc:
         print(f"newswatch send: {exc}", file=err)
