@@ -142,6 +142,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return _die(f"no watchlist {args.watchlist!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
     matcher = Matcher(load_watchlist(path))
     with open_input(args.file) as inp:
+        if args.explain or args.explain_json:
+            from crawler.match.explain import explain_lines
+
+            return explain_lines(matcher, inp, sys.stdout, sys.stderr, as_json=args.explain_json)
         return map_lines(inp, sys.stdout, sys.stderr, lambda obj: classify_line(matcher, obj))
 
 
@@ -174,7 +178,7 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     from crawler.registry import load_registry
 
     if args.action == "detect":
-        return _detect(args.target)
+        return _detect(args.target, args.url)
     if args.action == "check":
         from crawler.crawl.check import run_check
 
@@ -184,28 +188,44 @@ def cmd_outlets(args: argparse.Namespace) -> int:
         print(json.dumps([o.model_dump(mode="json") for o in registry.outlet], ensure_ascii=False))
         return 0
     table = Table(title=f"{len(registry.outlet)} outlets")
-    for col in ("id", "name", "region", "district", "family", "schedule", "render", "verified"):
+    for col in ("id", "name", "region", "district", "scope", "family", "schedule", "render", "verified", "evidence"):
         table.add_column(col)
     for o in registry.outlet:
-        table.add_row(o.id, o.name, o.region, o.district, o.family, o.cron or (o.every or "30m"),
-                      o.render, "yes" if o.verified else "no")
+        table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
+                      o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
     _console().print(table)
+    warnings = registry.warnings()  # what entries leave unknown or unproven: they load, but say so
+    if warnings:
+        print(f"{len(warnings)} warnings:", *warnings, sep="\n  ", file=sys.stderr)
     return 0
 
 
-def _detect(target: str) -> int:
+def _detect(target: str, url: str | None = None) -> int:
+    """Print a ready-to-paste `[[outlet]]` for the outlet of one page (a URL or a saved file)."""
+    from urllib.error import URLError
     from urllib.request import Request, urlopen
 
-    from crawler.extract.detect import detect_family
-    from crawler.extract.encoding import decode_html
+    from crawler.extract.detect import registry_entry
 
+    charset = None
     if target.startswith(("http://", "https://")):
-        with urlopen(Request(target, headers={"User-Agent": "newswatch outlets detect"}), timeout=30) as resp:
-            body, url = resp.read(), resp.geturl()
+        try:
+            with urlopen(Request(target, headers={"User-Agent": "newswatch outlets detect"}), timeout=30) as resp:
+                body, url = resp.read(), resp.geturl()
+                charset = resp.headers.get_content_charset()
+        except (URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            return _die(f"cannot fetch {target}: {reason}; check the address, or save the page "
+                        "and run `newswatch outlets detect FILE --url URL`")
     else:
-        body, url = Path(target).read_bytes(), ""
-    text, _ = decode_html(body, None)
-    print(detect_family(text, url))
+        try:
+            body = Path(target).read_bytes()
+        except OSError as exc:
+            return _die(f"cannot read {target}: {exc.strerror}; give a saved HTML file or an http(s) URL")
+    try:
+        print(registry_entry(body, url or "", charset=charset), end="")
+    except ValueError as exc:
+        return _die(f"{target}: {exc}")
     return 0
 
 
@@ -229,8 +249,47 @@ def cmd_watchlist_test(args: argparse.Namespace) -> int:
     path = paths.watchlists_dir() / f"{args.id}.toml"
     if not path.exists():
         return _die(f"no watchlist {args.id!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    if args.labels == (args.file is not None):
+        return _die("give either FILE.jsonl or --labels (the office's stored labels), not both or neither")
+    if args.since and not args.labels:
+        return _die("--since picks stored labels by date; use it with --labels")
+    matcher = Matcher(load_watchlist(path))
+    if args.labels:
+        from crawler.match.labels import report_labels
+
+        since = date.fromisoformat(args.since) if args.since else None
+        stories, pruned = _stored_labels(args.id, since)
+        report_labels(matcher, stories, pruned, since, sys.stdout)
+        return 0
     with open_input(args.file) as inp:
-        return evaluate_jsonl(Matcher(load_watchlist(path)), inp, sys.stdout, sys.stderr)
+        return evaluate_jsonl(matcher, inp, sys.stdout, sys.stderr)
+
+
+def _stored_labels(watchlist_id: str, since: date | None) -> tuple[list, int]:  # type: ignore[type-arg]
+    """The office's labels for the watchlist, read from the store."""
+    from crawler.match.labels import labelled_stories
+    from crawler.store import Database
+
+    db = Database.open()
+    try:
+        with db.session() as s:
+            return labelled_stories(s, watchlist_id, since)
+    finally:
+        db.close()
+
+
+def cmd_watchlist_suggest(args: argparse.Namespace) -> int:
+    from crawler import paths
+    from crawler.match import load_watchlist
+    from crawler.match.suggest import suggest
+
+    path = paths.watchlists_dir() / f"{args.id}.toml"
+    if not path.exists():
+        return _die(f"no watchlist {args.id!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    watchlist = load_watchlist(path)
+    since = date.fromisoformat(args.since) if args.since else None
+    stories, _ = _stored_labels(args.id, since)
+    return suggest(path, watchlist, stories, sys.stdout, dev=not args.no_dev)
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -275,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("classify", help="score JSON lines {id,title,body} against a watchlist",
                        description='In: {"id","title","body"} per line; out: {"id","relevant","score","matched"}.')
     k.add_argument("--watchlist", required=True, metavar="ID")
+    k.add_argument("--explain", action="store_true",
+                   help="say why, per article: each rule that fired in words, the sentence that carried it, "
+                        "the exclusions considered and why they did or did not apply")
+    k.add_argument("--explain-json", action="store_true",
+                   help="the same as an 'explain' object added to each JSON output line")
     k.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     k.set_defaults(func=cmd_classify)
 
@@ -283,8 +347,20 @@ def build_parser() -> argparse.ArgumentParser:
     wt = wsub.add_parser("test", help="precision, recall, F1 and every miss on labelled JSON lines",
                          description='In: {"id","title","body","label"} per line (label 0/1).')
     wt.add_argument("id", metavar="ID")
-    wt.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    wt.add_argument("file", nargs="?", metavar="FILE.jsonl", help="a file, or - for stdin")
+    wt.add_argument("--labels", action="store_true",
+                    help="score the office's stored labels (mail links, `newswatch label`) instead of a file")
+    wt.add_argument("--since", type=_parse_since, metavar="DATE", help="with --labels: labels given since DATE")
     wt.set_defaults(func=cmd_watchlist_test)
+    ws = wsub.add_parser("suggest", help="propose the smallest change that fixes the most labelled misses",
+                         description="Tries one-line edits (an exclusion term, a group's weight, a rule's "
+                                     "proximity) on the office's labels, keeps those that do not lower the "
+                                     "real dev set's figures, and prints the best as a TOML diff. Never applies it.")
+    ws.add_argument("id", metavar="ID")
+    ws.add_argument("--since", type=_parse_since, metavar="DATE", help="only labels given since DATE")
+    ws.add_argument("--no-dev", action="store_true",
+                    help="do not check candidates on ../shared/corpus/relevance-dev (faster; less safe)")
+    ws.set_defaults(func=cmd_watchlist_suggest)
 
     e = sub.add_parser("extract", help="extract one saved page and print its fields as JSON")
     e.add_argument("--url", required=True, help="the page's URL (decides the family and resolves links)")
@@ -296,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     cl.set_defaults(func=cmd_cluster)
 
-    o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` finds a family; "
+    o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` prints a registry entry; "
                                        "`outlets check [OUTLET…] [--write]` probes outlets")
     o.add_argument("action", nargs="?", choices=["detect", "check"],
                    help="detect a page's CMS family, or probe outlets")
@@ -304,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("more", nargs="*", metavar="OUTLET", help="check: more outlet ids (default: all)")
     o.add_argument("--write", action="store_true",
                    help="check: mark working outlets verified = true in the registry file")
+    o.add_argument("--url", default=None,
+                   help="detect: the address of a saved page (default: its canonical link)")
     o.add_argument("--json", action="store_true", help="the registry as a JSON array (one object per outlet)")
     o.set_defaults(func=cmd_outlets)
 
@@ -342,7 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     from crawler.logs import add_file_handler
 
-    add_file_handler(args.command)
+    try:
+        add_file_handler(args.command)
+    except ValueError as exc:
+        return _die(str(exc))
     try:
         return func(args)
     except CONFIG_ERRORS as exc:

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import paths
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+def migrations_dir() -> Path:
+    """Alembic's scripts as a real folder (copied out of a zipped egg)."""
+    return paths.packaged("crawler.store", "migrations")
 
 
 class StoreUnavailable(RuntimeError):
@@ -75,7 +78,7 @@ def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["engine"] = engine
     return cfg
 
