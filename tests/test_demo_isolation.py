@@ -15,6 +15,30 @@ from test_alert_support import free_port
 
 from crawler.demo import DEMO_RECIPIENT, demo_environment, isolate, reset
 
+DEMO_OUTLETS = 5
+
+
+def free_port_run(n: int = DEMO_OUTLETS) -> int:
+    """A port base with `n` consecutive free ports (the demo sites listen on base..base+n-1)."""
+    import random
+    import socket
+
+    for _ in range(200):
+        base = random.randint(20_000, 60_000)
+        socks = []
+        try:
+            for port in range(base, base + n):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no run of {n} free ports found")
+
 
 def test_isolate_forgets_every_real_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = {"NEWSWATCH_DB_URL": "postgresql://real/db", "NEWSWATCH_SMTP_HOST": "smtp.city.example",
@@ -57,7 +81,7 @@ def test_demo_on_a_configured_host_stays_in_its_own_home(tmp_path: Path) -> None
     (tmp_path / "real-recipients.toml").write_text('[[recipient]]\naddress = "mayor@city.example"\n'
                                                     'watchlists = ["medical-tourism"]\n', encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "crawler.cli", "demo", "--home", str(demo_home),
-                           "--port-base", str(free_port())],
+                           "--port-base", str(free_port_run())],
                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     first = done.stdout.splitlines()[0]
