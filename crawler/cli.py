@@ -80,7 +80,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         chosen = [o.id for o in due_outlets(db, registry.values())]
     db.close()
     if not chosen:
-        if args.json:
+        if getattr(args, "json", False):  # callers may build the Namespace by hand
             print(json.dumps({"finish_reason": "nothing due", "totals": {}, "outlets": {}}))
         elif not args.quiet:
             print("no outlet is due; `newswatch crawl --all` crawls every outlet now")
@@ -92,7 +92,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.quiet:
         overrides.setdefault("LOG_LEVEL", "WARNING")
     summary = run_crawl(chosen, overrides)
-    if args.json:
+    if getattr(args, "json", False):  # callers may build the Namespace by hand
         print(json.dumps({"finish_reason": summary.finish_reason, "totals": summary.totals,
                           "outlets": summary.per_outlet}, ensure_ascii=False, default=str))
     elif not args.quiet or summary.totals["errors"]:
@@ -121,7 +121,7 @@ def cmd_send(args: argparse.Namespace) -> int:
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
-    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=args.json)
+    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=getattr(args, "json", False))
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -184,7 +184,7 @@ def cmd_outlets(args: argparse.Namespace) -> int:
 
         return run_check([t for t in (args.target, *args.more) if t], write=args.write)
     registry = load_registry()
-    if args.json:
+    if getattr(args, "json", False):  # callers may build the Namespace by hand
         print(json.dumps([o.model_dump(mode="json") for o in registry.outlet], ensure_ascii=False))
         return 0
     table = Table(title=f"{len(registry.outlet)} outlets")
