@@ -285,6 +285,28 @@ def test_an_unless_group_close_to_an_exclusion_overrules_it(tmp_path: Path) -> N
     assert clinic.relevant and not crash.relevant, (clinic.rule, crash.rule)
 
 
+PER_TERM_TABLES = """
+[[exclude]]
+name = "거주 외국인"
+terms = ["유학생", "난민", "다문화"]
+within = 40
+penalty = 2
+max_penalty = 4
+"""
+
+
+def test_max_penalty_counts_each_distinct_term_up_to_the_cap(tmp_path: Path) -> None:
+    path = tmp_path / "per-term.toml"
+    path.write_text(SMALL + PER_TERM_TABLES, encoding="utf-8")
+    matcher = Matcher(load_watchlist(path))
+    body = "몽골 의료관광 팸투어를 열었다."
+    plain = matcher.match("", body).score
+    one = matcher.match("", "유학생 유학생 " + body).score  # one term twice: one penalty
+    two = matcher.match("", "유학생 난민 " + body).score
+    three = matcher.match("", "유학생 난민 다문화 " + body).score  # capped at 4
+    assert (plain - one, plain - two, plain - three) == (2, 4, 4), (plain, one, two, three)
+
+
 def test_a_list_hit_in_the_title_is_not_discounted(small: Matcher) -> None:
     result = small.match("의료관광 과제", "▲원도심 재생 ▲의료관광 ▲청년 창업 ▲교통")
     assert "only in a list" not in result.rule

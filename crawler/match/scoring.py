@@ -345,14 +345,23 @@ class Verdict:
                     tuple(hits),
                 )  # fmt: skip
             hits = kept
-        if excl.within is not None and not self._near(hits, excl.within):
-            return ExclusionCheck(
-                excl.name, excl.penalty, False,
-                f"{found} found, but farther than {excl.within} characters from the subject",
-                tuple(hits),
-            )  # fmt: skip
+        if excl.within is not None:
+            near = self._near_hits(hits, excl.within)
+            if not near:
+                return ExclusionCheck(
+                    excl.name, excl.penalty, False,
+                    f"{found} found, but farther than {excl.within} characters from the subject",
+                    tuple(hits),
+                )  # fmt: skip
+            hits = near
         where = "near the subject" if excl.within is not None else "in the article"
-        return ExclusionCheck(excl.name, excl.penalty, True, f"{found} {where}", tuple(hits))
+        penalty, reason = excl.penalty, f"{found} {where}"
+        if excl.max_penalty is not None:
+            # Each further term of the context says more surely what the article is about.
+            distinct = len({self.m.shown[h[2]] for h in hits})
+            penalty = min(excl.max_penalty, excl.penalty * distinct)
+            reason += f" ({distinct} distinct term{'s' if distinct > 1 else ''})"
+        return ExclusionCheck(excl.name, penalty, True, reason, tuple(hits))
 
     def _not_overruled(
         self, hits: list[Hit], unless: list[str], within: int | None
@@ -371,23 +380,25 @@ class Verdict:
                 kept.append(hit)
         return kept, ", ".join(unique(overruling))
 
-    def _near(self, hits: list[Hit], within: int) -> bool:
-        """True when an exclusion hit is in the title or subtitle, or near the subject in the body.
+    def _near_hits(self, hits: list[Hit], within: int) -> list[Hit]:
+        """The exclusion hits in the title or subtitle, or near the subject in the body.
 
         The subject in the body is where a rule fired there. When the rules fired only in the
         headline ("외국인 관광객 병원行" over a body that tells of a car crash), it is the body's hits of
         the fired rules' groups; a body with none of them is all about the headline, so an
         exclusion anywhere in it applies."""
-        if any(h[3] != "body" for h in hits):
-            return True
+        framing = [h for h in hits if h[3] != "body"]
+        body_hits = [h for h in hits if h[3] == "body"]
         anchor_hits = self.rule_by_field["body"]
         if not anchor_hits:
             body = self.fields["body"].groups
             anchor_hits = [h for g in self._required_groups() for h in body.get(g, ())]
             if not anchor_hits:
-                return True
+                return hits
+        if framing:  # the title or subtitle frames the whole article: every hit counts
+            return hits
         anchors = Anchors(anchor_hits)
-        return any(anchors.near(h, within) for h in hits)
+        return [h for h in body_hits if anchors.near(h, within)]
 
     # --- explanation ---------------------------------------------------------------------
 

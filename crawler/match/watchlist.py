@@ -39,6 +39,8 @@ name = "국내 거주 외국인 의료지원"
 terms = ["외국인 근로자", "다문화"]
 within = 60                       # optional: near a rule's term or in the title; else anywhere
 penalty = 3
+max_penalty = 9                   # optional: penalty × distinct terms that apply, at most this
+                                  # (an article made of the context's words is surely about it)
 unless = ["cosmetic"]             # optional: not when one of these groups has a hit within
                                   # `within` (else context_within) of the exclusion's term
 
@@ -143,6 +145,11 @@ class Exclusion(_Model):
     terms: list[TermItem]
     within: int | None = Field(None, ge=1)
     penalty: float = Field(gt=0)
+    max_penalty: float | None = Field(
+        None,
+        gt=0,
+        description="when set, the penalty counts once per distinct term that applies, up to this",
+    )
     unless: list[str] = Field(
         default_factory=list,
         description="groups whose hit close to the exclusion's term says the context is the subject after all",
