@@ -305,6 +305,10 @@ def test_max_penalty_counts_each_distinct_term_up_to_the_cap(tmp_path: Path) -> 
     two = matcher.match("", "유학생 난민 " + body).score
     three = matcher.match("", "유학생 난민 다문화 " + body).score  # capped at 4
     assert (plain - one, plain - two, plain - three) == (2, 4, 4), (plain, one, two, three)
+    # An aside: the subject fills the article, the context's two words are one mention.
+    story = " ".join(["몽골 의료관광 팸투어를 열었다."] * 6)
+    aside = matcher.match("", story + " 유학생 난민")
+    assert matcher.match("", story).score - aside.score == 2, aside.rule
 
 
 def test_a_list_hit_in_the_title_is_not_discounted(small: Matcher) -> None:

@@ -32,6 +32,8 @@ _ENUMERATION_END_RE = re.compile(r"\s*\S{1,12}\s*등(?:\s|$|의|을|이)")
 
 
 HOME_LEAD = 2  # the body's lead, in units of context_within, where a home name says where the story is
+# max_penalty counts per term when the context has at least this many hits per rule hit
+DOMINANT_SHARE = 0.5
 PASSING_MIN_BODY = 4  # body length, in units of context_within, below which no mention is 'passing'
 
 
@@ -336,6 +338,7 @@ class Verdict:
         if not hits:
             return ExclusionCheck(excl.name, excl.penalty, False, ABSENT)
         found = ", ".join(unique(shown[h[2]] for h in hits))
+        every = len(hits)
         if excl.unless:
             kept, overruled = self._not_overruled(hits, excl.unless, excl.within)
             if not kept:
@@ -357,10 +360,13 @@ class Verdict:
         where = "near the subject" if excl.within is not None else "in the article"
         penalty, reason = excl.penalty, f"{found} {where}"
         if excl.max_penalty is not None:
-            # Each further term of the context says more surely what the article is about.
-            distinct = len({self.m.shown[h[2]] for h in hits})
-            penalty = min(excl.max_penalty, excl.penalty * distinct)
-            reason += f" ({distinct} distinct term{'s' if distinct > 1 else ''})"
+            # Each further term of the context says more surely what the article is about, when
+            # the context fills the article about as much as the subject does: an aside about
+            # exports at the end of a patient-agreement story keeps its one penalty.
+            distinct = len({self.m.shown[h[2]].replace(" ", "") for h in hits})  # 의료봉사 = 의료 봉사
+            if every >= DOMINANT_SHARE * len(self.rule_hits) and distinct > 1:
+                penalty = min(excl.max_penalty, excl.penalty * distinct)
+                reason += f" ({distinct} distinct terms, {every} hits against {len(self.rule_hits)} of the subject)"
         return ExclusionCheck(excl.name, penalty, True, reason, tuple(hits))
 
     def _not_overruled(

@@ -39,8 +39,8 @@ name = "국내 거주 외국인 의료지원"
 terms = ["외국인 근로자", "다문화"]
 within = 60                       # optional: near a rule's term or in the title; else anywhere
 penalty = 3
-max_penalty = 9                   # optional: penalty × distinct terms that apply, at most this
-                                  # (an article made of the context's words is surely about it)
+max_penalty = 9                   # optional: penalty × distinct terms that apply, at most this,
+                                  # when the context has half as many hits as the subject or more
 unless = ["cosmetic"]             # optional: not when one of these groups has a hit within
                                   # `within` (else context_within) of the exclusion's term
 
@@ -148,7 +148,10 @@ class Exclusion(_Model):
     max_penalty: float | None = Field(
         None,
         gt=0,
-        description="when set, the penalty counts once per distinct term that applies, up to this",
+        description=(
+            "when set, the penalty counts once per distinct term that applies, up to this, "
+            "if the context's hits are at least half as many as the subject's"
+        ),
     )
     unless: list[str] = Field(
         default_factory=list,
