@@ -262,6 +262,8 @@ class Verdict:
         if extra > 0 and s.repeat_bonus:
             value = round(min(s.repeat_cap, s.repeat_bonus * math.log2(1 + extra)), 2)
             out.append((f"repetition ({extra} more)", value))
+        if s.brief_boost and self._brief():
+            out.append(("a brief all about it", s.brief_boost))
         home = self.w.home
         if home:
             if home.boost and self._about_home("home"):
@@ -269,6 +271,18 @@ class Verdict:
             elif home.district_boost and self._about_home("districts"):
                 out.append((f"district of {home.name}", home.district_boost))
         return out
+
+    def _brief(self) -> bool:
+        """True when an untitled item is short: a caption or a one-paragraph brief is all about
+        what it names, though it has no room to repeat it.  A titled short item says in its title
+        what it is about (the title boost); one naming the subject only in its body mentions it
+        in passing ("후보 공약: 관광 개발, 의료관광 …")."""
+        if self.fields["title"].norm.spaced.strip() or self.fields["subtitle"].norm.spaced.strip():
+            return False
+        if not any(len(self.w.rules[i].slots) == 1 for i in self.fired):
+            return False  # only the subject named itself (a rule of one group), not a combination
+        chars = sum(len(f.norm.spaced) for f in self.fields.values())
+        return chars <= self.w.score.brief_chars
 
     def _about_home(self, kind: str) -> bool:
         """True when the home region (or one of its districts) is where the story is: named in the

@@ -179,6 +179,8 @@ class Scoring(_Model):
     repeat_cap: float = Field(3.0, ge=0)
     list_factor: float = Field(0.5, ge=0, le=1)
     passing_factor: float = Field(0.6, ge=0, le=1)
+    brief_boost: float = Field(0.0, ge=0)
+    brief_chars: int = Field(240, ge=1)
 
 
 class Watchlist(_Model):
