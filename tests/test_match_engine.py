@@ -326,6 +326,8 @@ def test_an_untitled_brief_naming_the_subject_gets_the_brief_boost(tmp_path: Pat
     assert "brief" not in matcher.match("부산 소식", caption).rule
     long = caption + " 시장은 교통과 주거, 청년 일자리와 돌봄 정책도 함께 발표했다."
     assert "brief" not in matcher.match("", long).rule
+    # Nor is a short list whose items name it (a directory page, a plan's items).
+    assert "brief" not in matcher.match("", "▲교통 ▲의료관광 ▲주거 ▲청년").rule
     # A combination of groups is not the subject naming itself.
     assert "brief" not in matcher.match("", "몽골 환자 12명.").rule
 

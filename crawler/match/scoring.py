@@ -282,7 +282,8 @@ class Verdict:
         if not any(len(self.w.rules[i].slots) == 1 for i in self.fired):
             return False  # only the subject named itself (a rule of one group), not a combination
         chars = sum(len(f.norm.spaced) for f in self.fields.values())
-        return chars <= self.w.score.brief_chars
+        # a short list (a directory's entries, a plan's items) is not a brief about one of them
+        return chars <= self.w.score.brief_chars and not self._only_in_lists()
 
     def _about_home(self, kind: str) -> bool:
         """True when the home region (or one of its districts) is where the story is: named in the
