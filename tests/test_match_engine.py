@@ -285,6 +285,53 @@ def test_an_unless_group_close_to_an_exclusion_overrules_it(tmp_path: Path) -> N
     assert clinic.relevant and not crash.relevant, (clinic.rule, crash.rule)
 
 
+PER_TERM_TABLES = """
+[[exclude]]
+name = "거주 외국인"
+terms = ["유학생", "난민", "다문화"]
+within = 40
+penalty = 2
+max_penalty = 4
+"""
+
+
+def test_max_penalty_counts_each_distinct_term_up_to_the_cap(tmp_path: Path) -> None:
+    path = tmp_path / "per-term.toml"
+    path.write_text(SMALL + PER_TERM_TABLES, encoding="utf-8")
+    matcher = Matcher(load_watchlist(path))
+    body = "몽골 의료관광 팸투어를 열었다."
+    plain = matcher.match("", body).score
+    one = matcher.match("", "유학생 유학생 " + body).score  # one term twice: one penalty
+    two = matcher.match("", "유학생 난민 " + body).score
+    three = matcher.match("", "유학생 난민 다문화 " + body).score  # capped at 4
+    assert (plain - one, plain - two, plain - three) == (2, 4, 4), (plain, one, two, three)
+    # An aside: the subject fills the article, the context's two words are one mention.
+    story = " ".join(["몽골 의료관광 팸투어를 열었다."] * 6)
+    aside = matcher.match("", story + " 유학생 난민")
+    assert matcher.match("", story).score - aside.score == 2, aside.rule
+
+
+def test_an_untitled_brief_naming_the_subject_gets_the_brief_boost(tmp_path: Path) -> None:
+    path = tmp_path / "brief.toml"
+    path.write_text(
+        SMALL.replace("list_factor = 0.5", "list_factor = 0.5\nbrief_boost = 2\nbrief_chars = 40"),
+        encoding="utf-8",
+    )
+    matcher = Matcher(load_watchlist(path))
+    caption = "지난해 의료관광 12만 명."  # a graphic's caption: the subject named once, nothing else
+    brief = matcher.match("", caption)
+    assert "a brief all about it +2" in brief.rule
+    assert brief.score == matcher.match("", caption).score == 6
+    # A titled item says what it is about in its title; a long one names many things.
+    assert "brief" not in matcher.match("부산 소식", caption).rule
+    long = caption + " 시장은 교통과 주거, 청년 일자리와 돌봄 정책도 함께 발표했다."
+    assert "brief" not in matcher.match("", long).rule
+    # Nor is a short list whose items name it (a directory page, a plan's items).
+    assert "brief" not in matcher.match("", "▲교통 ▲의료관광 ▲주거 ▲청년").rule
+    # A combination of groups is not the subject naming itself.
+    assert "brief" not in matcher.match("", "몽골 환자 12명.").rule
+
+
 def test_a_list_hit_in_the_title_is_not_discounted(small: Matcher) -> None:
     result = small.match("의료관광 과제", "▲원도심 재생 ▲의료관광 ▲청년 창업 ▲교통")
     assert "only in a list" not in result.rule

@@ -17,7 +17,9 @@ How an article is scored (the README copies this):
    (else `district_boost` for a district name alone).
 4. When every rule hit sits in a list (short items separated by `·`, `,`, `/`, `▲`… or
    bulleted lines) and none is in the title, the score is multiplied by `list_factor`.
-5. Each exclusion whose terms occur subtracts its penalty once.  With `within`, only
+5. Each exclusion whose terms occur subtracts its penalty once (with `max_penalty`: once
+   per distinct term that applies, at most `max_penalty`, when its hits in the article
+   are at least half as many as the rule hits).  With `within`, only
    when one of its terms is that close to a rule hit in the same field, or is in the
    title or subtitle (they frame the whole article).  The score never goes below 0.
 

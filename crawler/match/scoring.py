@@ -32,6 +32,8 @@ _ENUMERATION_END_RE = re.compile(r"\s*\S{1,12}\s*등(?:\s|$|의|을|이)")
 
 
 HOME_LEAD = 2  # the body's lead, in units of context_within, where a home name says where the story is
+# max_penalty counts per term when the context has at least this many hits per rule hit
+DOMINANT_SHARE = 0.5
 PASSING_MIN_BODY = 4  # body length, in units of context_within, below which no mention is 'passing'
 
 
@@ -260,6 +262,8 @@ class Verdict:
         if extra > 0 and s.repeat_bonus:
             value = round(min(s.repeat_cap, s.repeat_bonus * math.log2(1 + extra)), 2)
             out.append((f"repetition ({extra} more)", value))
+        if s.brief_boost and self._brief():
+            out.append(("a brief all about it", s.brief_boost))
         home = self.w.home
         if home:
             if home.boost and self._about_home("home"):
@@ -267,6 +271,19 @@ class Verdict:
             elif home.district_boost and self._about_home("districts"):
                 out.append((f"district of {home.name}", home.district_boost))
         return out
+
+    def _brief(self) -> bool:
+        """True when an untitled item is short: a caption or a one-paragraph brief is all about
+        what it names, though it has no room to repeat it.  A titled short item says in its title
+        what it is about (the title boost); one naming the subject only in its body mentions it
+        in passing ("후보 공약: 관광 개발, 의료관광 …")."""
+        if self.fields["title"].norm.spaced.strip() or self.fields["subtitle"].norm.spaced.strip():
+            return False
+        if not any(len(self.w.rules[i].slots) == 1 for i in self.fired):
+            return False  # only the subject named itself (a rule of one group), not a combination
+        chars = sum(len(f.norm.spaced) for f in self.fields.values())
+        # a short list (a directory's entries, a plan's items) is not a brief about one of them
+        return chars <= self.w.score.brief_chars and not self._only_in_lists()
 
     def _about_home(self, kind: str) -> bool:
         """True when the home region (or one of its districts) is where the story is: named in the
@@ -336,6 +353,7 @@ class Verdict:
         if not hits:
             return ExclusionCheck(excl.name, excl.penalty, False, ABSENT)
         found = ", ".join(unique(shown[h[2]] for h in hits))
+        every = len(hits)
         if excl.unless:
             kept, overruled = self._not_overruled(hits, excl.unless, excl.within)
             if not kept:
@@ -345,14 +363,26 @@ class Verdict:
                     tuple(hits),
                 )  # fmt: skip
             hits = kept
-        if excl.within is not None and not self._near(hits, excl.within):
-            return ExclusionCheck(
-                excl.name, excl.penalty, False,
-                f"{found} found, but farther than {excl.within} characters from the subject",
-                tuple(hits),
-            )  # fmt: skip
+        if excl.within is not None:
+            near = self._near_hits(hits, excl.within)
+            if not near:
+                return ExclusionCheck(
+                    excl.name, excl.penalty, False,
+                    f"{found} found, but farther than {excl.within} characters from the subject",
+                    tuple(hits),
+                )  # fmt: skip
+            hits = near
         where = "near the subject" if excl.within is not None else "in the article"
-        return ExclusionCheck(excl.name, excl.penalty, True, f"{found} {where}", tuple(hits))
+        penalty, reason = excl.penalty, f"{found} {where}"
+        if excl.max_penalty is not None:
+            # Each further term of the context says more surely what the article is about, when
+            # the context fills the article about as much as the subject does: an aside about
+            # exports at the end of a patient-agreement story keeps its one penalty.
+            distinct = len({self.m.shown[h[2]].replace(" ", "") for h in hits})  # 의료봉사 = 의료 봉사
+            if every >= DOMINANT_SHARE * len(self.rule_hits) and distinct > 1:
+                penalty = min(excl.max_penalty, excl.penalty * distinct)
+                reason += f" ({distinct} distinct terms, {every} hits against {len(self.rule_hits)} of the subject)"
+        return ExclusionCheck(excl.name, penalty, True, reason, tuple(hits))
 
     def _not_overruled(
         self, hits: list[Hit], unless: list[str], within: int | None
@@ -371,23 +401,25 @@ class Verdict:
                 kept.append(hit)
         return kept, ", ".join(unique(overruling))
 
-    def _near(self, hits: list[Hit], within: int) -> bool:
-        """True when an exclusion hit is in the title or subtitle, or near the subject in the body.
+    def _near_hits(self, hits: list[Hit], within: int) -> list[Hit]:
+        """The exclusion hits in the title or subtitle, or near the subject in the body.
 
         The subject in the body is where a rule fired there. When the rules fired only in the
         headline ("외국인 관광객 병원行" over a body that tells of a car crash), it is the body's hits of
         the fired rules' groups; a body with none of them is all about the headline, so an
         exclusion anywhere in it applies."""
-        if any(h[3] != "body" for h in hits):
-            return True
+        framing = [h for h in hits if h[3] != "body"]
+        body_hits = [h for h in hits if h[3] == "body"]
         anchor_hits = self.rule_by_field["body"]
         if not anchor_hits:
             body = self.fields["body"].groups
             anchor_hits = [h for g in self._required_groups() for h in body.get(g, ())]
             if not anchor_hits:
-                return True
+                return hits
+        if framing:  # the title or subtitle frames the whole article: every hit counts
+            return hits
         anchors = Anchors(anchor_hits)
-        return any(anchors.near(h, within) for h in hits)
+        return [h for h in body_hits if anchors.near(h, within)]
 
     # --- explanation ---------------------------------------------------------------------
 

@@ -39,6 +39,8 @@ name = "국내 거주 외국인 의료지원"
 terms = ["외국인 근로자", "다문화"]
 within = 60                       # optional: near a rule's term or in the title; else anywhere
 penalty = 3
+max_penalty = 9                   # optional: penalty × distinct terms that apply, at most this,
+                                  # when the context has half as many hits as the subject or more
 unless = ["cosmetic"]             # optional: not when one of these groups has a hit within
                                   # `within` (else context_within) of the exclusion's term
 
@@ -143,6 +145,14 @@ class Exclusion(_Model):
     terms: list[TermItem]
     within: int | None = Field(None, ge=1)
     penalty: float = Field(gt=0)
+    max_penalty: float | None = Field(
+        None,
+        gt=0,
+        description=(
+            "when set, the penalty counts once per distinct term that applies, up to this, "
+            "if the context's hits are at least half as many as the subject's"
+        ),
+    )
     unless: list[str] = Field(
         default_factory=list,
         description="groups whose hit close to the exclusion's term says the context is the subject after all",
@@ -169,6 +179,8 @@ class Scoring(_Model):
     repeat_cap: float = Field(3.0, ge=0)
     list_factor: float = Field(0.5, ge=0, le=1)
     passing_factor: float = Field(0.6, ge=0, le=1)
+    brief_boost: float = Field(0.0, ge=0)
+    brief_chars: int = Field(240, ge=1)
 
 
 class Watchlist(_Model):
