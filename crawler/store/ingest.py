@@ -19,7 +19,7 @@ from crawler.dedupe.stories import (
     decode_signature,
     encode_signature,
     same_story,
-    similarity,
+    worth_comparing,
 )
 from crawler.store.models import (
     Alert,
@@ -37,8 +37,6 @@ if TYPE_CHECKING:
 
 MAX_STORY_CANDIDATES = 8
 PER_BAND = 64  # newest stories read per band key
-# below this estimated Jaccard no rule of same_story can join two articles (its lowest bar is 0.15)
-SIMILARITY_FLOOR = 0.1
 
 
 @dataclass
@@ -161,7 +159,7 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     bands = sorted(set(band_keys(rec.signature)))
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
-        if similarity(rec.signature, sig) < SIMILARITY_FLOOR:
+        if not worth_comparing(rec.signature, sig):
             continue  # shares a band by chance: not worth reading its text
         other = cache.get(session, story_id, sig) if cache else _representative(session, story_id, sig)
         if other is not None and same_story(doc, other)[0]:
