@@ -129,7 +129,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from crawler.jsonl import open_input
 
     with open_input(args.file) as inp:
-        return cluster_jsonl(inp, sys.stdout, sys.stderr)
+        return cluster_jsonl(inp, sys.stdout, sys.stderr, explain=args.explain)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -265,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("cluster", help="group JSON lines {id,outlet,title,body,published_at?} into stories")
     cl.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    cl.add_argument("--explain", action="store_true",
+                    help="per article also the member it joined, the score, the evidence and the story it follows")
     cl.set_defaults(func=cmd_cluster)
 
     o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` finds a family; "

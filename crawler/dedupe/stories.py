@@ -837,3 +837,40 @@ def related(a: StoryDoc, b: StoryDoc) -> bool:
     if not figures_conflict(fa, fb) and overlap(fa.body_hashes, fb.body_hashes)[0] >= JACCARD_RELATED:
         return True
     return rewrite_decision(a, b)[0] >= RELATED_SCORE
+
+
+FOLLOW_DAYS = 45.0  # a follow-up comes days or weeks later; a year later is next year's event
+FOLLOW_SCORE = 2.0  # the rewrite score (ignoring the days) a follow-up needs with its story
+
+
+def follow_up(doc: StoryDoc, earlier: Sequence[tuple[str, StoryDoc]]) -> str | None:
+    """The story `doc` follows up, if any: an earlier story (NEAR_DAYS to FOLLOW_DAYS before)
+    about the same actors in the same place, alike enough to be its subject. Not merged: a
+    follow-up (a final count after an interim one, the results of a programme) is news."""
+    if doc.published_at is None or not doc.features.body_chars:
+        return None
+    best: tuple[float, str] | None = None
+    for story, other in earlier:
+        days = days_apart(doc.published_at, other.published_at)
+        if days is None or not NEAR_DAYS < days <= FOLLOW_DAYS:
+            continue
+        if _aware(other.published_at) > _aware(doc.published_at):  # type: ignore[arg-type]
+            continue
+        fa, fb = doc.features, other.features
+        if not fb.body_chars or len(fa.actors & fb.actors) < 2:
+            continue
+        if any(
+            {p for p in fa.lead_places if p.endswith(level)}.isdisjoint(
+                {p for p in fb.lead_places if p.endswith(level)}
+            )
+            and any(p.endswith(level) for p in fa.lead_places)
+            and any(p.endswith(level) for p in fb.lead_places)
+            for level in "시군구"
+        ):
+            continue
+        evidence = rewrite_evidence(doc, other)
+        evidence["same_day"] = 0.0
+        score = rewrite_score(evidence)
+        if score >= FOLLOW_SCORE and (best is None or score > best[0]):
+            best = (score, story)
+    return best[1] if best else None
