@@ -111,6 +111,9 @@ NUMBER_CONFLICT_SHARE = 0.25
 JACCARD_RELATED = 0.15
 JACCARD_FACTS = 0.15
 LEAD_PLACE_CHARS = 120  # the lead whose places say whose story it is
+SENTENCE_MIN_CHARS = 20  # shorter pieces are captions and fragments
+SENTENCE_FOUND = 0.6  # share of a sentence's shingles in one sentence of the other text
+SENTENCE_SAME = 0.75  # ... for the same sentence with its figures changed (a template)
 SIMILARITY_FLOOR = 0.1  # estimated whole-text Jaccard below which copies never join
 ANCHOR_FLOOR = 0.25  # estimated anchor Jaccard below which rewrites never join
 
@@ -311,7 +314,7 @@ _PLACE_RE = re.compile(r"^([가-힣]{1,4}[시군구])(?:[은는이가의와과�
 _NOT_PLACES = frozenset(
     "실시 당시 동시 역시 개시 제시 표시 게시 수시 상시 즉시 임시 도시 감시 무시 지시 전시 착시 "
     "연구 요구 지구 추구 가구 도구 출구 입구 인구 창구 기구 전국 국군 장군 아군 주민 군민 구민 "
-    "시구 의 도시 하구 항구 어구 용구 문구 친구 정구 야구 족구 탁구 배구 농구 완구 부시 같이".split()
+    "출시 일시 중시 명시 평시 시구 하구 항구 어구 용구 문구 친구 정구 야구 족구 탁구 배구 농구 완구 부시 같이".split()
 )
 _COUNTRIES = frozenset(
     "몽골 베트남 중국 일본 미국 러시아 카자흐스탄 우즈베키스탄 키르기스스탄 태국 대만 필리핀 "
@@ -560,6 +563,8 @@ class Features:
     marks: frozenset[str] = frozenset()  # distinct figures: "14일", "7명", "2019년", "9145"
     lead_places: frozenset[str] = frozenset()  # districts/cities named in the headline and lead
     has_title: bool = False
+    # each body sentence of SENTENCE_MIN_CHARS or more: its shingle hashes and its figures
+    sentences: tuple[tuple[np.ndarray, frozenset[str]], ...] = ()
 
 
 def features(title: str, body: str) -> Features:
@@ -581,7 +586,52 @@ def features(title: str, body: str) -> Features:
         marks=distinct_figures(text),
         lead_places=places(text[: len(head) + LEAD_PLACE_CHARS]),
         has_title=bool(spaceless_title),
+        sentences=_sentences(lines),
     )
+
+
+_SENTENCE_END_RE = re.compile(r"(?<=[다요])\.\s*|(?<=[.!?])\s+")
+
+
+def _sentences(lines: list[str]) -> tuple[tuple[np.ndarray, frozenset[str]], ...]:
+    """The body's sentences (line and sentence breaks), as shingle hashes and their figures."""
+    out = []
+    for line in lines:
+        for sentence in _SENTENCE_END_RE.split(_DIGIT_GROUP_RE.sub("", line)):
+            folded = fold(sentence)
+            if len(folded.replace(" ", "")) >= SENTENCE_MIN_CHARS:
+                out.append((shingle_hashes(folded), numbers(folded)))
+    return tuple(out)
+
+
+def _other_values(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether two sentences state other values, each one the other lacks. A value whose digits
+    appear among the other's ("831" for "8월 31일" with its separator lost) is no difference."""
+    digits_a, digits_b = "|".join(sorted(a)), "|".join(sorted(b))
+    only_a = [v for v in a - b if v not in digits_b.replace("|", "")]
+    only_b = [v for v in b - a if v not in digits_a.replace("|", "")]
+    return bool(only_a) and bool(only_b)
+
+
+def aligned_sentences(a: Features, b: Features) -> tuple[int, int, int]:
+    """Sentence-level containment in any order: (sentences of the shorter text found in the
+    other — SENTENCE_FOUND of their shingles there —, of them those that state figures in both,
+    and of those the ones whose figures differ: one sentence with other numbers is a template)."""
+    short, long_ = (a, b) if len(a.sentences) <= len(b.sentences) else (b, a)
+    found = with_figures = changed = 0
+    for hashes, marks in short.sentences:
+        best, best_marks = 0.0, frozenset[str]()
+        for other, other_marks in long_.sentences:
+            common = np.intersect1d(hashes, other, assume_unique=True).size
+            share = common / min(hashes.size, other.size) if hashes.size and other.size else 0.0
+            if share > best:
+                best, best_marks = share, other_marks
+        if best >= SENTENCE_FOUND:
+            found += 1
+            if marks and best_marks:
+                with_figures += 1
+                changed += best >= SENTENCE_SAME and _other_values(marks, best_marks)
+    return found, with_figures, changed
 
 
 @dataclass(eq=False)
@@ -677,10 +727,10 @@ REWRITE_WEIGHTS = {
 }
 REWRITE_BIAS = -6.6
 REWRITE_SCORE = 0.5
-RELATED_SCORE = -1.0
-CONTAINMENT_TEMPLATE = 0.8  # this much shared text with other figures is a template
+RELATED_SCORE = -1.0  # looser: keeps a rewrite's story open to its rewrites (no chaining across)
+TEMPLATE_CHANGED_SHARE = 4  # a quarter of the aligned sentences with other figures: a template
 FIGURES_MIN_REWRITE = 3  # distinct figures on each side before their share decides
-FIGURE_SHARE_REWRITE = 0.4  # of the smaller side's figures, stated by the other  # looser: keeps a rewrite's story open to its rewrites (no chaining across)
+FIGURE_SHARE_REWRITE = 0.2  # of the smaller side's figures, stated by the other
 
 
 def _share(a: frozenset[str], b: frozenset[str]) -> float:
@@ -743,10 +793,15 @@ def rewrite_decision(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
     if (
         min(len(fa.marks), len(fb.marks)) >= FIGURES_MIN_REWRITE
         and evidence["figure_share"] < FIGURE_SHARE_REWRITE
-    ) or (evidence["contained"] >= CONTAINMENT_TEMPLATE and figures_conflict(fa, fb)):
+    ):
         # a template: shared sentences around other figures (another county's subsidy, the
         # next stop of a roadshow); a rewrite keeps the figures and changes the sentences
         return float("-inf"), f"template: figures shared {evidence['figure_share']:.2f}"
+    found, with_figures, changed = aligned_sentences(fa, fb)
+    if changed and changed * TEMPLATE_CHANGED_SHARE >= with_figures:
+        return float("-inf"), (
+            f"template: {changed} of {with_figures} shared sentences with figures state others"
+        )
     score = rewrite_score(evidence)
     shown = ", ".join(f"{k} {v:.2f}" for k, v in evidence.items() if v)
     return score, f"rewrite score {score:.2f} ({shown})"
