@@ -289,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
     from crawler.crawl.scaleout import register as register_worker
     from crawler.monitor.commands import register as register_monitor
     from crawler.ops.commands import register as register_ops
+    from crawler.releases.commands import register as register_releases
     from crawler.schedule.commands import register as register_schedule
     from crawler.web.commands import register as register_web
 
@@ -297,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ops(sub)
     register_web(sub)
     register_worker(sub)
+    register_releases(sub)
     return p
 
 

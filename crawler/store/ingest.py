@@ -288,6 +288,7 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
     stored: Article | NewArticle
     if article is None:
         stored, joined = _store_new(session, rec, now, cache)
+        _release_pickups(session, rec, stored.id, now)
         if joined and not seed and stored.story_id is not None:
             # a story mailed before gains an outlet: the next digest says so (never at once)
             story_gained_outlet(session, story_id=stored.story_id, article_id=stored.id,
@@ -318,6 +319,18 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
             result.alerts += enqueue(session, plans, story_id=stored.story_id, article_id=stored.id,
                                      match_id=match_id, watchlist_id=m.watchlist, revision=revision)
     return result
+
+
+def _release_pickups(session: Session, rec: ArticleRecord, article_id: int, now: datetime) -> None:
+    """Record which registered press releases this new article carries (crawler.releases)."""
+    from crawler.releases import record_pickups
+
+    ex = rec.extracted
+    doc = StoryDoc(id=str(article_id), outlet=rec.outlet_id, title=ex.title or "", body=ex.body,
+                   published_at=ex.published_at, sig=rec.signature)
+    if rec.story_features is not None:
+        doc.__dict__["features"] = rec.story_features
+    record_pickups(session, article_id=article_id, outlet_id=rec.outlet_id, doc=doc, first_seen_at=now)
 
 
 def _previous_matches(session: Session, article: Article) -> dict[str, PreviousMatch]:
