@@ -84,6 +84,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
     new_store = "NEWSWATCH_DB_URL" not in os.environ and not (home / "newswatch.db").exists()
     anchor = _anchor(demo_dir, fresh or new_store)
     outbox_before = set(paths.outbox_dir().glob("*.eml")) if paths.outbox_dir().exists() else set()
+    _register_demo_release(anchor)
     proc, outlets = start_sites(demo_dir, anchor, port_base)
     try:
         os.environ["NEWSWATCH_OUTLETS_FILE"] = str(demo_dir / "outlets.toml")
@@ -100,6 +101,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
           f"{t['matches']} new matches, {t['errors']} errors")
     send_command(digest=True, dry_run=False)
     print_matches(sorted(outlets))
+    _print_release_report()
     new_mail = sorted(set(paths.outbox_dir().glob("*.eml")) - outbox_before) if paths.outbox_dir().exists() else []
     if new_mail:
         for p in new_mail:
@@ -107,6 +109,40 @@ def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
     elif not os.environ.get("NEWSWATCH_SMTP_HOST"):
         print("no new alert mail: nothing new since the last run")
     return 0 if summary.finish_reason == "finished" and t["errors"] == 0 else 1
+
+
+DEMO_RELEASE = paths.PROJECT_ROOT / "crawler" / "sites" / "data" / "release_seogu.txt"
+DEMO_RELEASE_AGE_HOURS = 22  # released before the demo outlets carried it
+
+
+def _register_demo_release(anchor: str) -> None:
+    """The demo office's press release, registered (once) before the crawl traces its pick-ups."""
+    from datetime import timedelta
+
+    from crawler.releases import add_release, read_release
+    from crawler.store import Database
+
+    released = datetime.fromisoformat(anchor) - timedelta(hours=DEMO_RELEASE_AGE_HOURS)
+    rel = read_release(str(DEMO_RELEASE), date=released.isoformat())
+    db = Database.open()
+    try:
+        with db.session() as session:
+            add_release(session, rel)
+    finally:
+        db.close()
+
+
+def _print_release_report() -> None:
+    from crawler.releases import render_report, report
+    from crawler.store import Database
+
+    db = Database.open()
+    try:
+        with db.session() as session:
+            print("press releases and their pick-ups (newswatch releases report):")
+            print(render_report(report(session)), end="")
+    finally:
+        db.close()
 
 
 def print_matches(outlet_ids: list[str]) -> None:

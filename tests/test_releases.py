@@ -175,7 +175,7 @@ def test_pickups_are_recorded_with_how_much_of_the_release_was_carried(db: Any) 
         db,
         (record(1, "demo-busan", TOUR_TITLE, TOUR), 2),  # verbatim
         (record(2, "demo-incheon", "카자흐 의료관광 관계자들 해솔 온다", TOUR[:3]), 5),  # trimmed
-        (record(3, "demo-daegu", "중앙아시아 환자 잡는다…해솔시 병원 투어", REWRITE), 30),
+        (record(30, "demo-daegu", "중앙아시아 환자 잡는다…해솔시 병원 투어", REWRITE), 30),
         (record(4, "demo-gwangju", "해솔 돌봄교실 저녁 8시까지", UNRELATED), 3),
     )
     assert pickups(db) == [

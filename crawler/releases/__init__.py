@@ -423,13 +423,15 @@ def report(session: Session, since: datetime | None = None,
     for release in session.scalars(query):
         rep = ReleaseReport(release.id, release.title, release.released_at)
         rows = session.execute(
-            select(ReleasePickup, Article.title, Article.url)
+            select(ReleasePickup, Article.title, Article.url, Article.published_at)
             .join(Article, Article.id == ReleasePickup.article_id)
             .where(ReleasePickup.release_id == release.id)
             .order_by(ReleasePickup.first_seen_at, ReleasePickup.id)
         ).all()
-        for pickup, title, url in rows:
-            hours = (pickup.first_seen_at - release.released_at).total_seconds() / 3600
+        for pickup, title, url, published in rows:
+            # the article's own time when it states one (a crawl can come hours after)
+            seen = published if published is not None else pickup.first_seen_at
+            hours = (seen - release.released_at).total_seconds() / 3600
             rep.pickups.append(CarriedBy(pickup.outlet_id, regions.get(pickup.outlet_id, ""),
                                          round(hours, 1), pickup.kind, pickup.verbatim_share,
                                          pickup.headline_changed, title, url))  # fmt: skip
