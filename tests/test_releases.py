@@ -219,3 +219,30 @@ def test_the_releases_folder_registers_files_and_sets_refused_ones_aside(db: Any
     assert (folder / "added" / "tour.txt").exists()
     assert "not supported" in (folder / "refused" / "scan.pdf.reason.txt").read_text(encoding="utf-8")
     assert import_folder(db, folder) == []  # nothing left to do
+
+
+# ---------------------------------------------------------------- the digest section
+
+
+def test_the_digest_has_a_release_section_only_for_recipients_who_ask(db: Any) -> None:
+    from crawler.alert.compose import render_digest
+    from crawler.alert.recipients import Recipient
+    from crawler.alert.views import StoryView
+
+    with db.session() as s:
+        add_release(s, release(TOUR_TITLE, TOUR))
+        add_release(s, release(FESTIVAL_TITLE, FESTIVAL))
+    store(db, (record(2, "demo-incheon", "카자흐 의료관광 관계자들 해솔 온다", TOUR[:3]), 5))
+    story = StoryView(story_id=1, title="해솔시 팸투어", url="https://a.example/1",
+                      outlets=[("인천누리", "https://a.example/1", RELEASED)], published_at=RELEASED,
+                      score=15.0, terms=["팸투어"], snippet_title="", snippet_body="팸투어",
+                      watchlist_id="medical-tourism")  # fmt: skip
+    now = RELEASED + timedelta(days=1)
+    asked = Recipient(address="office@city.example", watchlists=("medical-tourism",), echo=True)
+    _subject, html, text = render_digest(asked, [story], {"medical-tourism": "의료관광"}, now)
+    assert "보도자료 반영 · 2건" in text and "보도자료 반영 · 2건" in html
+    assert "demo-incheon · 배포 2시간 뒤 · 일부 발췌" in text  # its own time, not the crawl's
+    assert "아직 실은 매체가 없습니다." in text  # the festival release
+    plain = Recipient(address="desk@city.example", watchlists=("medical-tourism",))
+    _subject, html, text = render_digest(plain, [story], {"medical-tourism": "의료관광"}, now)
+    assert "보도자료 반영" not in text and "보도자료 반영" not in html
