@@ -7,6 +7,9 @@ import io
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from crawler.dedupe.cluster import cluster_jsonl, explain_docs
 from crawler.dedupe.stories import (
@@ -117,3 +120,38 @@ def test_real_syndicated_copies_are_grouped(corpus: Path) -> None:
     precision, recall = _pair_scores(real_items(corpus / "stories-dev" / "items.jsonl"))
     assert precision >= 0.95, precision
     assert recall >= 0.9, recall
+
+
+def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from crawler.alert.recipients import load_recipients
+    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.store.ingest import ingest
+    from crawler.store.models import Article, Story
+    from crawler.types import ArticleRecord, Extracted
+
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text('[[recipient]]\naddress = "team@example.org"\nwatchlists = ["medical-tourism"]\n',
+                          encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("NEWSWATCH_RECIPIENTS_FILE", str(recipients))
+
+    def record(n: int, outlet: str, title: str, lines: list[str], when: datetime) -> ArticleRecord:
+        ex = Extracted(title=title, body="\n".join(lines), published_at=when)
+        url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
+        rec = normalize_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
+                                             extracted=ex, fetched_at=when), None)  # fmt: skip
+        rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
+        return rec
+
+    later = WHEN + timedelta(days=13)
+    people = load_recipients()
+    for rec, now in (
+        (record(1, "city", "해솔구, 몽골 의료관광 관계자 팸투어", RELEASE, WHEN), WHEN),
+        (record(2, "daily", "몽골 보건 공무원들 해솔구 병원 찾는다", REWRITE, WHEN), WHEN),
+        (record(3, "daily", "해솔구, 몽골 여행사 3곳과 환자 송출 협약", FOLLOW_UP, later), later),
+    ):
+        with db.session() as s:
+            ingest(s, rec, recipients=people, seed=True, now=now)
+    with db.sessions() as s:
+        story_of = {a.url[-1]: a.story_id for a in s.scalars(select(Article))}
+        assert story_of["1"] == story_of["2"] != story_of["3"]
+        assert s.get(Story, story_of["3"]).follows_id == story_of["1"]  # type: ignore[union-attr]

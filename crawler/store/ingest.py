@@ -18,6 +18,7 @@ from crawler.dedupe.stories import (
     band_keys,
     decode_signature,
     encode_signature,
+    follow_up,
     same_story,
     worth_comparing,
 )
@@ -108,8 +109,8 @@ _FIRST_ARTICLE = text(
 _TOUCH_STORY = text("UPDATE stories SET updated_at = :now WHERE id = :s").bindparams(
     bindparam("now", type_=UTCDateTime()))
 _NEW_STORY = text(
-    "INSERT INTO stories (title, signature, published_at, first_seen_at, updated_at) "
-    "VALUES (:title, :sig, :published, :now, :now) RETURNING id"
+    "INSERT INTO stories (title, signature, published_at, first_seen_at, updated_at, follows_id) "
+    "VALUES (:title, :sig, :published, :now, :now, :follows) RETURNING id"
 ).bindparams(bindparam("sig", type_=LargeBinary()), bindparam("published", type_=UTCDateTime()),
              bindparam("now", type_=UTCDateTime()))
 
@@ -157,6 +158,7 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     if rec.story_features is not None:
         doc.__dict__["features"] = rec.story_features  # computed with the signature (cached_property slot)
     bands = sorted(set(band_keys(rec.signature)))
+    compared: list[tuple[str, StoryDoc]] = []
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
         if not worth_comparing(rec.signature, sig):
@@ -166,8 +168,12 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
             session.execute(_TOUCH_STORY, {"now": now, "s": story_id})
             _index(session, story_id, bands)  # the bands it adds to its story (others are there)
             return story_id, False
+        if other is not None and other.published_at is not None:
+            compared.append((str(story_id), other))
+    follows = follow_up(doc, compared) if compared else None  # days later, same actors: linked
     story_id = session.execute(_NEW_STORY, {"title": ex.title or "", "sig": encode_signature(rec.signature),
-                                            "published": ex.published_at, "now": now}).scalar_one()
+                                            "published": ex.published_at, "now": now,
+                                            "follows": int(follows) if follows else None}).scalar_one()
     _index(session, story_id, bands)
     if cache is not None:  # this article is the new story's representative: its features are built already
         cache.put(story_id, doc)
