@@ -10,8 +10,9 @@ Shingles: 4 characters of spaceless text. Korean spacing and particles vary betw
 ("8~9일" / "8일부터 9일까지", "협력망을" / "협력망 을"), so words are poor units; four syllables are
 about a content word plus its ending. Unrelated articles share almost none (Jaccard < 0.03).
 
-Signature (SIG_SIZE = 160 unsigned 32-bit values, 640 bytes encoded), all from fixed constants
-derived with blake2b, so identical across processes, machines and numpy versions:
+Signature (SIG_SIZE = 168 unsigned 32-bit values, 672 bytes encoded; a stored 160-value one
+reads as anchor-less), all from fixed constants derived with blake2b, so identical across
+processes, machines and numpy versions:
 
 * [0:128] MinHash of the whole text under multiply-shift permutations. 42 bands of 3 rows: a
   pair becomes a candidate with probability 1 - (1 - J^3)^42, 0.68 at Jaccard 0.3, 0.94 at 0.4,
@@ -21,6 +22,8 @@ derived with blake2b, so identical across processes, machines and numpy versions
   same lead.
 * [159] a hash of the set of figures in the body (when it states at least 4), one key: a
   paraphrased rewrite of a release shares few shingles (Jaccard 0.15-0.3) but all its figures.
+* [160:168] MinHash of the text's anchors (named actors and distinct figures, `anchors`), 8
+  one-row bands: a rewrite keeps them while its sentences change.
 An empty text has no keys at all (empty texts must not all collide).
 
 What the labelled set (tests/data/dedupe_pairs.jsonl) measures, as exact body Jaccard: copies
@@ -29,7 +32,8 @@ with other chrome, wire lines or headline 0.97-1.0; light edits 0.58-0.85; cut c
 0.72-0.74, one outlet's notices with appended boilerplate 0.59-0.64, templated releases of two
 districts and one annual event in two years 0.3-0.51 (up to 0.7 when only the figures and
 place names change), follow-ups reusing background 0.16-0.34.
-Jaccard alone cannot separate these, so `same_story` decides in this order:
+Jaccard alone cannot separate these, so `copy_decision` decides in this order (and when it
+refuses, `same_story` tries the scored rewrite path, see `rewrite_decision`):
 
 1. Empty bodies never join anything (nothing to compare but a headline).
 2. Different facts never join. Copies of one release state the same figures (dates, counts,
