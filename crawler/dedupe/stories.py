@@ -318,7 +318,7 @@ _PLACE_RE = re.compile(r"^([가-힣]{1,4}[시군구])(?:[은는이가의와과�
 _NOT_PLACES = frozenset(
     "실시 당시 동시 역시 개시 제시 표시 게시 수시 상시 즉시 임시 도시 감시 무시 지시 전시 착시 "
     "연구 요구 지구 추구 가구 도구 출구 입구 인구 창구 기구 전국 국군 장군 아군 주민 군민 구민 "
-    "출시 일시 중시 명시 평시 시구 하구 항구 어구 용구 문구 친구 정구 야구 족구 탁구 배구 농구 완구 부시 같이".split()
+    "출시 일시 중시 명시 평시 다시 에이전시 특구 시구 하구 항구 어구 용구 문구 친구 정구 야구 족구 탁구 배구 농구 완구 부시 같이".split()
 )
 _COUNTRIES = frozenset(
     "몽골 베트남 중국 일본 미국 러시아 카자흐스탄 우즈베키스탄 키르기스스탄 태국 대만 필리핀 "
@@ -354,7 +354,7 @@ def places(text: str) -> frozenset[str]:
     return frozenset(
         m.group(1)
         for m in map(_PLACE_RE.match, text.replace("특례시", "시").split())
-        if m and m.group(1) not in _NOT_PLACES
+        if m and m.group(1) not in _NOT_PLACES and not m.group(1).endswith(("특구", "지구"))
     )
 
 
@@ -733,6 +733,7 @@ REWRITE_BIAS = -6.6
 REWRITE_SCORE = 0.5
 RELATED_SCORE = -1.0  # looser: keeps a rewrite's story open to its rewrites (no chaining across)
 TEMPLATE_CHANGED_SHARE = 4  # a quarter of the aligned sentences with other figures: a template
+ACTORS_MIN_REWRITE = 1  # named actors (district, body, hospital; a country is not enough) both name
 FIGURES_MIN_REWRITE = 3  # distinct figures on each side before their share decides
 FIGURE_SHARE_REWRITE = 0.2  # of the smaller side's figures, stated by the other
 
@@ -794,6 +795,10 @@ def rewrite_decision(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
     evidence = rewrite_evidence(a, b)
     if len(fa.marks & fb.marks) + len(fa.actors & fb.actors) < ANCHORS_MIN:
         return float("-inf"), "too few shared actors and figures for a rewrite"
+    if len((fa.actors & fb.actors) - _COUNTRIES) < ACTORS_MIN_REWRITE:
+        # one story has its actors: a text that shares only template phrases and common
+        # figures ("32곳", "11월") with another names none of its district, body or hospital
+        return float("-inf"), "no named actor in common"
     if (
         min(len(fa.marks), len(fb.marks)) >= FIGURES_MIN_REWRITE
         and evidence["figure_share"] < FIGURE_SHARE_REWRITE

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -65,8 +66,10 @@ class Story(Base):
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # an earlier story this one follows up (days later, same actors): linked, not merged
-    follows_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    # an earlier story this one follows up (days later, same actors): linked, not merged. A plain
+    # id, no foreign key: SQLite could add or drop it only by rebuilding `stories`, which every
+    # other table references
+    follows_id: Mapped[int | None] = mapped_column(Integer)
     outlets: Mapped[list[StoryOutlet]] = relationship(back_populates="story", order_by="StoryOutlet.first_seen_at")
 
 

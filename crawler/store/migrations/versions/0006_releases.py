@@ -50,17 +50,15 @@ def upgrade() -> None:
     op.create_index("ix_releases_released_at", "releases", ["released_at"])
     for column in ("release_id", "article_id", "first_seen_at"):
         op.create_index(f"ix_release_pickups_{column}", "release_pickups", [column])
-    with op.batch_alter_table("stories", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("follows_id", sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_stories_follows_id", "stories", ["follows_id"], ["id"], ondelete="SET NULL"
-        )
+    # a plain column (no foreign key): SQLite adds it in place instead of rebuilding `stories`
+    op.add_column("stories", sa.Column("follows_id", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     """Drop the pick-ups, the releases and the follow-up link."""
-    with op.batch_alter_table("stories", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_stories_follows_id", type_="foreignkey")
-        batch_op.drop_column("follows_id")
+    if op.get_bind().dialect.name == "sqlite":  # 3.35+: in place (a rebuild would trip the FKs)
+        op.execute("ALTER TABLE stories DROP COLUMN follows_id")
+    else:
+        op.drop_column("stories", "follows_id")
     op.drop_table("release_pickups")
     op.drop_table("releases")
