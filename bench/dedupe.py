@@ -29,7 +29,7 @@ SIZES = (20_000, 200_000)
 QUERIES = 300
 SEEN_QUERIES = 200
 CHUNK = 5_000
-SCHEME = 3  # bump when the generator or the signature scheme changes: the cache is rebuilt
+SCHEME = 4  # bump when the generator or the signature scheme changes: the cache is rebuilt
 LABELLED = paths.PROJECT_ROOT / "tests" / "data" / "dedupe_pairs.jsonl"
 # real syndicated copies with ground truth (read in place, never copied: ../shared/corpus/README)
 STORIES_DEV = paths.PROJECT_ROOT.parent / "shared" / "corpus" / "stories-dev" / "items.jsonl"
