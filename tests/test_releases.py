@@ -246,3 +246,35 @@ def test_the_digest_has_a_release_section_only_for_recipients_who_ask(db: Any) -
     plain = Recipient(address="desk@city.example", watchlists=("medical-tourism",))
     _subject, html, text = render_digest(plain, [story], {"medical-tourism": "의료관광"}, now)
     assert "보도자료 반영" not in text and "보도자료 반영" not in html
+
+
+def _release_page() -> str:
+    paragraphs = "".join(f"<p>{line}</p>" for line in TOUR)
+    return (
+        f"<html><head><meta charset='utf-8'><title>{TOUR_TITLE}</title></head><body>"
+        f"<article><h1>{TOUR_TITLE}</h1>{paragraphs}</article></body></html>"
+    )
+
+
+def test_a_release_is_read_from_a_saved_page_and_from_its_address(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    page = tmp_path / "release.html"
+    page.write_text(_release_page(), encoding="utf-8")
+    from_file = read_release(str(page), date="2026-12-01")
+    assert from_file.title == TOUR_TITLE and "1240명" in from_file.body
+    assert from_file.released_at.isoformat() == "2026-12-01T00:00:00+09:00"
+
+    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path))  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/release.html"
+        from_url = read_release(url, title="시 보도자료: 카자흐스탄 팸투어")
+        assert from_url.title == "시 보도자료: 카자흐스탄 팸투어" and "1240명" in from_url.body
+        with pytest.raises(ReleaseError, match="could not fetch"):
+            read_release(url.replace("release.html", "missing.html"))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -196,11 +196,11 @@ def _fetch(url: str) -> bytes:
     import requests
 
     try:
-        response = requests.get(url, timeout=30, headers={"User-Agent": "newswatch releases"})
-        response.raise_for_status()
+        with requests.get(url, timeout=30, headers={"User-Agent": "newswatch releases"}) as response:
+            response.raise_for_status()
+            return response.content
     except requests.RequestException as exc:
         raise ReleaseError(f"{url}: could not fetch it ({exc}) — save the page and add the file") from None
-    return response.content
 
 
 def _release_time(date: str | None, now: datetime) -> datetime:
