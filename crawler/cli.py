@@ -160,7 +160,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     from crawler.jsonl import open_input
 
     with open_input(args.file) as inp:
-        return cluster_jsonl(inp, sys.stdout, sys.stderr)
+        return cluster_jsonl(inp, sys.stdout, sys.stderr, explain=args.explain)
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -376,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cl = sub.add_parser("cluster", help="group JSON lines {id,outlet,title,body,published_at?} into stories")
     cl.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    cl.add_argument("--explain", action="store_true",
+                    help="per article also the member it joined, the score, the evidence and the story it follows")
     cl.set_defaults(func=cmd_cluster)
 
     o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` prints a registry entry; "
@@ -406,6 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
     from crawler.crawl.scaleout import register as register_worker
     from crawler.monitor.commands import register as register_monitor
     from crawler.ops.commands import register as register_ops
+    from crawler.releases.commands import register as register_releases
     from crawler.schedule.commands import register as register_schedule
     from crawler.web.commands import register as register_web
 
@@ -414,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_ops(sub)
     register_web(sub)
     register_worker(sub)
+    register_releases(sub)
     return p
 
 

@@ -152,6 +152,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
     (home / "demo.env").write_text("".join(f"{k}={v}\n" for k, v in demo_environment(home).items()),
                                    encoding="utf-8")
     outbox_before = set(paths.outbox_dir().glob("*.eml")) if paths.outbox_dir().exists() else set()
+    _register_demo_release(anchor)
     proc, outlets = start_sites(home, anchor, port_base)
     try:
         print(f"demo sites: {len(outlets)} outlets on 127.0.0.1 (ports {port_base}–{port_base + len(outlets) - 1}); "
@@ -167,6 +168,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
           f"{t['matches']} new matches, {t['errors']} errors")
     send_command(digest=True, dry_run=False)  # the demo store's own pending digests only
     print_matches(sorted(outlets))
+    _print_release_report()
     new_mail = sorted(set(paths.outbox_dir().glob("*.eml")) - outbox_before) if paths.outbox_dir().exists() else []
     for p in new_mail:
         print(f"alert mail written: {p}")
@@ -175,6 +177,40 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
     env = " ".join(f"{k}={v}" for k, v in demo_environment(home).items())
     print(f"look at the demo: env $(cat {home / 'demo.env'}) newswatch status   (or: {env} newswatch web)")
     return 0 if summary.finish_reason == "finished" and t["errors"] == 0 else 1
+
+
+DEMO_RELEASE = paths.PROJECT_ROOT / "crawler" / "sites" / "data" / "release_seogu.txt"
+DEMO_RELEASE_AGE_HOURS = 22  # released before the demo outlets carried it
+
+
+def _register_demo_release(anchor: str) -> None:
+    """The demo office's press release, registered (once) before the crawl traces its pick-ups."""
+    from datetime import timedelta
+
+    from crawler.releases import add_release, read_release
+    from crawler.store import Database
+
+    released = datetime.fromisoformat(anchor) - timedelta(hours=DEMO_RELEASE_AGE_HOURS)
+    rel = read_release(str(DEMO_RELEASE), date=released.isoformat())
+    db = Database.open()
+    try:
+        with db.session() as session:
+            add_release(session, rel)
+    finally:
+        db.close()
+
+
+def _print_release_report() -> None:
+    from crawler.releases import render_report, report
+    from crawler.store import Database
+
+    db = Database.open()
+    try:
+        with db.session() as session:
+            print("press releases and their pick-ups (newswatch releases report):")
+            print(render_report(report(session)), end="")
+    finally:
+        db.close()
 
 
 def print_matches(outlet_ids: list[str]) -> None:

@@ -212,7 +212,8 @@ def test_signature_has_a_fixed_size_and_bands_fit_bigint() -> None:
     assert len(sig) == SIG_SIZE
     assert all(0 <= v <= EMPTY_VALUE for v in sig)
     keys = band_keys(sig)
-    assert len(keys) == 53  # 42 text bands, 10 lead bands, 1 facts key (the body has 4+ figures)
+    # 42 text bands, 10 lead bands, 1 facts key (the body has 4+ figures), 8 anchor keys
+    assert len(keys) == 61
     assert len(set(keys)) == len(keys)
     assert all(-(2**63) <= k < 2**63 for k in keys)
 

@@ -413,11 +413,18 @@ def render_digest(
         ],
         "contacts": [{"name": m.name, "address": m.address} for m in envelope.contacts],
         "feedback": envelope.feedback.enabled,
+        "release_echo": _release_echo(recipient, now),
     }
     context["subject"] = envelope.subject_prefix + context["subject"]
     html = _environment(True).get_template("digest.html.j2").render(context)
     text = _environment(False).get_template("digest.txt.j2").render(context)
     return context["subject"], html, text
+
+
+def _release_echo(recipient: Recipient, now: datetime) -> list[dict[str, Any]]:
+    from crawler.releases.digest import release_echo
+
+    return release_echo(recipient, now)
 
 
 def compose_digest(

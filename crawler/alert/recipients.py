@@ -84,6 +84,7 @@ class Recipient(BaseModel):
     skip_holidays: bool = False
     channel: Literal["email", "webhook"] = "email"
     webhook_url: str = ""
+    echo: bool = False  # the digest's "보도자료 반영" section: the office's releases and who carried them
 
     @field_validator("address")
     @classmethod

@@ -23,10 +23,28 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
-from crawler.dedupe.stories import StoryDoc, band_keys, related, same_story
+from crawler.dedupe.stories import (
+    StoryDoc,
+    band_keys,
+    follow_up,
+    related,
+    same_story,
+)
+
+
+@dataclass
+class Assignment:
+    """Why an article is in its story: what `newswatch cluster --explain` prints."""
+
+    story: str
+    joined: str | None = None  # the member it was found alike, None when it opened the story
+    score: float = 0.0
+    evidence: str = ""
+    follows: str | None = None  # an earlier story this one follows up (days later, same actors)
 
 
 class BandIndex:
@@ -139,22 +157,38 @@ class _Stories:
 
 def cluster_docs(docs: Sequence[StoryDoc]) -> list[str]:
     """The story id of each document, in input order."""
+    return [a.story for a in explain_docs(docs)]
+
+
+def explain_docs(docs: Sequence[StoryDoc]) -> list[Assignment]:
+    """Each document's story with the evidence that put it there, in input order."""
     index = BandIndex()
     stories = _Stories()
     story_of: list[str] = []
+    found: list[Assignment] = []
     for position, doc in enumerate(docs):
         keys = band_keys(doc.sig)
         candidates = [(stories.find(story_of[p]), docs[p]) for p in index.candidates(keys)]
         matches = matching_stories(doc, candidates, stories.reps)
         if matches:
-            story = matches[0][0]
+            story, score, reason = matches[0]
+            member, _, evidence = reason.partition(": ")
             for other, _score, _reason in matches[1:]:
                 stories.join(story, other)
+            found.append(Assignment(story, member, round(score, 4), evidence))
         else:
             story = stories.new(doc)
+            earlier = [(s, m) for s, m in candidates if m.published_at is not None]
+            follows = follow_up(doc, earlier)
+            found.append(Assignment(story, None, 0.0, "no story alike: opens one", follows))
         story_of.append(story)
         index.add(position, keys)
-    return [stories.find(story) for story in story_of]
+    for a in found:
+        a.story = stories.find(a.story)
+        a.follows = stories.find(a.follows) if a.follows else None
+        if a.follows == a.story:
+            a.follows = None
+    return found
 
 
 def cluster_records(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
@@ -163,8 +197,12 @@ def cluster_records(records: Iterable[Mapping[str, Any]]) -> list[tuple[str, str
     return [(doc.id, story) for doc, story in zip(docs, cluster_docs(docs), strict=True)]
 
 
-def cluster_jsonl(inp: TextIO, out: TextIO, err: TextIO) -> int:
-    """`newswatch cluster`: JSON lines in, {"id","story"} lines out; 1 if any line was bad."""
+def cluster_jsonl(inp: TextIO, out: TextIO, err: TextIO, explain: bool = False) -> int:
+    """`newswatch cluster`: JSON lines in, {"id","story"} lines out; 1 if any line was bad.
+
+    With `explain`, each line also says which member the article was found alike ("joined",
+    null when it opened its story), the "score" and the "evidence", and "follows": an earlier
+    story it follows up."""
     docs: list[StoryDoc] = []
     ids: list[Any] = []
     seen: set[str] = set()
@@ -182,8 +220,13 @@ def cluster_jsonl(inp: TextIO, out: TextIO, err: TextIO) -> int:
         seen.add(doc.id)
         docs.append(doc)
         ids.append(record["id"])
-    for original_id, story in zip(ids, cluster_docs(docs), strict=True):
-        out.write(json.dumps({"id": original_id, "story": story}, ensure_ascii=False) + "\n")
+    for original_id, a in zip(ids, explain_docs(docs), strict=True):
+        line: dict[str, Any] = {"id": original_id, "story": a.story}
+        if explain:
+            line.update(joined=a.joined, score=a.score, evidence=a.evidence, follows=a.follows)
+        elif a.follows:
+            line["follows"] = a.follows
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
     return 1 if bad else 0
 
 

@@ -169,6 +169,18 @@ def heartbeat() -> None:
 
 def check_files() -> None:
     current().reload_if_changed()
+    import_releases()
+
+
+def import_releases() -> None:
+    """Register the press releases dropped into $NEWSWATCH_HOME/releases/ (crawler.releases)."""
+    from crawler.releases import import_folder
+
+    for name, outcome in import_folder(current().db):
+        if outcome.startswith("refused"):
+            log.error("releases/%s %s (moved to releases/refused/)", name, outcome)
+        else:
+            log.info("releases/%s: %s", name, outcome)
 
 
 def health_check() -> None:

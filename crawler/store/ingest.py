@@ -18,8 +18,9 @@ from crawler.dedupe.stories import (
     band_keys,
     decode_signature,
     encode_signature,
+    follow_up,
     same_story,
-    similarity,
+    worth_comparing,
 )
 from crawler.store.models import (
     Alert,
@@ -37,8 +38,6 @@ if TYPE_CHECKING:
 
 MAX_STORY_CANDIDATES = 8
 PER_BAND = 64  # newest stories read per band key
-# below this estimated Jaccard no rule of same_story can join two articles (its lowest bar is 0.15)
-SIMILARITY_FLOOR = 0.1
 
 
 @dataclass
@@ -110,8 +109,8 @@ _FIRST_ARTICLE = text(
 _TOUCH_STORY = text("UPDATE stories SET updated_at = :now WHERE id = :s").bindparams(
     bindparam("now", type_=UTCDateTime()))
 _NEW_STORY = text(
-    "INSERT INTO stories (title, signature, published_at, first_seen_at, updated_at) "
-    "VALUES (:title, :sig, :published, :now, :now) RETURNING id"
+    "INSERT INTO stories (title, signature, published_at, first_seen_at, updated_at, follows_id) "
+    "VALUES (:title, :sig, :published, :now, :now, :follows) RETURNING id"
 ).bindparams(bindparam("sig", type_=LargeBinary()), bindparam("published", type_=UTCDateTime()),
              bindparam("now", type_=UTCDateTime()))
 
@@ -159,17 +158,22 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     if rec.story_features is not None:
         doc.__dict__["features"] = rec.story_features  # computed with the signature (cached_property slot)
     bands = sorted(set(band_keys(rec.signature)))
+    compared: list[tuple[str, StoryDoc]] = []
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
-        if similarity(rec.signature, sig) < SIMILARITY_FLOOR:
+        if not worth_comparing(rec.signature, sig):
             continue  # shares a band by chance: not worth reading its text
         other = cache.get(session, story_id, sig) if cache else _representative(session, story_id, sig)
         if other is not None and same_story(doc, other)[0]:
             session.execute(_TOUCH_STORY, {"now": now, "s": story_id})
             _index(session, story_id, bands)  # the bands it adds to its story (others are there)
             return story_id, False
+        if other is not None and other.published_at is not None:
+            compared.append((str(story_id), other))
+    follows = follow_up(doc, compared) if compared else None  # days later, same actors: linked
     story_id = session.execute(_NEW_STORY, {"title": ex.title or "", "sig": encode_signature(rec.signature),
-                                            "published": ex.published_at, "now": now}).scalar_one()
+                                            "published": ex.published_at, "now": now,
+                                            "follows": int(follows) if follows else None}).scalar_one()
     _index(session, story_id, bands)
     if cache is not None:  # this article is the new story's representative: its features are built already
         cache.put(story_id, doc)
@@ -290,6 +294,7 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
     stored: Article | NewArticle
     if article is None:
         stored, joined = _store_new(session, rec, now, cache)
+        _release_pickups(session, rec, stored.id, now)
         if joined and not seed and stored.story_id is not None:
             # a story mailed before gains an outlet: the next digest says so (never at once)
             story_gained_outlet(session, story_id=stored.story_id, article_id=stored.id,
@@ -320,6 +325,18 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
             result.alerts += enqueue(session, plans, story_id=stored.story_id, article_id=stored.id,
                                      match_id=match_id, watchlist_id=m.watchlist, revision=revision)
     return result
+
+
+def _release_pickups(session: Session, rec: ArticleRecord, article_id: int, now: datetime) -> None:
+    """Record which registered press releases this new article carries (crawler.releases)."""
+    from crawler.releases import record_pickups
+
+    ex = rec.extracted
+    doc = StoryDoc(id=str(article_id), outlet=rec.outlet_id, title=ex.title or "", body=ex.body,
+                   published_at=ex.published_at, sig=rec.signature)
+    if rec.story_features is not None:
+        doc.__dict__["features"] = rec.story_features
+    record_pickups(session, article_id=article_id, outlet_id=rec.outlet_id, doc=doc, first_seen_at=now)
 
 
 def _previous_matches(session: Session, article: Article) -> dict[str, PreviousMatch]:

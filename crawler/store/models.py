@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -65,6 +66,10 @@ class Story(Base):
     published_at: Mapped[datetime | None]
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an earlier story this one follows up (days later, same actors): linked, not merged. A plain
+    # id, no foreign key: SQLite could add or drop it only by rebuilding `stories`, which every
+    # other table references
+    follows_id: Mapped[int | None] = mapped_column(Integer)
     outlets: Mapped[list[StoryOutlet]] = relationship(back_populates="story", order_by="StoryOutlet.first_seen_at")
 
 
@@ -257,3 +262,35 @@ class Heartbeat(Base):
     pid: Mapped[int | None]
     host: Mapped[str | None] = mapped_column(String(255))
     info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Release(Base):
+    """A press release of the office, registered to trace which outlets carried it."""
+
+    __tablename__ = "releases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)  # the same release added twice
+    source: Mapped[str] = mapped_column(Text)  # the file or URL it came from
+    released_at: Mapped[datetime] = mapped_column(index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pickups: Mapped[list[ReleasePickup]] = relationship(back_populates="release", order_by="ReleasePickup.first_seen_at")
+
+
+class ReleasePickup(Base):
+    """One article that carried a release: how much of it, and when it was first seen."""
+
+    __tablename__ = "release_pickups"
+    __table_args__ = (UniqueConstraint("release_id", "article_id", name="uq_release_pickup"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    release_id: Mapped[int] = mapped_column(ForeignKey("releases.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    outlet_id: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(index=True)
+    verbatim_share: Mapped[float] = mapped_column(Float)  # of the release's sentences carried as written
+    kind: Mapped[str] = mapped_column(String(16))  # verbatim | trimmed | rewritten
+    headline_changed: Mapped[bool] = mapped_column(Boolean)
+    score: Mapped[float] = mapped_column(Float)
+    evidence: Mapped[str] = mapped_column(Text)
+    release: Mapped[Release] = relationship(back_populates="pickups")

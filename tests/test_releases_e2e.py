@@ -1,0 +1,51 @@
+"""The press-release echo end to end on the bundled demo sites: the demo office's release
+(crawler/sites/data/release_seogu.txt) registered by the command, a crawl, the report."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from crawler.demo import DEMO_RELEASE, DEMO_RELEASE_AGE_HOURS
+from crawler.sites import SiteServer
+from crawler.sites.registry import write_registry
+from tests.helpers import FAST, cli_env, newswatch
+
+
+@pytest.fixture
+def sites(tmp_path: Path):
+    server = SiteServer(log_path=tmp_path / "requests.log")
+    server.start()
+    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
+    yield server
+    server.stop()
+
+
+def test_the_demo_release_is_traced_in_three_outlets(sites: SiteServer, tmp_path: Path, home: Path) -> None:
+    env = cli_env(home, tmp_path / "outlets.toml")
+    released = (sites.anchor - timedelta(hours=DEMO_RELEASE_AGE_HOURS)).isoformat()
+    added = newswatch("releases", "add", str(DEMO_RELEASE), "--date", released, env=env)
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.startswith("release #1 added")
+    again = newswatch("releases", "add", str(DEMO_RELEASE), env=env)
+    assert "already registered as release #1" in again.stdout
+
+    crawl = newswatch("crawl", "--all", "--seed", *FAST, env=env)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    shown = newswatch("releases", "report", env=env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "3 article(s) in 3 outlet(s); verbatim 1, trimmed 1, rewritten 1" in lines[0]
+    kinds = {line.split()[0]: line.split(" h  ")[1].split()[0] for line in lines[1:]}
+    assert kinds == {"busanmaru": "verbatim", "incheonnuri": "trimmed", "ydpharu": "rewritten"}
+    assert "+   2.0 h" in shown.stdout  # busanmaru: 20 h old, released 22 h before the anchor
+
+
+def test_a_refused_release_exits_1_with_the_reason(tmp_path: Path, home: Path) -> None:
+    scan = tmp_path / "보도자료.hwp"
+    scan.write_bytes(b"HWP Document File")
+    out = newswatch("releases", "add", str(scan), env=cli_env(home))
+    assert out.returncode == 1
+    assert "HWP attachment, which is not supported" in out.stderr
