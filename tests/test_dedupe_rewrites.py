@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from crawler.dedupe.cluster import cluster_jsonl, explain_docs
@@ -120,6 +121,43 @@ def test_real_syndicated_copies_are_grouped(corpus: Path) -> None:
     precision, recall = _pair_scores(real_items(corpus / "stories-dev" / "items.jsonl"))
     assert precision >= 0.95, precision
     assert recall >= 0.9, recall
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm-cache"])
+def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
+    db: Any, tmp_path: Path, monkeypatch: Any, warm: bool
+) -> None:
+    """Arrival order must not split a release: the rewrite opens the story, the verbatim copy
+    joins it, and a trimmed copy (nothing like the rewrite) joins through the verbatim copy."""
+    from crawler.alert.recipients import load_recipients
+    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.store.ingest import StoryCache, ingest
+    from crawler.store.models import Article
+    from crawler.types import ArticleRecord, Extracted
+
+    title = "해솔구, 몽골 의료관광 관계자 팸투어"
+    trimmed = doc("c", RELEASE[:3], title, "weekly")
+    assert not same_story(trimmed, doc("b", REWRITE, "몽골 보건 공무원들 해솔구 병원 찾는다", "daily"))[0]
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text('[[recipient]]\naddress = "team@example.org"\nwatchlists = ["medical-tourism"]\n',
+                          encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("NEWSWATCH_RECIPIENTS_FILE", str(recipients))
+
+    def record(n: int, outlet: str, title: str, lines: list[str]) -> ArticleRecord:
+        ex = Extracted(title=title, body="\n".join(lines), published_at=WHEN)
+        url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
+        rec = normalize_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
+                                             extracted=ex, fetched_at=WHEN), None)  # fmt: skip
+        rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
+        return rec
+
+    people, cache = load_recipients(), StoryCache() if warm else None
+    for rec in (record(1, "daily", "몽골 보건 공무원들 해솔구 병원 찾는다", REWRITE),
+                record(2, "city", title, RELEASE), record(3, "weekly", title, RELEASE[:3])):
+        with db.session() as s:
+            ingest(s, rec, recipients=people, seed=True, now=WHEN, cache=cache)
+    with db.sessions() as s:
+        assert len({a.story_id for a in s.scalars(select(Article))}) == 1
 
 
 def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monkeypatch: Any) -> None:

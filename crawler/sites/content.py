@@ -52,6 +52,7 @@ class Outlet:
     district: str
     family: str
     sections: tuple[Section, ...]
+    scope: str = ""  # local | regional | trade; "" = the registry's default (local with a district)
     encoding: str = "utf-8"  # Python codec of the served bytes: "utf-8" or "cp949"
     time_meta: str = "kst"
     heading_tag: str = "h1"  # NDSoft skins use h1.heading or h3.heading
@@ -184,6 +185,7 @@ _OUTLET_KEYS = {
     "name",
     "region",
     "district",
+    "scope",
     "family",
     "encoding",
     "time_meta",

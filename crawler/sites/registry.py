@@ -20,7 +20,7 @@ def registry_entry(outlet: Outlet, base_url: str) -> dict[str, Any]:
     else:
         feeds = [f"{base}/rss/allArticle.xml"]
         lists = [f"{base}/news/articleList.html?view_type=sm"]
-    return {
+    entry: dict[str, Any] = {
         "id": outlet.id,
         "name": outlet.name,
         "region": outlet.region,
@@ -32,6 +32,9 @@ def registry_entry(outlet: Outlet, base_url: str) -> dict[str, Any]:
         "every": "30m",
         "render": "http",
     }
+    if outlet.scope:
+        entry["scope"] = outlet.scope
+    return entry
 
 
 def registry_toml(outlets: Sequence[Outlet], urls: Mapping[str, str]) -> str:

@@ -103,8 +103,13 @@ def _candidates(session: Session, bands: list[int]) -> list[tuple[int, bytes]]:
 
 # the statements of assign_story, as text compiled once: per article, SQLAlchemy's statement
 # building and caching cost more than the indexed lookups themselves
-_FIRST_ARTICLE = text(
-    "SELECT id, outlet_id, title, body, published_at FROM articles WHERE story_id = :s ORDER BY id LIMIT 1"
+# A newcomer is compared with the story's first few members, not only its first: a trimmed copy
+# of a release shares little with the outlet's rewrite that happened to open the story, and
+# everything with the release's verbatim copy that joined it second.
+MEMBERS_COMPARED = 3
+_MEMBERS = text(
+    "SELECT id, outlet_id, title, body, published_at FROM articles WHERE story_id = :s "
+    f"ORDER BY id LIMIT {MEMBERS_COMPARED}"
 ).columns(id=Integer(), outlet_id=String(), title=Text(), body=Text(), published_at=UTCDateTime())
 _TOUCH_STORY = text("UPDATE stories SET updated_at = :now WHERE id = :s").bindparams(
     bindparam("now", type_=UTCDateTime()))
@@ -115,38 +120,43 @@ _NEW_STORY = text(
              bindparam("now", type_=UTCDateTime()))
 
 
-def _representative(session: Session, story_id: int, sig: list[int]) -> StoryDoc | None:
-    """The story's first article, as the document a newcomer is compared with."""
-    row = session.execute(_FIRST_ARTICLE, {"s": story_id}).first()
-    if row is None:
-        return None
-    return StoryDoc(id=str(row.id), outlet=row.outlet_id, title=row.title, body=row.body or "",
-                    published_at=row.published_at, sig=sig)
+def _members(session: Session, story_id: int, sig: list[int]) -> list[StoryDoc]:
+    """The story's first members, as the documents a newcomer is compared with. The first carries
+    the story's signature; the others' are computed from their text (StoryDoc does it)."""
+    return [StoryDoc(id=str(row.id), outlet=row.outlet_id, title=row.title, body=row.body or "",
+                     published_at=row.published_at, sig=sig if i == 0 else [])
+            for i, row in enumerate(session.execute(_MEMBERS, {"s": story_id}))]
 
 
 class StoryCache:
-    """Representative documents of recently compared stories, so their features are built once per crawl."""
+    """The compared members of recently compared stories, so their features are built once per crawl."""
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self.docs: OrderedDict[int, StoryDoc | None] = OrderedDict()
+        self.docs: OrderedDict[int, list[StoryDoc]] = OrderedDict()
 
     def clear(self) -> None:
         """Forget every story (after a rollback: a cached id may never have been committed)."""
         self.docs.clear()
 
-    def get(self, session: Session, story_id: int, sig: list[int]) -> StoryDoc | None:
+    def get(self, session: Session, story_id: int, sig: list[int]) -> list[StoryDoc]:
         if story_id in self.docs:
             self.docs.move_to_end(story_id)
             return self.docs[story_id]
-        doc = _representative(session, story_id, sig)
-        self.put(story_id, doc)
-        return doc
+        docs = _members(session, story_id, sig)
+        self.put(story_id, docs)
+        return docs
 
-    def put(self, story_id: int, doc: StoryDoc | None) -> None:
-        self.docs[story_id] = doc
+    def put(self, story_id: int, docs: list[StoryDoc]) -> None:
+        self.docs[story_id] = docs
         if len(self.docs) > self.size:
             self.docs.popitem(last=False)
+
+    def joined(self, story_id: int, doc: StoryDoc) -> None:
+        """A newcomer joined a cached story: it is compared with later ones while the story is young."""
+        docs = self.docs.get(story_id)
+        if docs is not None and len(docs) < MEMBERS_COMPARED:
+            docs.append(doc)
 
 
 def assign_story(session: Session, rec: ArticleRecord, now: datetime,
@@ -161,22 +171,25 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     compared: list[tuple[str, StoryDoc]] = []
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
-        if not worth_comparing(rec.signature, sig):
-            continue  # shares a band by chance: not worth reading its text
-        other = cache.get(session, story_id, sig) if cache else _representative(session, story_id, sig)
-        if other is not None and same_story(doc, other)[0]:
-            session.execute(_TOUCH_STORY, {"now": now, "s": story_id})
-            _index(session, story_id, bands)  # the bands it adds to its story (others are there)
-            return story_id, False
-        if other is not None and other.published_at is not None:
-            compared.append((str(story_id), other))
+        members = cache.get(session, story_id, sig) if cache else _members(session, story_id, sig)
+        for i, other in enumerate(members):
+            if not worth_comparing(rec.signature, other.sig):
+                continue  # shares a band by chance: not worth reading its text
+            if same_story(doc, other)[0]:
+                session.execute(_TOUCH_STORY, {"now": now, "s": story_id})
+                _index(session, story_id, bands)  # the bands it adds to its story (others are there)
+                if cache is not None:
+                    cache.joined(story_id, doc)
+                return story_id, False
+            if i == 0 and other.published_at is not None:
+                compared.append((str(story_id), other))
     follows = follow_up(doc, compared) if compared else None  # days later, same actors: linked
     story_id = session.execute(_NEW_STORY, {"title": ex.title or "", "sig": encode_signature(rec.signature),
                                             "published": ex.published_at, "now": now,
                                             "follows": int(follows) if follows else None}).scalar_one()
     _index(session, story_id, bands)
-    if cache is not None:  # this article is the new story's representative: its features are built already
-        cache.put(story_id, doc)
+    if cache is not None:  # this article is the new story's first member: its features are built already
+        cache.put(story_id, [doc])
     return story_id, True
 
 
