@@ -9,7 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, LargeBinary, String, Text, bindparam, func, insert, select, text
+from sqlalchemy import (
+    Integer,
+    LargeBinary,
+    Row,
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from crawler.dedupe.revisions import PreviousMatch, material_change
@@ -120,12 +131,30 @@ _NEW_STORY = text(
              bindparam("now", type_=UTCDateTime()))
 
 
-def _members(session: Session, story_id: int, sig: list[int]) -> list[StoryDoc]:
-    """The story's first members, as the documents a newcomer is compared with. The first carries
-    the story's signature; the others' are computed from their text (StoryDoc does it)."""
-    return [StoryDoc(id=str(row.id), outlet=row.outlet_id, title=row.title, body=row.body or "",
-                     published_at=row.published_at, sig=sig if i == 0 else [])
-            for i, row in enumerate(session.execute(_MEMBERS, {"s": story_id}))]
+Member = StoryDoc | Row[Any]
+
+
+def _members(session: Session, story_id: int, sig: list[int]) -> list[Member]:
+    """The story's first members, as the documents a newcomer is compared with. The first is built
+    at once with the story's signature; the others stay rows until a comparison needs them (their
+    signature is computed from their text)."""
+    rows: list[Member] = list(session.execute(_MEMBERS, {"s": story_id}))
+    if rows:
+        rows[0] = _doc(rows[0], sig)
+    return rows
+
+
+def _doc(row: Row[Any], sig: list[int]) -> StoryDoc:
+    return StoryDoc(id=str(row.id), outlet=row.outlet_id, title=row.title, body=row.body or "",
+                    published_at=row.published_at, sig=sig)
+
+
+def _member(members: list[Member], i: int) -> StoryDoc:
+    """Member i as a document, built (and kept, when `members` is cached) on first use."""
+    m = members[i]
+    if not isinstance(m, StoryDoc):
+        m = members[i] = _doc(m, [])
+    return m
 
 
 class StoryCache:
@@ -133,13 +162,13 @@ class StoryCache:
 
     def __init__(self, size: int = 4096) -> None:
         self.size = size
-        self.docs: OrderedDict[int, list[StoryDoc]] = OrderedDict()
+        self.docs: OrderedDict[int, list[Member]] = OrderedDict()
 
     def clear(self) -> None:
         """Forget every story (after a rollback: a cached id may never have been committed)."""
         self.docs.clear()
 
-    def get(self, session: Session, story_id: int, sig: list[int]) -> list[StoryDoc]:
+    def get(self, session: Session, story_id: int, sig: list[int]) -> list[Member]:
         if story_id in self.docs:
             self.docs.move_to_end(story_id)
             return self.docs[story_id]
@@ -147,7 +176,7 @@ class StoryCache:
         self.put(story_id, docs)
         return docs
 
-    def put(self, story_id: int, docs: list[StoryDoc]) -> None:
+    def put(self, story_id: int, docs: list[Member]) -> None:
         self.docs[story_id] = docs
         if len(self.docs) > self.size:
             self.docs.popitem(last=False)
@@ -172,7 +201,8 @@ def assign_story(session: Session, rec: ArticleRecord, now: datetime,
     for story_id, packed in _candidates(session, bands) if bands else []:
         sig = decode_signature(packed)
         members = cache.get(session, story_id, sig) if cache else _members(session, story_id, sig)
-        for i, other in enumerate(members):
+        for i in range(len(members)):
+            other = _member(members, i)
             if not worth_comparing(rec.signature, other.sig):
                 continue  # shares a band by chance: not worth reading its text
             if same_story(doc, other)[0]:
