@@ -1,0 +1,196 @@
+"""Fault benchmark: crawls cut short on the scaled sites, then recovered as an operator would.
+
+For each fault: serve `--scale OUTLETS:ARTICLES` (fixed anchor), start `newswatch crawl --all`,
+inject the fault when a seeded random share of the articles is stored (the point is printed),
+then run `newswatch crawl` (due outlets) and `newswatch crawl --all` as recovery. Figures per
+fault: articles served but not stored (`faults.<name>.lost`), alert keys stored more than once
+or stories matched without an alert (`faults.<name>.duplicated` counts duplicate alert rows of
+one story; a story that matched without any alert counts as lost too).
+
+The harness is shared with the fault tests (tests/faults/): real processes, real signals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from crawler import paths
+
+# local sites: no politeness delay, fast retries; everything else as shipped
+FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "AUTOTHROTTLE_MAX_DELAY=0.2",
+        "-s", "NEWSWATCH_RETRY_BACKOFF_BASE=0.05", "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=1"]
+TARGETS: dict[str, str] = {}
+
+
+@dataclass
+class Sites:
+    """`python -m crawler.sites serve --scale …` in a subprocess, with its registry file."""
+
+    outlets: int
+    articles: int
+    work: Path
+    faults: list[str] = field(default_factory=list)
+    proc: subprocess.Popen[str] | None = None
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> Path:
+        return self.work / "outlets.toml"
+
+    @property
+    def served(self) -> int:
+        return self.outlets * self.articles
+
+    def start(self) -> Sites:
+        args = [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{self.outlets}:{self.articles}",
+                "--registry-out", str(self.registry), "--log", str(self.work / "sites.log")]
+        for fault in self.faults:
+            args += ["--fault", fault]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            self.proc.wait(timeout=10)
+            raise RuntimeError("the site server did not start")
+        self.urls = json.loads(line)["outlets"]
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def __enter__(self) -> Sites:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def cli_env(home: Path, registry: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not (k.startswith("NEWSWATCH_") or k == "SENTRY_DSN")}
+    env.update({"NEWSWATCH_HOME": str(home), "NEWSWATCH_OUTLETS_FILE": str(registry),
+                "NEWSWATCH_CPU_WORKERS": "0", "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
+    return env
+
+
+def newswatch(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "crawler.cli", *args], env=env, cwd=paths.PROJECT_ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def crawl_args(*extra: str) -> list[str]:
+    return ["crawl", "-q", *extra, *FAST]
+
+
+def _query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    if not db.exists():
+        return []
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    try:
+        return con.execute(sql).fetchall()
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return []
+    finally:
+        con.close()
+
+
+def stored_articles(db: Path) -> int:
+    rows = _query(db, "SELECT count(*) FROM articles")
+    return int(rows[0][0]) if rows else 0
+
+
+@dataclass(frozen=True)
+class Tally:
+    articles: int  # rows in `articles`
+    alerted_stories: int  # stories with at least one story alert (followup 0)
+    matched_stories: int  # stories with a relevant match
+    duplicate_alerts: int  # story alerts beyond the first per (recipient, watchlist, story)
+
+    def lost(self, served: int) -> int:
+        return max(served - self.articles, 0) + max(self.matched_stories - self.alerted_stories, 0)
+
+
+def tally(db: Path) -> Tally:
+    articles = stored_articles(db)
+    alerted = _query(db, "SELECT count(DISTINCT story_id) FROM alerts WHERE followup = 0")
+    matched = _query(db, "SELECT count(DISTINCT a.story_id) FROM matches m JOIN articles a ON a.id = m.article_id "
+                         "WHERE m.relevant AND a.story_id IS NOT NULL")
+    dup = _query(db, "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alerts WHERE followup = 0 "
+                     "GROUP BY recipient, watchlist_id, story_id)")
+    return Tally(articles, int(alerted[0][0]) if alerted else 0, int(matched[0][0]) if matched else 0,
+                 int(dup[0][0]) if dup else 0)
+
+
+def interrupted_crawl(env: dict[str, str], db: Path, at_articles: int, sig: int, *args: str,
+                      timeout: float = 90) -> int:
+    """Start a crawl, send `sig` once `at_articles` are stored; returns the crawl's exit code."""
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", *crawl_args(*args)], env=env,
+                            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and stored_articles(db) < at_articles:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the crawl stored {stored_articles(db)} of {at_articles} in {timeout} s")
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.send_signal(sig)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+FAULTS = {"kill9": signal.SIGKILL, "sigterm": signal.SIGTERM}
+
+
+def run_fault(name: str, work: Path, seed: int, outlets: int = 20, articles: int = 50,
+              recovery: tuple[tuple[str, ...], ...] = ((), ("--all",))) -> dict[str, Any]:
+    """One fault on fresh sites and a fresh home: inject, recover, count."""
+    rng = random.Random(seed)
+    home = work / name
+    home.mkdir(parents=True, exist_ok=True)
+    with Sites(outlets, articles, home) as sites:
+        env = cli_env(home, sites.registry)
+        db = home / "newswatch.db"
+        at = int(sites.served * rng.uniform(0.2, 0.7))
+        print(f"fault {name}: seed {seed}, signal at {at} of {sites.served} articles stored", flush=True)
+        code = interrupted_crawl(env, db, at, FAULTS[name], "--all")
+        after_fault = tally(db)
+        for extra in recovery:
+            newswatch(env, *crawl_args(*extra))
+        final = tally(db)
+    return {"fault": name, "seed": seed, "at": at, "exit": code, "after_fault": after_fault, "final": final,
+            "served": sites.served}
+
+
+def run() -> dict[str, Any]:
+    seed = int(os.environ.get("NEWSWATCH_FAULT_SEED", "") or random.randrange(1, 10**6))
+    figures: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="nw-faults-") as tmp:
+        for i, name in enumerate(FAULTS):
+            out = run_fault(name, Path(tmp), seed + i)
+            final: Tally = out["final"]
+            lost = final.lost(out["served"])
+            print(f"  {name}: stored {out['after_fault'].articles} at the fault, {final.articles} of "
+                  f"{out['served']} after recovery; stories matched {final.matched_stories}, alerted "
+                  f"{final.alerted_stories}; lost {lost}, duplicated {final.duplicate_alerts}", flush=True)
+            figures[f"faults.{name}.lost"] = lost
+            figures[f"faults.{name}.duplicated"] = final.duplicate_alerts
+            TARGETS[f"faults.{name}.lost"] = "0"
+            TARGETS[f"faults.{name}.duplicated"] = "0"
+    return figures
