@@ -7,7 +7,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("crawl", "extract", "match", "dedupe", "alert", "schedule")
+AREAS = ("crawl", "extract", "match", "dedupe", "alert", "schedule", "faults")
 
 
 def available() -> list[str]:

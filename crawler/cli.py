@@ -100,7 +100,10 @@ def cmd_send(args: argparse.Namespace) -> int:
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
-    return send_command(digest=args.digest, dry_run=args.dry_run)
+    since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
+    if since is not None and not args.retry_failed:
+        return _die("--since goes with --retry-failed (which failed alerts to put back)")
+    return send_command(digest=args.digest, dry_run=args.dry_run, retry_failed=args.retry_failed, since=since)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -237,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Without NEWSWATCH_SMTP_HOST, mail is written to $NEWSWATCH_HOME/outbox/.")
     s.add_argument("--digest", action="store_true", help="send everything pending now: digests before their time, mail held by quiet hours too")
     s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="first put alerts that failed for good (refused by the mail server) back to pending, "
+                        "then drain; each alert key is still mailed at most once")
+    s.add_argument("--since", type=_parse_since, metavar="DATE",
+                   help="with --retry-failed: only alerts created on or after DATE (YYYY-MM-DD)")
     s.set_defaults(func=cmd_send)
 
     d = sub.add_parser("digest", help="render the next digest without sending it")

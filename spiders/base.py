@@ -382,6 +382,9 @@ class OutletSpider(scrapy.Spider):
         if failure.check(IgnoreRequest) and not failure.check(HttpError) and _robots_rule(failure):
             # robots.txt forbids it (counted as robots_blocked by the middleware): a rule, not a failure
             self.logger.info("outlet %s: %s skipped: %s", outlet_id, request.url, failure.getErrorMessage())
+            if request.meta.get("kind") == "article" and outlet_id in self.ctx.registry:
+                # not lost: the outlet forbids it, and asking again gives the same answer
+                self.ctx.settled[outlet_id].add(article_key(request.url, self.ctx.registry[outlet_id].family))
             return
         self.ctx.tally[outlet_id].errors += 1
         reason = "redirect_loop" if "redirect" in failure.getErrorMessage().lower() else failure.type.__name__

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TextIO
@@ -25,6 +26,8 @@ def send_command(
     *,
     digest: bool = False,
     dry_run: bool = False,
+    retry_failed: bool = False,
+    since: datetime | None = None,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
 ) -> int:
@@ -36,6 +39,13 @@ def send_command(
     except (RecipientsError, StoreUnavailable, ValueError) as exc:
         print(f"newswatch send: {exc}", file=err)
         return 2
+    if retry_failed and not dry_run:
+        from crawler.alert.outbox import retry_failed as put_back
+
+        with db.session() as session:
+            n = put_back(session, since=since)
+        print(f"{n} failed alerts put back to pending" + (f" (created since {since:%Y-%m-%d})" if since else ""),
+              file=out)
     try:
         report = drain(
             db, digest=digest, dry_run=dry_run, transport=transport, recipients=recipients,

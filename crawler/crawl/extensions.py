@@ -153,7 +153,7 @@ class RunRecorder:
                 pending[oid] = why
                 self.ctx.count(oid, "incomplete", 1)
                 ops.mark_incomplete(self.ctx.db, [oid], since=self.ctx.started_at, run_id=self.ctx.run_id,
-                                    reason=f"run {self.ctx.run_id}: {why}")
+                                    reason=f"run {self.ctx.run_id}: {why}", interrupted=reason != "finished")
             else:
                 ops.save_validators(self.ctx.db, self.ctx.pending_validators.get(oid, []))
                 self.complete(oid)

@@ -272,4 +272,6 @@ class IncompleteOutlet(Base):
     since: Mapped[datetime]
     run_id: Mapped[int | None]
     reason: Mapped[str] = mapped_column(Text, default="")
+    # cut short (killed, stopped, timed out) rather than finished with errors: due again at once
+    interrupted: Mapped[bool] = mapped_column(default=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -135,7 +135,7 @@ def incomplete_details(db: Database) -> list[IncompleteOutlet]:
 
 
 def mark_incomplete(db: Database, outlet_ids: Iterable[str], *, since: datetime, run_id: int | None,
-                    reason: str) -> None:
+                    reason: str, interrupted: bool = True) -> None:
     """Record these outlets as incomplete; an earlier `since` already recorded is kept (the gap
     to read back over starts at the earliest unfinished run)."""
     now = datetime.now(UTC)
@@ -143,10 +143,17 @@ def mark_incomplete(db: Database, outlet_ids: Iterable[str], *, since: datetime,
         for oid in outlet_ids:
             row = s.get(IncompleteOutlet, oid)
             if row is None:
-                s.add(IncompleteOutlet(outlet_id=oid, since=since, run_id=run_id, reason=reason, updated_at=now))
+                s.add(IncompleteOutlet(outlet_id=oid, since=since, run_id=run_id, reason=reason,
+                                       interrupted=interrupted, updated_at=now))
             else:
                 row.since = min(row.since, since)
-                row.run_id, row.reason, row.updated_at = run_id, reason, now
+                row.run_id, row.reason, row.interrupted, row.updated_at = run_id, reason, interrupted, now
+
+
+def interrupted_outlets(db: Database) -> set[str]:
+    """Incomplete outlets whose run was cut short (not one that finished with errors)."""
+    with db.sessions() as s:
+        return set(s.scalars(select(IncompleteOutlet.outlet_id).where(IncompleteOutlet.interrupted.is_(True))))
 
 
 def mark_complete(db: Database, outlet_id: str, run_id: int | None, *, any_run: bool = False) -> bool:

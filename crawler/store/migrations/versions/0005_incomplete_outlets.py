@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("interrupted", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("outlet_id"),
     )
