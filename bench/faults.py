@@ -67,9 +67,12 @@ class Sites:
         return self
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                self.proc.wait(timeout=10)
+            if self.proc.stdout is not None:
+                self.proc.stdout.close()
 
     def __enter__(self) -> Sites:
         return self.start()
@@ -138,7 +141,7 @@ def interrupted_crawl(env: dict[str, str], db: Path, at_articles: int, sig: int,
                       timeout: float = 90) -> int:
     """Start a crawl, send `sig` once `at_articles` are stored; returns the crawl's exit code."""
     proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", *crawl_args(*args)], env=env,
-                            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None and stored_articles(db) < at_articles:

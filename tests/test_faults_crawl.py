@@ -15,7 +15,7 @@ import pytest
 
 from bench.faults import Sites, cli_env, crawl_args, interrupted_crawl, newswatch, tally
 
-OUTLETS, ARTICLES = 6, 40  # 240 articles: a crawl of a few seconds, lists of several pages
+OUTLETS, ARTICLES = 4, 30  # 120 articles: a crawl of a few seconds, lists of several pages
 
 
 def _seed() -> int:
@@ -76,9 +76,9 @@ def test_interrupted_crawl_is_resumed_by_the_next_one(sites: Sites, tmp_path: Pa
         reasons = _rows(db, "SELECT finish_reason FROM outlet_runs WHERE run_id = 1")
         assert reasons and all("incomplete" in r for (r,) in reasons)
 
-    # and a further run finds nothing new: the validators were saved once the work was done
-    again = newswatch(env, *crawl_args("--all"))
-    assert again.returncode == 0 and tally(db).articles == sites.served
+    if sig == signal.SIGKILL:  # a further run finds nothing new and is clean
+        again = newswatch(env, *crawl_args("--all"))
+        assert again.returncode == 0 and tally(db).articles == sites.served
 
 
 def test_article_redirecting_to_itself_is_an_outlet_error(tmp_path: Path) -> None:
