@@ -23,7 +23,7 @@ from crawler.crawl.discovery import (
     Entry,
     NotAFeed,
     NotASitemap,
-    feed_date,
+    entry_date,
     parse_feed,
     parse_sitemap,
 )
@@ -75,7 +75,9 @@ class OutletSpider(scrapy.Spider):
         headers = {}
         deep = extra.get("deep") or self._deep(outlet)
         # an incomplete outlet's last run lost work behind these validators: ask unconditionally
-        etag, modified = (None, None) if deep else ops.validators(self.ctx.db, url)
+        # --since and --recrawl must read what a 304 would hide
+        fresh_read = deep or self.ctx.since or self.ctx.recrawl
+        etag, modified = (None, None) if fresh_read else ops.validators(self.ctx.db, url)
         if etag:
             headers["If-None-Match"] = etag
         if modified:
@@ -358,10 +360,14 @@ class OutletSpider(scrapy.Spider):
         entry: Entry = response.meta["entry"]
         self.ctx.count(outlet.id, "extract/pages")
         if extracted.published_at is None and entry.modified:
-            # the page shows no date: the feed or list entry's date is the next best truth
-            extracted.published_at = feed_date(entry.modified) or _korean_date(entry.modified)
+            # the page shows no date: the feed or list entry's date is the next best truth, checked
+            # like a page's (a 2031 entry must not head the digest or escape the alert-age limit)
+            extracted.published_at, rejected = entry_date(entry.modified)
             if extracted.published_at is not None:
                 extracted.problems.append("date: none on the page; taken from the feed/list entry")
+            elif rejected:
+                self.ctx.count(outlet.id, "dates/entry_rejected")
+                extracted.problems.append(f"date: the feed/list entry's date rejected: {rejected}")
         if extracted.published_at is None:
             self.ctx.count(outlet.id, "extract/no_date")
         if extracted.fallback:
@@ -399,14 +405,8 @@ def _robots_rule(failure: Failure) -> bool:
     return "robots" in failure.getErrorMessage().lower()
 
 
-def _korean_date(text: str) -> datetime | None:
-    from crawler.extract.dates import parse_korean_datetime
-
-    return parse_korean_datetime(text) if text else None
-
-
 def _older_than(entry: Entry, since: datetime) -> bool:
-    d = feed_date(entry.modified) or _korean_date(entry.modified)
+    d, _ = entry_date(entry.modified)  # an implausible date says nothing: the article is read
     return d is not None and d < since
 
 
