@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,20 @@ def crawl_args(*extra: str) -> list[str]:
     return ["crawl", "-q", *extra, *FAST]
 
 
-def _query(db: Path, sql: str) -> list[tuple[Any, ...]]:
+def query(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of `sql` from a SQLite file or a database URL ([] while the schema is not there)."""
+    if isinstance(db, str):
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        engine = create_engine(db)
+        try:
+            with engine.connect() as conn:
+                return [tuple(r) for r in conn.execute(text(sql))]
+        except SQLAlchemyError:
+            return []
+        finally:
+            engine.dispose()
     if not db.exists():
         return []
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
@@ -110,8 +124,89 @@ def _query(db: Path, sql: str) -> list[tuple[Any, ...]]:
         con.close()
 
 
-def stored_articles(db: Path) -> int:
-    rows = _query(db, "SELECT count(*) FROM articles")
+class CutProxy:
+    """A TCP proxy on 127.0.0.1 in front of a server (PostgreSQL): `cut()` resets every
+    connection and refuses new ones until `restore()` — the database going away for real as far
+    as the client can tell, without stopping a server other processes share."""
+
+    def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
+        import socket
+        import threading
+
+        self.target = (target_host, target_port)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._up = threading.Event()
+        self._up.set()
+        self._conns: list[Any] = []
+        self._lock = threading.Lock()
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while not self._stop:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._up.is_set():
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                client.close()  # a reset: "connection refused" as the client sees it
+                continue
+            try:
+                server = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._conns += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, src: Any, dst: Any) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        self._up.clear()
+        with self._lock:
+            conns, self._conns = self._conns, []
+        import socket
+
+        for sock in conns:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the pipe threads blocked in recv()
+                sock.close()
+            except OSError:
+                pass
+
+    def restore(self) -> None:
+        self._up.set()
+
+    def close(self) -> None:
+        self._stop = True
+        self.cut()
+        self._listener.close()
+
+
+def stored_articles(db: Path | str) -> int:
+    rows = query(db, "SELECT count(*) FROM articles")
     return int(rows[0][0]) if rows else 0
 
 
@@ -126,20 +221,20 @@ class Tally:
         return max(served - self.articles, 0) + max(self.matched_stories - self.alerted_stories, 0)
 
 
-def tally(db: Path) -> Tally:
+def tally(db: Path | str) -> Tally:
     articles = stored_articles(db)
-    alerted = _query(db, "SELECT count(DISTINCT story_id) FROM alerts WHERE followup = 0")
-    matched = _query(db, "SELECT count(DISTINCT a.story_id) FROM matches m JOIN articles a ON a.id = m.article_id "
+    alerted = query(db, "SELECT count(DISTINCT story_id) FROM alerts WHERE followup = 0")
+    matched = query(db, "SELECT count(DISTINCT a.story_id) FROM matches m JOIN articles a ON a.id = m.article_id "
                          "WHERE m.relevant AND a.story_id IS NOT NULL")
-    dup = _query(db, "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alerts WHERE followup = 0 "
+    dup = query(db, "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM alerts WHERE followup = 0 "
                      "GROUP BY recipient, watchlist_id, story_id)")
     return Tally(articles, int(alerted[0][0]) if alerted else 0, int(matched[0][0]) if matched else 0,
                  int(dup[0][0]) if dup else 0)
 
 
-def interrupted_crawl(env: dict[str, str], db: Path, at_articles: int, sig: int, *args: str,
-                      timeout: float = 90) -> int:
-    """Start a crawl, send `sig` once `at_articles` are stored; returns the crawl's exit code."""
+def interrupted_crawl(env: dict[str, str], db: Path | str, at_articles: int, sig: int | Callable[[], None],
+                      *args: str, timeout: float = 90) -> int:
+    """Start a crawl, send `sig` (or call it) once `at_articles` are stored; returns the crawl's exit code."""
     proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", *crawl_args(*args)], env=env,
                             cwd=paths.PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + timeout
@@ -149,8 +244,11 @@ def interrupted_crawl(env: dict[str, str], db: Path, at_articles: int, sig: int,
                 raise TimeoutError(f"the crawl stored {stored_articles(db)} of {at_articles} in {timeout} s")
             time.sleep(0.05)
         if proc.poll() is None:
-            proc.send_signal(sig)
-        proc.wait(timeout=60)
+            if callable(sig):
+                sig()
+            else:
+                proc.send_signal(sig)
+        proc.wait(timeout=120)
     finally:
         if proc.poll() is None:
             proc.kill()

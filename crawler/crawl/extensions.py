@@ -68,7 +68,16 @@ class RunRecorder:
         crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
         crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         return ext
+
+    def spider_error(self, failure: Any, response: Any = None, spider: Any = None) -> None:
+        """A callback raised (e.g. the database went away during a seen-check): what that page
+        listed is lost work — an outlet error, the outlet incomplete."""
+        oid = response.meta.get("outlet") if response is not None and response.request is not None else None
+        if oid:
+            self.ctx.tally[oid].errors += 1
+            self.ctx.count(oid, f"errors/callback_{type(failure.value).__name__}")
 
     def request_dropped(self, request: Any, spider: Any = None) -> None:
         """A request the scheduler refused (the duplicate filter): lost work when it was an article
