@@ -121,3 +121,63 @@ def test_db_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
         db_timeout_s()
     monkeypatch.setenv("NEWSWATCH_DB_TIMEOUT_S", "2.5")
     assert db_timeout_s() == 2.5
+
+
+KILL_IN_BATCH = r"""
+import os, signal, sys
+sys.path.insert(0, {root!r})
+sys.path.insert(0, {tests!r})
+from test_store_writer import record
+from crawler.alert.recipients import load_recipients
+from crawler.crawl.writer import WriterState, store_batch
+from crawler.store import Database, ops
+from crawler.crawl import writer
+from crawler.store.ingest import StoryCache
+from datetime import UTC, datetime
+
+db = Database.open({url!r})
+ops.mark_incomplete(db, ["demo-busan"], since=datetime.now(UTC), run_id=None, reason="crawl under way")
+real, done = writer.ingest, []
+
+def ingest_then_die(session, rec, **kw):
+    out = real(session, rec, **kw)
+    done.append(rec)
+    if len(done) == 3:  # three articles written in the batch's transaction, not committed
+        session.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return out
+
+writer.ingest = ingest_then_die
+store_batch(WriterState(db, load_recipients(), False, StoryCache()), [record(n) for n in range(5)])
+"""
+
+
+def test_kill_during_the_writers_batch_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input: the writer killed inside a batch's transaction. Outcome: the batch is rolled back
+    whole (no article half-stored, no alert without its article), the outlet stays incomplete, and
+    the next run fetches those articles again (their keys are not stored)."""
+    import subprocess
+    import sys
+
+    from crawler.store.models import Alert, Article
+
+    recipients = tmp_path / "recipients.toml"
+    recipients.write_text('[[recipient]]\naddress = "team@example.org"\nwatchlists = ["medical-tourism"]\n',
+                          encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    root = Path(__file__).resolve().parents[1]
+    script = KILL_IN_BATCH.format(root=str(root), tests=str(root / "tests"), url=url)
+    env = {**__import__("os").environ, "NEWSWATCH_RECIPIENTS_FILE": str(recipients),
+           "NEWSWATCH_HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    db = Database.open(url)
+    try:
+        with db.sessions() as s:
+            from sqlalchemy import func, select
+
+            assert s.scalar(select(func.count()).select_from(Article)) == 0
+            assert s.scalar(select(func.count()).select_from(Alert)) == 0
+        assert "demo-busan" in ops.incomplete_outlets(db)
+    finally:
+        db.close()
