@@ -401,7 +401,7 @@ def run_fault(name: str, work: Path, seed: int, outlets: int = 20, articles: int
         db = home / "newswatch.db"
         at = int(sites.served * rng.uniform(0.2, 0.7))
         print(f"fault {name}: seed {seed}, signal at {at} of {sites.served} articles stored", flush=True)
-        code = interrupted_crawl(env, db, at, FAULTS[name], "--all")
+        code = interrupted_crawl(env, db, at, FAULTS[name], "--all", timeout=300)
         after_fault = tally(db)
         for extra in recovery:
             newswatch(env, *crawl_args(*extra))

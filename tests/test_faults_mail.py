@@ -140,3 +140,45 @@ def test_two_retries_at_once_mail_each_alert_once(db: Database, configured: Path
     assert codes == [0, 0]
     assert [s for s, _ in _statuses(db)] == ["sent"] * 6
     assert len(mails) == 1, "one drain mailed the six stories; the other found them claimed"
+
+
+def test_kill_during_a_send_after_the_server_accepted(db: Database, configured: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad input: `newswatch send` killed after the server took the mail, before the sender recorded
+    it. Outcome (the documented at-least-once window): the alerts stay `sending`; once the lease
+    expires the next drain sends them again with the same Message-ID — one duplicate at most,
+    never a loss; a further drain sends nothing."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from crawler.store.models import utcnow as now
+
+    _due_stories(db, ["울산 의료관광 팸투어", "세종 해외환자 유치"])
+    procs: list[subprocess.Popen[str]] = []
+    with smtp_server() as (handler, port):
+        real_data = handler.handle_DATA
+
+        async def accept_then_kill_sender(server, session, envelope):  # type: ignore[no-untyped-def]
+            reply = await real_data(server, session, envelope)  # stored: the server accepted it
+            if len(handler.received) == 1:
+                os.kill(procs[0].pid, signal.SIGKILL)  # before the sender hears "250" and commits
+            return reply
+
+        handler.handle_DATA = accept_then_kill_sender  # type: ignore[method-assign]
+        monkeypatch.setenv("NEWSWATCH_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("NEWSWATCH_SMTP_PORT", str(port))
+        env = dict(os.environ)
+        procs.append(subprocess.Popen([sys.executable, "-m", "crawler.cli", "send"], env=env, text=True,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        assert procs[0].wait(timeout=120) == -signal.SIGKILL
+        assert [s for s, _ in _statuses(db)] == ["sending", "sending"]
+        with db.session() as s:  # the 15-minute lease runs out
+            for row in s.scalars(select(Alert)):
+                row.claimed_until = now() - timedelta(seconds=1)
+        assert _send()[0] == 0
+        assert _send()[0] == 0
+        mails = handler.to("tourism@city.example")
+    assert [s for s, _ in _statuses(db)] == ["sent", "sent"]
+    assert len(mails) == 2 and mails[0].message["Message-ID"] == mails[1].message["Message-ID"]
