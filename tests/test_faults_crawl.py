@@ -113,3 +113,56 @@ def test_one_past_the_last_list_page_ends_paging_quietly(tmp_path: Path) -> None
         assert _rows(db, "SELECT sum(errors) FROM outlet_runs") == [(0,)]
         stats = dict(_rows(db, "SELECT outlet_id, stats FROM outlet_runs"))
         assert "list/past_last_page" in stats["bench001"] and "list/repeated_page" in stats["bench002"]
+
+
+def test_scheduler_stopped_mid_tick_resumes_the_tick_after_restart(sites: Sites, tmp_path: Path) -> None:
+    """SIGTERM to `newswatch schedule` while its tick crawls: the tick's crawl closes as aborted,
+    its outlets stay incomplete (no validators saved), and the restarted scheduler's first tick
+    takes them up again at once — nothing is lost."""
+    import subprocess
+    import sys
+    import time
+
+    from bench.faults import FAST, stored_articles
+    from crawler import paths
+
+    seed = _seed()
+    at = int(sites.served * random.Random(seed).uniform(0.15, 0.6))
+    print(f"SIGTERM to the scheduler at {at} of {sites.served} stored")
+    home = tmp_path / "home"
+    db = home / "newswatch.db"
+    env = cli_env(home, sites.registry, NEWSWATCH_SCHEDULE_WINDOW="always", NEWSWATCH_SCHEDULE_TICK="2s",
+                  NEWSWATCH_SCHEDULE_HEARTBEAT_EVERY="1s", NEWSWATCH_SCHEDULE_CRAWL_ARGS=" ".join(FAST))
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen([sys.executable, "-m", "crawler.schedule"], env=env, cwd=paths.PROJECT_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_for(cond, seconds: float) -> None:  # type: ignore[no-untyped-def]
+        end = time.monotonic() + seconds
+        while not cond():
+            assert time.monotonic() < end, "timed out"
+            time.sleep(0.1)
+
+    proc = start()
+    try:
+        wait_for(lambda: stored_articles(db) >= at, 90)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert stored_articles(db) < sites.served, "the tick ended before the stop: nothing was tested"
+    assert ("aborted", "shutdown") in _rows(db, "SELECT status, finish_reason FROM runs WHERE kind = 'crawl'")
+    assert _rows(db, "SELECT count(*) FROM incomplete_outlets")[0][0] > 0
+
+    proc = start()
+    try:
+        wait_for(lambda: stored_articles(db) >= sites.served
+                 and not _rows(db, "SELECT 1 FROM runs WHERE kind = 'crawl' AND status = 'running'"), 90)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    _assert_nothing_lost(db, sites.served)
