@@ -1,5 +1,6 @@
 # newswatch — the two commands that matter: `make demo` and `make test`.
-# Everything installs itself into .venv/ from pinned versions (requirements.lock).
+# Everything installs itself into .venv/ from pinned versions: requirements.lock (runtime) and
+# requirements-test.lock (test and lint tools on top of it).
 
 PYTHON ?= python3
 VENV := .venv
@@ -9,10 +10,10 @@ ONLY ?=
 
 .PHONY: demo run test bench venv lint clean lock chromium
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock requirements-test.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -U pip==25.3 setuptools==84.2.1 wheel==0.48.0
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-test.lock
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
@@ -46,9 +47,18 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
 
-## re-pin the full dependency set after changing pyproject.toml
-lock:
-	$(PY) -m pip freeze --exclude-editable | grep -v '^newswatch' > requirements.lock
+## re-pin after changing pyproject.toml: the runtime set from a venv holding only the project's
+## dependencies, then the test tools (what the full venv has beyond it)
+lock: $(STAMP)
+	rm -rf build/lockvenv && $(PYTHON) -m venv build/lockvenv
+	build/lockvenv/bin/pip install -q --disable-pip-version-check -U pip==25.3
+	build/lockvenv/bin/pip install -q --disable-pip-version-check .
+	{ echo "# Runtime dependencies, every one pinned (what the container image and a scrapyd host install)."; \
+	  echo "# Re-pin: \`make lock\`."; \
+	  build/lockvenv/bin/pip freeze | grep -v -i -e '^newswatch' -e '^pip=='; } > requirements.lock
+	{ echo "# Test and lint tools, pinned; on top of the runtime lock."; echo "-r requirements.lock"; \
+	  $(PY) -m pip freeze --exclude-editable | grep -v -i -e '^newswatch' | grep -v -x -i -F -f requirements.lock; } > requirements-test.lock
+	rm -rf build/lockvenv
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -157,35 +157,51 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     from crawler.registry import load_registry
 
     if args.action == "detect":
-        return _detect(args.target)
+        return _detect(args.target, args.url)
     if args.action == "check":
         from crawler.crawl.check import run_check
 
         return run_check([t for t in (args.target, *args.more) if t], write=args.write)
     registry = load_registry()
     table = Table(title=f"{len(registry.outlet)} outlets")
-    for col in ("id", "name", "region", "district", "family", "schedule", "render", "verified"):
+    for col in ("id", "name", "region", "district", "scope", "family", "schedule", "render", "verified", "evidence"):
         table.add_column(col)
     for o in registry.outlet:
-        table.add_row(o.id, o.name, o.region, o.district, o.family, o.cron or (o.every or "30m"),
-                      o.render, "yes" if o.verified else "no")
+        table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
+                      o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
     Console().print(table)
+    warnings = registry.warnings()  # what entries leave unknown or unproven: they load, but say so
+    if warnings:
+        print(f"{len(warnings)} warnings:", *warnings, sep="\n  ", file=sys.stderr)
     return 0
 
 
-def _detect(target: str) -> int:
+def _detect(target: str, url: str | None = None) -> int:
+    """Print a ready-to-paste `[[outlet]]` for the outlet of one page (a URL or a saved file)."""
+    from urllib.error import URLError
     from urllib.request import Request, urlopen
 
-    from crawler.extract.detect import detect_family
-    from crawler.extract.encoding import decode_html
+    from crawler.extract.detect import registry_entry
 
+    charset = None
     if target.startswith(("http://", "https://")):
-        with urlopen(Request(target, headers={"User-Agent": "newswatch outlets detect"}), timeout=30) as resp:
-            body, url = resp.read(), resp.geturl()
+        try:
+            with urlopen(Request(target, headers={"User-Agent": "newswatch outlets detect"}), timeout=30) as resp:
+                body, url = resp.read(), resp.geturl()
+                charset = resp.headers.get_content_charset()
+        except (URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            return _die(f"cannot fetch {target}: {reason}; check the address, or save the page "
+                        "and run `newswatch outlets detect FILE --url URL`")
     else:
-        body, url = Path(target).read_bytes(), ""
-    text, _ = decode_html(body, None)
-    print(detect_family(text, url))
+        try:
+            body = Path(target).read_bytes()
+        except OSError as exc:
+            return _die(f"cannot read {target}: {exc.strerror}; give a saved HTML file or an http(s) URL")
+    try:
+        print(registry_entry(body, url or "", charset=charset), end="")
+    except ValueError as exc:
+        return _die(f"{target}: {exc}")
     return 0
 
 
@@ -275,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     cl.set_defaults(func=cmd_cluster)
 
-    o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` finds a family; "
+    o = sub.add_parser("outlets", help="the registry as a table; `outlets detect URL-or-FILE` prints a registry entry; "
                                        "`outlets check [OUTLET…] [--write]` probes outlets")
     o.add_argument("action", nargs="?", choices=["detect", "check"],
                    help="detect a page's CMS family, or probe outlets")
@@ -283,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("more", nargs="*", metavar="OUTLET", help="check: more outlet ids (default: all)")
     o.add_argument("--write", action="store_true",
                    help="check: mark working outlets verified = true in the registry file")
+    o.add_argument("--url", default=None,
+                   help="detect: the address of a saved page (default: its canonical link)")
     o.set_defaults(func=cmd_outlets)
 
     dm = sub.add_parser("demo", help="the offline demo: bundled sites on 127.0.0.1, one full cycle",
@@ -315,7 +333,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     from crawler.logs import add_file_handler
 
-    add_file_handler(args.command)
+    try:
+        add_file_handler(args.command)
+    except ValueError as exc:
+        return _die(str(exc))
     try:
         return func(args)
     except CONFIG_ERRORS as exc:

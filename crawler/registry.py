@@ -7,20 +7,32 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
 from crawler.configerrors import plain_message
+from crawler.dedupe.urls import article_id, canonical_url
 
 REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
     "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
 )
 FAMILIES = ("ndsoft", "gnuboard", "mcode", "articleno", "generic")
+SCOPES = ("local", "regional", "trade")
+# The article-id shapes (crawler/dedupe/urls.py) an evidence URL of each family must have;
+# a family not listed here (generic) accepts any article URL.
+_FAMILY_SHAPES: dict[str, tuple[str, ...]] = {
+    "ndsoft": ("ndsoft",),
+    "gnuboard": ("gnuboard",),
+    "mcode": ("mcode",),
+    "articleno": ("article.html",),
+}
+_SEEN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -43,15 +55,50 @@ class Health(BaseModel):
     runs_without_new: int | None = None
 
 
+def _this_month() -> str:
+    return datetime.now(UTC).strftime("%Y-%m")
+
+
+class Evidence(BaseModel):
+    """A real article URL of the outlet, found in stored public pages, and the month of its page."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    url: str
+    seen: str
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError(f"{v!r} is not an absolute http(s) URL")
+        return v
+
+    @field_validator("seen")
+    @classmethod
+    def _seen(cls, v: str) -> str:
+        if not _SEEN.match(v):
+            raise ValueError(f"{v!r}: write the month of the evidence page's date as 'YYYY-MM', e.g. '2025-05'")
+        if v > _this_month():
+            raise ValueError(
+                f"{v!r} is in the future; 'seen' is the month of the page's own date, not a plan"
+            )
+        return v
+
+
 class Outlet(BaseModel):
-    """One `[[outlet]]` entry of the registry."""
+    """One `[[outlet]]` entry of the registry.
+
+    `name`, `region` and `district` may be empty when no evidence shows them (nothing is
+    invented); `warnings()` says so, as it says when the evidence is missing or does not fit.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    name: str
-    region: str
+    name: str = ""
+    region: str = ""
     district: str = ""
+    scope: Literal["local", "regional", "trade"] = "local"
     home: str
     family: str = "generic"
     feeds: tuple[str, ...] = ()
@@ -62,6 +109,7 @@ class Outlet(BaseModel):
     render: Literal["http", "js"] = "http"
     encoding: str = ""
     verified: bool = False
+    evidence: tuple[Evidence, ...] = ()
     health: Health = Field(default_factory=Health)
 
     @field_validator("id")
@@ -74,8 +122,8 @@ class Outlet(BaseModel):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if v not in REGIONS:
-            raise ValueError(f"must be one of the 17 시도: {', '.join(REGIONS)}")
+        if v and v not in REGIONS:
+            raise ValueError(f"must be one of the 17 시도 (or \"\" when unknown): {', '.join(REGIONS)}")
         return v
 
     @field_validator("family")
@@ -130,7 +178,51 @@ class Outlet(BaseModel):
     def _schedule(self) -> Outlet:
         if self.every and self.cron:
             raise ValueError("give either 'every' or 'cron', not both")
+        if self.scope == "trade" and (self.region or self.district):
+            raise ValueError(
+                f"a trade paper is national: set region = \"\" and district = \"\" "
+                f"(not {self.region!r}/{self.district!r}), or make it scope = \"local\"/\"regional\""
+            )
         return self
+
+    @property
+    def site(self) -> str:
+        """The outlet's site: folded host[:port] of `home` (www./m. variants are one site)."""
+        return urlsplit(canonical_url(self.home)).netloc
+
+    @property
+    def home_prefix(self) -> str:
+        """Site and home path ("news1.kr/local/jeju/"): outlets may share a host only by section."""
+        path = urlsplit(canonical_url(self.home)).path
+        if not path.endswith("/"):
+            path = path.rsplit("/", 1)[0] + "/"
+        return self.site + path
+
+    def warnings(self) -> list[str]:
+        """What this entry leaves unknown or unproven; the entry still loads."""
+        out: list[str] = []
+        if not self.name:
+            out.append("no name: add it once an evidence page shows it")
+        if self.scope != "trade" and not self.region:
+            out.append("no region: add the 시도 once an evidence page shows it")
+        if self.scope == "local" and not self.district:
+            out.append("local paper without district: add the 시군구 once evidence shows it")
+        if not self.evidence:
+            out.append("no evidence: add evidence = [{url = \"<a real article URL>\", seen = \"YYYY-MM\"}]")
+        shapes = _FAMILY_SHAPES.get(self.family)
+        for ev in self.evidence:
+            if urlsplit(canonical_url(ev.url)).netloc != self.site:
+                out.append(f"evidence {ev.url} is not on the outlet's site {self.site} (home {self.home})")
+            if shapes is None:
+                continue
+            found = article_id(ev.url, self.family)
+            if found is None or found[0] not in shapes:
+                shape = found[0] if found else "no known article-id shape"
+                out.append(
+                    f"evidence {ev.url} ({shape}) does not match family {self.family!r}: "
+                    f"fix the family (e.g. 'generic') or give an article URL of that family"
+                )
+        return out
 
     @property
     def interval(self) -> timedelta | None:
@@ -148,6 +240,10 @@ class Registry(BaseModel):
 
     def by_id(self) -> dict[str, Outlet]:
         return {o.id: o for o in self.outlet}
+
+    def warnings(self) -> list[str]:
+        """Every entry's warnings, each prefixed with the outlet id."""
+        return [f"outlet {o.id!r}: {w}" for o in self.outlet for w in o.warnings()]
 
 
 def _describe(err: dict, data: dict, path: Path) -> str:
@@ -182,8 +278,17 @@ def load_registry(path: Path | None = None) -> Registry:
         lines = [_describe(e, data, path) for e in exc.errors()]
         raise RegistryError("\n".join(lines)) from None
     seen: set[str] = set()
+    homes: dict[str, list[Outlet]] = {}
     for o in registry.outlet:
         if o.id in seen:
             raise RegistryError(f"{path}: outlet {o.id!r} appears twice; ids must be unique")
         seen.add(o.id)
+        for other in homes.setdefault(o.site, []):
+            # one outlet's home inside the other's: both would crawl the same pages
+            if o.home_prefix.startswith(other.home_prefix) or other.home_prefix.startswith(o.home_prefix):
+                raise RegistryError(
+                    f"{path}: outlets {other.id!r} and {o.id!r} are one site ({o.site}); keep one "
+                    f"entry and give it the other's sections as lists/feeds"
+                )
+        homes[o.site].append(o)
     return registry

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -29,6 +30,7 @@ from crawler.crawl.discovery import (
 )
 from crawler.crawl.revisit import entry_changed
 from crawler.dedupe.urls import article_key
+from crawler.extract.listlinks import ShapeBook
 from crawler.monitor.failures import save_failing_page
 from crawler.registry import Outlet
 from crawler.store import ops
@@ -46,6 +48,36 @@ class OutletSpider(scrapy.Spider):
         if isinstance(outlets, str):
             outlets = [o for o in outlets.split(",") if o]
         self.requested = tuple(outlets or self.outlet_ids)
+
+    @classmethod
+    def update_settings(cls, settings: Any) -> None:
+        """JS rendering for this crawler when one of its outlets has `render = "js"` (only then).
+
+        Every path builds its crawler through here: `scrapy crawl <outlet>` (the outlet),
+        `newswatch crawl` and the scheduler tick (the outlets in NEWSWATCH_CRAWL_OUTLETS),
+        `newswatch worker` and `scrapy crawl newswatch` (any outlet of the registry).
+        """
+        super().update_settings(settings)
+        if not any(o.render == "js" for o in cls.crawl_outlets(settings)):
+            return
+        from spiders.loader import js_handlers
+
+        handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+        handlers.update(js_handlers()["DOWNLOAD_HANDLERS"])
+        priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["spider"])
+        settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)
+
+    @classmethod
+    def crawl_outlets(cls, settings: Any) -> list[Outlet]:
+        """The outlets a crawler of this class may crawl, for settings chosen before it starts."""
+        from pathlib import Path
+
+        from crawler.registry import load_registry
+
+        file = settings.get("NEWSWATCH_OUTLETS_FILE") or None
+        registry = load_registry(Path(file) if file else None).by_id()
+        chosen = cls.outlet_ids or tuple(settings.getlist("NEWSWATCH_CRAWL_OUTLETS"))
+        return [registry[o] for o in chosen if o in registry] if chosen else list(registry.values())
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> OutletSpider:
@@ -294,7 +326,7 @@ class OutletSpider(scrapy.Spider):
         if page == 1:
             self._remember_validators(outlet, response)
         nav = navigator_for(outlet)
-        entries = nav.list_entries(response.text, response.url)
+        entries = nav.list_entries(response.text, response.url, self.shape_book(outlet.id))
         self.ctx.count(outlet.id, "list/entries", len(entries))
         if not entries and page == 1 and nav.is_home(response.url) and not response.meta.get("home_feeds"):
             feeds = nav.home_feeds(response.text, response.url)  # <link rel="alternate"> autodiscovery
@@ -309,6 +341,8 @@ class OutletSpider(scrapy.Spider):
         repeated = page > 1 and bool(keys) and set(keys) <= shown
         shown.update(keys)
         requests, fresh = self.article_requests(outlet, nav, entries)
+        for request in requests:
+            request.meta["from_list"] = True
         if repeated:  # a site that answers every page number with its last page: the end, quietly
             self.ctx.count(outlet.id, "list/repeated_page")
             return requests
@@ -370,6 +404,10 @@ class OutletSpider(scrapy.Spider):
                 extracted.problems.append(f"date: the feed/list entry's date rejected: {rejected}")
         if extracted.published_at is None:
             self.ctx.count(outlet.id, "extract/no_date")
+        if response.meta.get("from_list") and not response.meta.get("revisit"):
+            # what a list link led to confirms (or refutes) its URL shape for this outlet
+            self.shape_book(outlet.id).record(response.request.url if response.request else response.url,
+                                              extracted.is_article and bool(extracted.title and extracted.body))
         if extracted.fallback:
             self.ctx.count(outlet.id, "extract/fallback")
             save_failing_page(outlet.id, response.url, response.body, "fallback")
@@ -381,6 +419,23 @@ class OutletSpider(scrapy.Spider):
             family=outlet.family, extracted=extracted, fetched_at=datetime.now(UTC),
             feed_title=entry.title, feed_modified=entry.modified,
         )
+
+    # --- list shapes learned per outlet (crawler/extract/listlinks.py) ---------------------
+
+    def shape_book(self, outlet_id: str) -> ShapeBook:
+        """The outlet's article URL shapes, read once per crawl from the store."""
+        books: dict[str, ShapeBook] = self.__dict__.setdefault("_shape_books", {})
+        if outlet_id not in books:
+            stored, _ = ops.validators(self.ctx.db, shapes_key(outlet_id))
+            books[outlet_id] = ShapeBook.loads(stored)
+        return books[outlet_id]
+
+    def closed(self, reason: str) -> None:
+        """Keep what this crawl learned about list shapes (before the store closes at engine stop)."""
+        books: dict[str, ShapeBook] = self.__dict__.get("_shape_books", {})
+        rows = [(shapes_key(oid), book.dumps(), None) for oid, book in books.items() if book.changed]
+        if rows:
+            ops.save_validators(self.ctx.db, rows)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -403,6 +458,13 @@ class OutletSpider(scrapy.Spider):
 def _robots_rule(failure: Failure) -> bool:
     """An IgnoreRequest raised by robots.txt obeying (any other one, e.g. too many redirects, is lost work)."""
     return "robots" in failure.getErrorMessage().lower()
+
+
+def shapes_key(outlet_id: str) -> str:
+    """Where an outlet's learned list shapes are kept: a row of the validators table (no URL
+    starts with this), so that workers on several hosts share them without a schema change."""
+    return f"newswatch:list-shapes:{outlet_id}"
+
 
 
 def _older_than(entry: Entry, since: datetime) -> bool:

@@ -51,7 +51,12 @@ class RegistrySpiderLoader:
 
 def _render_settings(render: str) -> dict[str, Any]:
     """Only JS outlets get scrapy-playwright's handler (it starts a browser driver per crawler)."""
-    if render != "js":
-        return {}
-    handler = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-    return {"DOWNLOAD_HANDLERS": {"http": handler, "https": handler}}
+    return js_handlers() if render == "js" else {}
+
+
+PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+
+
+def js_handlers() -> dict[str, Any]:
+    """The DOWNLOAD_HANDLERS that render JS; requests without `meta["playwright"]` stay plain HTTP."""
+    return {"DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}}

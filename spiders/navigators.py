@@ -28,6 +28,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.crawl.discovery import Entry, autodiscover_feeds, list_links, robots_sitemaps
 from crawler.dedupe.urls import article_id
+from crawler.extract.listlinks import ShapeBook, article_links
+from crawler.extract.page import PageKind
+from crawler.extract.pagekind import url_kind
 from crawler.registry import Outlet
 
 
@@ -92,15 +95,33 @@ class Navigator:
         order.append("lists")
         return order
 
-    def is_article_url(self, url: str) -> bool:
+    def has_article_id(self, url: str) -> bool:
+        """The shortcut: a URL shape whose article id rule is known (crawler/dedupe/urls.py)."""
         return article_id(url, self.family) is not None
 
-    def list_entries(self, html: str, base_url: str) -> list[Entry]:
+    def is_article_url(self, url: str) -> bool:
+        """Whether a feed, sitemap or list entry may be an article worth requesting.
+
+        Families whose CMS fixes the article URL say so by their id rule. A generic outlet's
+        articles live anywhere (`/article/460`, `/view/<hash>`): every entry that is not its home
+        or a list page by URL counts; its lists were already read by shape (`list_entries`)."""
+        if self.has_article_id(url):
+            return True
+        return self.family == "generic" and url_kind(url) is None and not self.is_home(url)
+
+    def list_entries(self, html: str, base_url: str, book: ShapeBook | None = None) -> list[Entry]:
+        """The article links of a list page.
+
+        A family with list markup reads its list items; any other page is read by shape: the
+        repeated, dated, headline-like links (crawler/extract/listlinks.py), the id rule a
+        shortcut, `book` the outlet's shapes learned and confirmed over earlier runs."""
         if self.link_css:
             entries = list_links(html, base_url, self.item_css, self.link_css, self.date_css)
-        else:
-            entries = _all_links(html, base_url)
-        return [e for e in entries if self.is_article_url(e.url)]
+            return [e for e in entries if self.is_article_url(e.url)]
+        found = article_links(html, base_url, site_url=self.outlet.home, book=book,
+                              shortcut=self.has_article_id)
+        return [Entry(link.url, link.title, link.date) for link in found
+                if not self.is_home(link.url) and url_kind(link.url) is not PageKind.HOME]
 
     def page_url(self, list_url: str, page: int) -> str:
         return with_param(list_url, self.page_param, str(page))
@@ -109,18 +130,6 @@ class Navigator:
 MAX_ROBOTS_SITEMAPS = 2
 MAX_CHILD_SITEMAPS = 3
 MAX_HOME_FEEDS = 2
-
-
-def _all_links(html: str, base_url: str) -> list[Entry]:
-    from parsel import Selector
-
-    sel = Selector(text=html)
-    out = {}
-    for a in sel.css("a[href]"):
-        url = urljoin(base_url, a.attrib["href"].strip())
-        title = " ".join(t.strip() for t in a.css("::text").getall() if t.strip())
-        out.setdefault(url, Entry(url, title))
-    return list(out.values())
 
 
 class NdsoftNavigator(Navigator):
@@ -157,8 +166,11 @@ class McodeNavigator(Navigator):
 
     family = "mcode"
 
-    def is_article_url(self, url: str) -> bool:
+    def has_article_id(self, url: str) -> bool:
         return "view.php" in url and article_id(url, self.family) is not None
+
+    def is_article_url(self, url: str) -> bool:
+        return self.has_article_id(url)
 
 
 class ArticleNoNavigator(Navigator):

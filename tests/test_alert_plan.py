@@ -125,16 +125,32 @@ def test_one_plan_per_recipient() -> None:
 
 
 def test_extra_holidays_from_the_file() -> None:
+    """A day off declared at short notice (here an ordinary Thursday) is skipped when listed."""
+    def due(extra: list[date]) -> datetime:
+        plans = plan_alerts(
+            [HOLIDAYS], score=5.0, now=kst(2026, 11, 4, 10, 0), published_at=None,
+            seed=False, max_age_hours=72, holidays=extra,
+        )
+        return plans[0].due_at
+
+    assert due([]) == kst(2026, 11, 5, 8, 30)
+    assert due([date(2026, 11, 5)]) == kst(2026, 11, 6, 8, 30)
+
+
+@pytest.mark.parametrize(
+    ("now", "due_at"),
+    [
+        # 제헌절 is a public holiday again from 2026 (a Friday): the digest waits for Monday
+        ((2026, 7, 16, 10, 0), (2026, 7, 20, 8, 30)),
+        # 설날 2028 (26-28 January), beyond any hand-kept table
+        ((2028, 1, 25, 10, 0), (2028, 1, 31, 8, 30)),
+    ],
+)
+def test_public_holidays_of_any_year_are_skipped(now: tuple, due_at: tuple) -> None:
     plans = plan_alerts(
-        [HOLIDAYS],
-        score=5.0,
-        now=kst(2026, 7, 16, 10, 0),
-        published_at=None,
-        seed=False,
-        max_age_hours=72,
-        holidays=[date(2026, 7, 17)],
+        [HOLIDAYS], score=5.0, now=kst(*now), published_at=None, seed=False, max_age_hours=72,
     )
-    assert plans[0].due_at == kst(2026, 7, 20, 8, 30)
+    assert plans[0].due_at == kst(*due_at)
 
 
 def test_max_age_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,17 +230,17 @@ def test_plan_for_match_uses_the_files_subscriptions_and_holidays() -> None:
                 },
                 {"address": "other@city.example", "watchlists": ["wellness"]},
             ],
-            "holidays": ["2026-07-17"],
+            "holidays": ["2026-11-05"],
         }
     )
     plans = plan_for_match(
         people,
         "medical-tourism",
         score=5.0,
-        now=kst(2026, 7, 16, 10, 0),
+        now=kst(2026, 11, 4, 10, 0),
         published_at=None,
         seed=False,
     )
     assert [(p.recipient, p.due_at) for p in plans] == [
-        ("team@city.example", kst(2026, 7, 20, 8, 30))
+        ("team@city.example", kst(2026, 11, 6, 8, 30))
     ]

@@ -39,9 +39,15 @@ def test_detect_articleno_by_markers_without_url() -> None:
 
 @pytest.mark.parametrize(("case", "family"), [("articleno/article", "articleno"), ("mcode/article_plain_skin", "mcode")])
 def test_outlets_detect_command(case: str, family: str, home: Path) -> None:
-    r = newswatch("outlets", "detect", str(PAGES / case / "page.html"), env=cli_env(home))
+    """A saved page without a canonical link, with its address given: a ready-to-paste entry."""
+    import json
+    import tomllib
+
+    url = json.loads((PAGES / case / "expected.json").read_text(encoding="utf-8"))["input"]["url"]
+    r = newswatch("outlets", "detect", str(PAGES / case / "page.html"), "--url", url, env=cli_env(home))
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == family
+    entry = tomllib.loads(r.stdout)["outlet"][0]
+    assert entry["family"] == family and entry["evidence"][0]["url"] == url
 
 
 def test_mcode_skin_change_falls_back_to_generic_and_says_so() -> None:

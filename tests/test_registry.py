@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,17 +27,39 @@ def _write(tmp_path: Path, text: str) -> Path:
     return p
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "spiders" / "outlets.toml"
+
+
+def _next_month() -> str:
+    now = datetime.now(UTC)
+    return f"{now.year + now.month // 12}-{now.month % 12 + 1:02d}"
+
+
 def test_bundled_registry_covers_every_region() -> None:
-    reg = load_registry(Path(__file__).resolve().parents[1] / "spiders" / "outlets.toml")
+    reg = load_registry(BUNDLED)
     assert len(reg.outlet) >= 100
-    by_region: dict[str, int] = {}
+    with_evidence: dict[str, int] = {}
     for o in reg.outlet:
-        by_region[o.region] = by_region.get(o.region, 0) + 1
+        if o.region and o.evidence:
+            with_evidence[o.region] = with_evidence.get(o.region, 0) + 1
         assert o.verified is False  # nothing here has reached the real sites yet
-    assert set(by_region) == set(REGIONS)
-    assert min(by_region.values()) >= 3
-    ids = {o.id for o in reg.outlet}
-    assert {"akomnews", "seonamtoday"} <= ids
+    assert set(with_evidence) == set(REGIONS)
+    # every region has at least four outlets whose existence a dated real article URL shows
+    assert min(with_evidence.values()) >= 4, with_evidence
+
+
+def test_bundled_registry_has_evidence_and_trade_press() -> None:
+    reg = load_registry(BUNDLED)
+    by_id = reg.by_id()
+    # 한의신문 (akomnews.com) is the national paper of the Korean-medicine association, not an
+    # Incheon outlet: it is registered as trade press without a region
+    akom = by_id["akomnews"]
+    assert (akom.name, akom.scope, akom.region) == ("한의신문", "trade", "")
+    trade = [o for o in reg.outlet if o.scope == "trade"]
+    assert len(trade) >= 15 and all(o.evidence for o in trade)
+    # every evidence URL fits its outlet's family and site: no such warning in the bundled file
+    mismatched = [w for w in reg.warnings() if "does not match family" in w or "not on the outlet's site" in w]
+    assert mismatched == []
 
 
 def test_good_entry_loads_with_defaults(tmp_path: Path) -> None:
@@ -57,7 +79,8 @@ def test_good_entry_loads_with_defaults(tmp_path: Path) -> None:
         (("every = \"30m\"", "cron = \"*/30 6-23 * *\""), r"key 'cron'.*5 fields"),
         (("id = \"incheonilbo\"", "id = \"Incheon Ilbo\""), r"key 'id'.*lowercase ASCII slug"),
         (("home = \"https://www.incheonilbo.com/\"", "home = \"www.incheonilbo.com\""), r"key 'home'.*absolute"),
-        (("name = \"인천일보\"\n", ""), r"key 'name'.*missing"),
+        (("home = \"https://www.incheonilbo.com/\"\n", ""), r"key 'home'.*missing"),
+        (("every = \"30m\"", "scope = \"national\""), r"key 'scope'.*'local', 'regional' or 'trade'"),
     ],
 )
 def test_bad_entry_names_outlet_key_and_fix(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
@@ -76,3 +99,111 @@ def test_duplicate_ids_and_bad_toml(tmp_path: Path) -> None:
 def test_missing_file_says_which_variable(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="NEWSWATCH_OUTLETS_FILE"):
         load_registry(tmp_path / "nope.toml")
+
+
+EVIDENCE = GOOD.replace(
+    'every = "30m"',
+    'every = "30m"\nscope = "regional"\n'
+    'evidence = [{url = "https://www.incheonilbo.com/news/articleView.html?idxno=1185416", seen = "2023-02"}]',
+)
+
+
+def test_entry_with_evidence_loads_without_warnings(tmp_path: Path) -> None:
+    reg = load_registry(_write(tmp_path, EVIDENCE))
+    o = reg.outlet[0]
+    assert o.scope == "regional" and o.evidence[0].seen == "2023-02"
+    assert reg.warnings() == []
+
+
+def test_evidence_url_of_another_family_warns_naming_both(tmp_path: Path) -> None:
+    text = EVIDENCE.replace(
+        "news/articleView.html?idxno=1185416", "bbs/board.php?bo_table=news&wr_id=77"
+    )
+    warnings = load_registry(_write(tmp_path, text)).warnings()
+    assert len(warnings) == 1
+    assert "bo_table=news&wr_id=77" in warnings[0] and "gnuboard" in warnings[0]
+    assert "family 'ndsoft'" in warnings[0] and "incheonilbo" in warnings[0]
+
+
+def test_evidence_on_another_site_warns(tmp_path: Path) -> None:
+    text = EVIDENCE.replace("https://www.incheonilbo.com/news/", "https://www.kihoilbo.co.kr/news/")
+    (warning,) = load_registry(_write(tmp_path, text)).warnings()
+    assert "kihoilbo.co.kr" in warning and "incheonilbo.com" in warning
+
+
+def test_evidence_seen_in_the_future_fails(tmp_path: Path) -> None:
+    text = EVIDENCE.replace('seen = "2023-02"', f'seen = "{_next_month()}"')
+    with pytest.raises(RegistryError, match=r"outlet 'incheonilbo'.*evidence.*seen.*in the future"):
+        load_registry(_write(tmp_path, text))
+    with pytest.raises(RegistryError, match=r"evidence.*seen.*'YYYY-MM'"):
+        load_registry(_write(tmp_path, EVIDENCE.replace('seen = "2023-02"', 'seen = "2023-2-1"')))
+
+
+def test_trade_paper_with_a_region_fails(tmp_path: Path) -> None:
+    text = EVIDENCE.replace('scope = "regional"', 'scope = "trade"')
+    with pytest.raises(RegistryError, match=r"outlet 'incheonilbo'.*trade paper is national.*region = \"\""):
+        load_registry(_write(tmp_path, text))
+    national = text.replace('region = "인천"', 'region = ""')
+    assert load_registry(_write(tmp_path, national)).warnings() == []
+
+
+def test_two_entries_for_one_site_fail_naming_both(tmp_path: Path) -> None:
+    twin = GOOD.replace('id = "incheonilbo"', 'id = "incheonilbo-m"').replace(
+        "https://www.incheonilbo.com/", "http://m.incheonilbo.com/"
+    )
+    with pytest.raises(RegistryError, match=r"'incheonilbo' and 'incheonilbo-m' are one site \(incheonilbo.com\)"):
+        load_registry(_write(tmp_path, GOOD + twin))
+
+
+def test_sections_of_one_host_are_separate_outlets(tmp_path: Path) -> None:
+    # a national agency's regional desks share a host; each desk is its own outlet
+    desks = "".join(
+        f'\n[[outlet]]\nid = "news1-{r}"\nname = "뉴스1 {r}"\nregion = "{k}"\nscope = "regional"\n'
+        f'home = "https://www.news1.kr/local/{r}/"\n'
+        for r, k in (("jeju", "제주"), ("busan", "부산"))
+    )
+    assert len(load_registry(_write(tmp_path, desks)).outlet) == 2
+    whole = '\n[[outlet]]\nid = "news1"\nname = "뉴스1"\nregion = "서울"\nhome = "https://www.news1.kr/"\n'
+    with pytest.raises(RegistryError, match="one site"):
+        load_registry(_write(tmp_path, desks + whole))
+
+
+def test_unknown_fields_are_left_empty_and_warned(tmp_path: Path) -> None:
+    text = '[[outlet]]\nid = "nameless"\nscope = "local"\nhome = "https://nameless.example/"\n'
+    warnings = load_registry(_write(tmp_path, text)).warnings()
+    joined = "\n".join(warnings)
+    for missing in ("no name", "no region", "without district", "no evidence"):
+        assert missing in joined
+    assert all(w.startswith("outlet 'nameless': ") for w in warnings)
+
+
+def test_bundled_evidence_is_never_a_held_out_page() -> None:
+    # the pages kept aside to judge the project must not leak into its registry
+    from tests.conftest import SHARED
+
+    tool = SHARED / "tools" / "heldout.py"
+    if not tool.exists():
+        pytest.skip(f"{tool} is absent: the shared tools are not part of a fresh clone")
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("heldout", tool)
+    assert spec is not None and spec.loader is not None
+    heldout = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(heldout)
+    listed = set(Path(heldout.LIST).read_text(encoding="utf-8").split())
+    urls = [e.url for o in load_registry(BUNDLED).outlet for e in o.evidence]
+    assert urls and not [u for u in urls if heldout.digest(u) in listed]
+
+
+def test_outlets_table_prints_what_entries_leave_unknown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from crawler.cli import cmd_outlets
+
+    text = GOOD + '\n[[outlet]]\nid = "nameless"\nscope = "regional"\nregion = "부산"\nhome = "https://nameless.example/"\n'
+    monkeypatch.setenv("NEWSWATCH_OUTLETS_FILE", str(_write(tmp_path, text)))
+    assert cmd_outlets(argparse.Namespace(action=None, target=None, more=[], write=False)) == 0
+    err = capsys.readouterr().err
+    assert "outlet 'nameless': no name" in err and "outlet 'nameless': no evidence" in err
+    assert "outlet 'incheonilbo': no evidence" in err

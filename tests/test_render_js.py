@@ -236,3 +236,96 @@ def test_no_page_is_kept_open_for_callbacks() -> None:
     sources = [p.read_text(encoding="utf-8") for p in (ROOT / "spiders").glob("*.py")]
     sources += [p.read_text(encoding="utf-8") for p in (ROOT / "crawler").rglob("*.py")]
     assert not any("playwright_include_page" in s for s in sources)
+
+
+# --- every path: `newswatch crawl` and a scheduler tick render JS outlets too (issue 22, item 7) ---
+
+def _watch(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[int]]:
+    """Run a command, collecting the Chromium processes among its descendants while it runs."""
+    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watcher = psutil.Process(proc.pid)
+    browsers: set[int] = set()
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.communicate(timeout=240)), daemon=True)
+    reader.start()
+    while reader.is_alive():
+        try:
+            for child in watcher.children(recursive=True):
+                try:
+                    if "chrom" in child.name().lower():
+                        browsers.add(child.pid)
+                except psutil.NoSuchProcess:
+                    continue
+        except psutil.NoSuchProcess:
+            pass
+        time.sleep(0.05)
+    reader.join()
+    stdout, stderr = out if out else ("", "")
+    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr), browsers
+
+
+def _newswatch_crawl(outlet: str, env: dict[str, str]) -> list[str]:
+    args = [f"{a}" for a in FAST if a != "-s"]
+    return [sys.executable, "-m", "crawler.cli", "crawl", outlet, *[x for kv in args for x in ("-s", kv)],
+            "-s", "PLAYWRIGHT_ABORT_REQUEST=tests.test_render_js.abort_external", "-s", "DOWNLOAD_TIMEOUT=30"]
+
+
+def test_newswatch_crawl_renders_a_js_outlet(site, chromium: str, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
+    base, _ = site
+    env = cli_env(home, _registry(tmp_path / "outlets.toml", base), NEWSWATCH_CPU_WORKERS="0")
+    r, browsers = _watch(_newswatch_crawl("gaonjs", env), env)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
+    stored = [a for a in _articles(home) if a.outlet_id == "gaonjs"]
+    assert [a.url for a in stored] == [f"{base}/news/view.html?idx=7"], r.stderr[-3000:]
+    assert stored[0].title == TITLE and BODY[1] in stored[0].body
+    assert browsers and not [pid for pid in browsers if _alive(pid)], "Chromium rendered, then closed"
+
+
+def test_newswatch_crawl_of_a_plain_outlet_starts_no_browser(site, chromium: str, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
+    base, _ = site
+    env = cli_env(home, _registry(tmp_path / "outlets.toml", base), NEWSWATCH_CPU_WORKERS="0")
+    r, browsers = _watch(_newswatch_crawl("gaonhttp", env), env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [a.url for a in _articles(home) if a.outlet_id == "gaonhttp"] == [f"{base}/static/view.html?idx=9"]
+    assert not browsers and "scrapy_playwright" not in r.stderr
+
+
+def test_a_scheduler_tick_renders_a_js_outlet(site, chromium: str, tmp_path: Path, home: Path,  # type: ignore[no-untyped-def]
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from crawler.schedule.tick import TickRunner
+
+    base, _ = site
+    for key, value in cli_env(home, _registry(tmp_path / "outlets.toml", base), NEWSWATCH_CPU_WORKERS="0").items():
+        monkeypatch.setenv(key, value)
+    extra = tuple(_newswatch_crawl("gaonjs", {})[4:])  # what follows `crawl`: the outlet and settings
+    result = TickRunner(timedelta(seconds=240), timedelta(seconds=5), extra_args=extra).run("test")
+    assert result.outcome == "ok", result.detail
+    stored = [a for a in _articles(home) if a.outlet_id == "gaonjs"]
+    assert [a.url for a in stored] == [f"{base}/news/view.html?idx=7"]
+    assert BODY[1] in stored[0].body
+
+
+def test_each_path_gives_the_handler_only_to_crawls_with_a_js_outlet(tmp_path: Path) -> None:
+    """`newswatch crawl`/tick (chosen outlets), `newswatch worker` (any outlet) and `scrapy crawl`."""
+    from scrapy.settings import Settings
+
+    from crawler.crawl.worker import WorkerSpider
+    from spiders.base import OutletSpider
+    from spiders.loader import PLAYWRIGHT_HANDLER, RegistrySpiderLoader
+
+    registry = _registry(tmp_path / "outlets.toml", "http://127.0.0.1:9")
+
+    def handlers(spidercls: Any, **values: Any) -> dict[str, Any]:
+        settings = Settings({"NEWSWATCH_OUTLETS_FILE": str(registry), **values})
+        spidercls.update_settings(settings)
+        return dict(settings.getdict("DOWNLOAD_HANDLERS"))
+
+    js = {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}
+    assert handlers(OutletSpider, NEWSWATCH_CRAWL_OUTLETS=["gaonjs", "gaonhttp"]) == js
+    assert handlers(OutletSpider, NEWSWATCH_CRAWL_OUTLETS=["gaonhttp"]) == {}
+    assert handlers(WorkerSpider) == js  # a worker may be handed any outlet of the registry
+    loader = RegistrySpiderLoader(Settings({"NEWSWATCH_OUTLETS_FILE": str(registry)}))
+    assert handlers(loader.load("gaonjs")) == js and handlers(loader.load("gaonhttp")) == {}
+    assert handlers(OutletSpider, NEWSWATCH_CRAWL_OUTLETS=["gaonjs"], DOWNLOAD_HANDLERS={"ftp": None}) == {**js, "ftp": None}

@@ -7,20 +7,19 @@ the crawler's User-Agent; one outlet at a time, a handful of requests each.
 
 An outlet *works* when an article was reached through a feed, sitemap or list and extracted
 with a title, a body and a date. `--write` marks working entries `verified = true` in the
-registry file and adds the feeds/sitemaps discovery found to entries that had none, editing the
-TOML text in place (comments and order kept).
+registry file and adds the feeds/sitemaps discovery found to entries that had none, through a
+round-trip TOML library (comments and order kept). robots.txt is decided as the crawl decides it
+(`RobotsRules`: the same parser, Protego, and the same User-Agent).
 """
 
 from __future__ import annotations
 
-import json
-import re
 import urllib.error
 import urllib.request
-import urllib.robotparser
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from crawler.crawl.discovery import (
@@ -46,6 +45,30 @@ def user_agent() -> str:
         return str(USER_AGENT)
     except ImportError:  # pragma: no cover - settings is part of the project
         return "newswatch outlets check"
+
+
+class RobotsRules:
+    """robots.txt decided exactly as the crawl decides it.
+
+    The crawl's robots middleware (Scrapy's, crawler/crawl/middlewares.py) builds the
+    `ROBOTSTXT_PARSER` of the settings (Protego by default: `*` wildcards, `$` anchors, the longest
+    match wins) from the body and asks it with `ROBOTSTXT_USER_AGENT`, else the crawler's
+    User-Agent. urllib's robotparser knows neither wildcards nor `$`, and would pass URLs the crawl
+    then refuses (or the other way round)."""
+
+    def __init__(self, body: bytes, settings: Any = None) -> None:
+        from scrapy.utils.misc import load_object
+
+        from crawler.crawl.runner import project_settings
+
+        settings = settings if settings is not None else project_settings()
+        parser = load_object(settings.get("ROBOTSTXT_PARSER"))
+        # Scrapy's parsers take the crawler only to name the spider in their warnings
+        self.parser = parser.from_crawler(None, body)
+        self.user_agent = settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT")
+
+    def allowed(self, url: str) -> bool:
+        return bool(self.parser.allowed(url, self.user_agent))
 
 
 @dataclass
@@ -100,7 +123,7 @@ class CheckResult:
         return bool(self.article.ok) and bool(self.feed.ok or self.sitemap.ok or self.list_page.ok)
 
 
-def _robots(outlet: Outlet, result: CheckResult) -> tuple[bytes, urllib.robotparser.RobotFileParser | None]:
+def _robots(outlet: Outlet, result: CheckResult) -> tuple[bytes, RobotsRules | None]:
     url = urljoin(outlet.home, "/robots.txt")
     try:
         got = fetch(url)
@@ -115,14 +138,12 @@ def _robots(outlet: Outlet, result: CheckResult) -> tuple[bytes, urllib.robotpar
     if got.status >= 400:
         result.robots = Probe(True, f"none ({got.status}): no rules")
         return b"", None
-    parser = urllib.robotparser.RobotFileParser(url)
-    parser.parse(got.body.decode("utf-8", "replace").splitlines())
     result.robots = Probe(True, "ok")
-    return got.body, parser
+    return got.body, RobotsRules(got.body)
 
 
-def _allowed(parser: urllib.robotparser.RobotFileParser | None, url: str) -> bool:
-    return parser is None or parser.can_fetch(user_agent(), url)
+def _allowed(parser: RobotsRules | None, url: str) -> bool:
+    return parser is None or parser.allowed(url)
 
 
 def _feeds(outlet: Outlet, nav: object, result: CheckResult) -> list[Entry]:
@@ -193,7 +214,7 @@ def _sitemaps(nav: object, robots: bytes, result: CheckResult) -> list[Entry]:
     return []
 
 
-def _list(nav: object, parser: urllib.robotparser.RobotFileParser | None, result: CheckResult) -> list[Entry]:
+def _list(nav: object, parser: RobotsRules | None, result: CheckResult) -> list[Entry]:
     from spiders.navigators import Navigator
 
     assert isinstance(nav, Navigator)
@@ -220,7 +241,7 @@ def _list(nav: object, parser: urllib.robotparser.RobotFileParser | None, result
     return entries
 
 
-def _article(outlet: Outlet, url: str, parser: urllib.robotparser.RobotFileParser | None,
+def _article(outlet: Outlet, url: str, parser: RobotsRules | None,
              result: CheckResult) -> None:
     from crawler.extract import extract
 
@@ -277,44 +298,44 @@ def check_outlets(outlets: Iterable[Outlet]) -> list[CheckResult]:
 
 
 # --- the registry file -------------------------------------------------------------------------
-
-_HEADER = re.compile(r"^\[\[outlet\]\]\s*$", re.M)
-
-
-def _entry_span(text: str, outlet_id: str) -> tuple[int, int] | None:
-    """Where the `[[outlet]]` entry with this id starts and ends in the file's text."""
-    starts = [m.start() for m in _HEADER.finditer(text)] + [len(text)]
-    for start, end in zip(starts, starts[1:], strict=False):
-        if re.search(rf'^id\s*=\s*["\']{re.escape(outlet_id)}["\']\s*(?:#.*)?$', text[start:end], re.M):
-            return start, end
-    return None
+# Edited through tomlkit, a round-trip TOML library: comments, blank lines, key order and quoting
+# stay as the person wrote them; only the values set here change.
 
 
-def _toml_list(urls: list[str]) -> str:
-    return "[" + ", ".join(json.dumps(u) for u in urls) + "]"
+def _array(urls: list[str]) -> Any:
+    import tomlkit
+
+    found = tomlkit.array()
+    found.extend(urls)
+    return found
+
+
+def _insert_after(table: Any, anchors: tuple[str, ...], key: str, value: Any) -> None:
+    """Set a new key right below the first anchor key present (else at the table's end)."""
+    body = table.value.body
+    for anchor in anchors:
+        at = [i for i, (k, _) in enumerate(body) if k is not None and k.key == anchor]
+        if at:
+            # tomlkit has no public "insert after": its container's own insert keeps the layout
+            table.value._insert_at(at[0] + 1, key, value)
+            return
+    table[key] = value
 
 
 def mark_verified(text: str, result: CheckResult) -> str:
     """The registry text with one working entry marked verified (and its discovered URLs added)."""
-    span = _entry_span(text, result.outlet)
-    if span is None:
+    import tomlkit
+
+    doc = tomlkit.parse(text)
+    entry = next((t for t in doc.get("outlet", []) if t.get("id") == result.outlet), None)
+    if entry is None:
         return text
-    start, end = span
-    entry = text[start:end]
-    if re.search(r"^verified\s*=", entry, re.M):
-        entry = re.sub(r"^verified\s*=\s*\w+", "verified = true", entry, count=1, flags=re.M)
-    else:
-        entry = entry.rstrip("\n") + "\nverified = true\n" + ("\n" if entry.endswith("\n\n") else "")
-    additions = []
-    if result.found_feeds and not re.search(r"^feeds\s*=", entry, re.M):
-        additions.append(f"feeds = {_toml_list(result.found_feeds)}")
-    if result.found_sitemaps and not re.search(r"^sitemaps\s*=", entry, re.M):
-        additions.append(f"sitemaps = {_toml_list(result.found_sitemaps)}")
-    if additions:
-        anchor = re.search(r"^family\s*=.*$", entry, re.M) or re.search(r"^home\s*=.*$", entry, re.M)
-        at = anchor.end() if anchor else entry.index("\n") if "\n" in entry else len(entry)
-        entry = entry[:at] + "\n" + "\n".join(additions) + entry[at:]
-    return text[:start] + entry + text[end:]
+    entry["verified"] = True
+    if result.found_sitemaps and "sitemaps" not in entry:
+        _insert_after(entry, ("family", "home"), "sitemaps", _array(result.found_sitemaps))
+    if result.found_feeds and "feeds" not in entry:
+        _insert_after(entry, ("family", "home"), "feeds", _array(result.found_feeds))
+    return tomlkit.dumps(doc)
 
 
 def write_verified(path: Path, results: Iterable[CheckResult]) -> list[str]:

@@ -115,7 +115,8 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     from crawler.crawl.extensions import outlet_stats
     from spiders.base import OutletSpider
 
-    settings = project_settings(overrides)
+    # the chosen outlets decide whether this crawler renders JS (OutletSpider.update_settings)
+    settings = project_settings({"NEWSWATCH_CRAWL_OUTLETS": list(outlet_ids), **(overrides or {})})
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(OutletSpider)
     result = CrawlSummary(outlets=list(outlet_ids))

@@ -1,6 +1,7 @@
 """The generic page object: the last resort after a family page object and the metadata.
 
-Body from trafilatura (or the element the page declares as `itemprop="articleBody"`, when that
+First the page's own hydration data (`islands.py`: Next.js, Nuxt, Arc XP JSON), when it holds the
+article object; then body from trafilatura (or the element the page declares as `itemprop="articleBody"`, when that
 is clearly better), dates from visible 입력/등록/수정 labels and then htmldate, authors from byline
 elements. Costs ~10–40 ms a page (trafilatura), against ~2 ms for a family page object, so
 `extract` asks it only for fields still empty.
@@ -18,6 +19,7 @@ import trafilatura
 from .authors import clean_authors
 from .blocks import blocks, element_text, paragraphs
 from .dates import EARLIEST, MAX_FUTURE, SEOUL, find_labelled_dates
+from .islands import IslandArticle, find_island_article
 from .page import ArticlePage, PageKind, field
 from .pagekind import url_kind
 from .text import Block, clean_paragraphs, is_dateline, is_reporter_line, normalize_space
@@ -72,12 +74,29 @@ class GenericPage(ArticlePage):
         """Home/list by URL shape; otherwise an article."""
         return url_kind(self.url) or PageKind.ARTICLE
 
+    @cached_property
+    def island(self) -> IslandArticle | None:
+        """The article object of the page's JSON islands, if it has one (see islands.py)."""
+        found, notes = find_island_article(
+            self.html, self.url, self.metadata.title or self.metadata.document_title
+        )
+        self.notes.extend(notes)
+        return found
+
     @field
     def title(self) -> str | None:
-        return self.first_text("h1") or self.metadata.document_title
+        return self.first_text("h1") or (self.island and self.island.title) or self.metadata.document_title
+
+    @field
+    def subtitle(self) -> str | None:
+        return self.island.subtitle if self.island else None
 
     @field
     def authors(self) -> list[str]:
+        if self.island and self.island.authors:
+            names = clean_authors(self.island.authors)
+            if names:
+                return names
         for query in _BYLINE_CSS:
             for found in self.sel.css(query):
                 text = element_text(found.root, " ")
@@ -105,14 +124,19 @@ class GenericPage(ArticlePage):
 
     @field
     def published_at(self) -> datetime | None:
-        return self.visible_dates.get("published") or self.guessed_date
+        island = self.island.published_at if self.island else None
+        return island or self.visible_dates.get("published") or self.guessed_date
 
     @field
     def modified_at(self) -> datetime | None:
-        return self.visible_dates.get("modified")
+        island = self.island.modified_at if self.island else None
+        return island or self.visible_dates.get("modified")
 
     @field
     def body(self) -> str:
+        if self.island:
+            # the page's own data: one article object, never a hidden print/"read more" copy
+            return self.island.body
         found = self.trafilatura_paragraphs
         declared = self.declared_paragraphs
         n_found, n_declared = _tokens(found), _tokens(declared)

@@ -37,6 +37,8 @@ _BODY_CSS = (
     ".article_body",
     ".view_content",
 )
+_MAX_SUMMARY_ITEMS = 6
+_MIN_SUMMARY_ITEM = 8  # characters: summary lines are sentences, not menu entries
 _HEADER_WINDOW = 12  # blocks after "기사 메일전송" where the byline and date lines sit
 
 
@@ -103,7 +105,8 @@ class McodePage(ArticlePage):
 
     @cached_property
     def summary_lines(self) -> list[str]:
-        """The bullet lines at the top of the region (the subtitle)."""
+        """The bullet lines at the top of the region (the subtitle), or the items of a plain
+        `<ul>` that opens it — some skins print the summary as a list, with or without bullets."""
         lines: list[str] = []
         for block in self.region:
             if not _BULLET.match(block.text) or block.is_link_list_item:
@@ -111,7 +114,21 @@ class McodePage(ArticlePage):
             line = _BULLET.sub("", block.text).strip()
             if line:
                 lines.append(line)
-        return lines
+        return lines or self.summary_list
+
+    @cached_property
+    def summary_list(self) -> list[str]:
+        """The items of the `<ul>`/`<ol>` whose lines are the first lines of the region."""
+        top = [_BULLET.sub("", b.text).strip() for b in self.region[:_MAX_SUMMARY_ITEMS + 1]]
+        for found in self.sel.xpath("//body//ul | //body//ol"):
+            items = [_BULLET.sub("", element_text(li.root)).strip() for li in found.xpath("./li")]
+            if not items or len(items) > _MAX_SUMMARY_ITEMS or len(items) >= len(top):
+                continue  # a summary is a few lines, and the body follows it
+            if found.xpath("./li//a") or min(map(len, items)) < _MIN_SUMMARY_ITEM:
+                continue  # a menu or a related-links list, not sentences
+            if items == top[: len(items)]:
+                return items
+        return []
 
     @cached_property
     def body_element(self) -> etree._Element | None:

@@ -15,7 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import paths
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+def migrations_dir() -> Path:
+    """Alembic's scripts as a real folder (copied out of a zipped egg)."""
+    return paths.packaged("crawler.store", "migrations")
+
+
 DEFAULT_TIMEOUT_S = 30.0  # a crawl waits this long on a locked, paused or unreachable database, not for ever
 MIGRATION_LOCK_KEY = 0x6E657773_6D696772  # "newsmigr": the PostgreSQL advisory lock around migrations
 
@@ -98,7 +103,7 @@ def alembic_config(engine: Engine) -> Any:
     from alembic.config import Config
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["engine"] = engine
     return cfg
 
