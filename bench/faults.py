@@ -3,9 +3,9 @@
 For each fault: serve `--scale 20:50` (1,000 articles), start `newswatch crawl --all`, inject the
 fault when a seeded random share of the articles is stored (seed and point printed; fix the seed
 with NEWSWATCH_FAULT_SEED), recover (`newswatch crawl`, then `crawl --all`), then drain the outbox
-twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm, pgcut (PostgreSQL cut for 4 s
+twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:50), pgcut (10:40) (PostgreSQL cut for 4 s
 through a TCP proxy; skipped without PostgreSQL), smtp550 (every recipient refused, then
-`send --retry-failed` twice).
+`send --retry-failed` twice; 10:40).
 
 `faults.<name>.lost`: articles served but not stored + stories matched without an alert +
 story alerts never sent. `faults.<name>.duplicated`: duplicate alert rows + mails received twice
@@ -317,7 +317,7 @@ def mail_outcome(db: Path | str) -> tuple[int, int]:
     return int(unsent[0][0]) if unsent else 0, int(sent[0][0]) if sent else 0
 
 
-def run_smtp550(work: Path, seed: int, outlets: int = 20, articles: int = 50) -> dict[str, Any]:
+def run_smtp550(work: Path, seed: int, outlets: int = 10, articles: int = 40) -> dict[str, Any]:
     """Crawl cleanly; the server refuses every recipient with 550; fixed; `send --retry-failed`
     (twice, to show the second finds nothing). Lost = story alerts never sent."""
     home = work / "smtp550"
@@ -343,7 +343,7 @@ def run_smtp550(work: Path, seed: int, outlets: int = 20, articles: int = 50) ->
         smtp.stop()
 
 
-def run_pgcut(work: Path, seed: int, outlets: int = 20, articles: int = 50) -> dict[str, Any] | None:
+def run_pgcut(work: Path, seed: int, outlets: int = 10, articles: int = 40) -> dict[str, Any] | None:
     """The database cut for 4 s at a random point (a TCP proxy in front of PostgreSQL), then the
     operator runs `crawl --all` again. None when no PostgreSQL listens on 127.0.0.1:5432."""
     import uuid
