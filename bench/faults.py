@@ -3,15 +3,15 @@
 For each fault: serve `--scale 20:50` (1,000 articles), start `newswatch crawl --all`, inject the
 fault when a seeded random share of the articles is stored (seed and point printed; fix the seed
 with NEWSWATCH_FAULT_SEED), recover (`newswatch crawl`, then `crawl --all`), then drain the outbox
-twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:50), pgcut (10:40) (PostgreSQL cut for 4 s
-through a TCP proxy; skipped without PostgreSQL), smtp550 (every recipient refused, then
-`send --retry-failed` twice; 10:40).
+twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:50); pgcut (10:40, PostgreSQL
+cut for 4 s through a TCP proxy; skipped without PostgreSQL); smtp550 (10:40, every recipient
+refused, then `send --retry-failed` twice).
 
 `faults.<name>.lost`: articles served but not stored + stories matched without an alert +
 story alerts never sent. `faults.<name>.duplicated`: duplicate alert rows + mails received twice
 (same Message-ID). Target 0 and 0.
 
-The harness is shared with the fault tests (tests/faults/): real processes, real signals.
+The harness is shared with the fault tests (tests/test_faults_*.py): real processes, real signals.
 """
 
 from __future__ import annotations
