@@ -37,6 +37,23 @@ def _setting(text: str) -> tuple[str, str]:
     return key, value
 
 
+def _console() -> Any:
+    """A rich console; in a pipe or a file, wide enough that no cell is cut."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=400, soft_wrap=True)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newswatch")
+    except PackageNotFoundError:  # a checkout without `pip install -e .`
+        return "unknown (not installed)"
+
+
 # --- crawl -------------------------------------------------------------------------------------
 
 def cmd_crawl(args: argparse.Namespace) -> int:
@@ -60,10 +77,18 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     elif args.all:
         chosen = list(registry)
     else:
-        chosen = [o.id for o in due_outlets(db, registry.values())]
+        from crawler.schedule.config import ScheduleConfigError
+
+        try:
+            chosen = [o.id for o in due_outlets(db, registry.values())]
+        except ScheduleConfigError as exc:  # a bad NEWSWATCH_SCHEDULE_CADENCE/BUDGET/… value
+            db.close()
+            return _die(str(exc))
     db.close()
     if not chosen:
-        if not args.quiet:
+        if getattr(args, "json", False):  # callers may build the Namespace by hand
+            print(json.dumps({"finish_reason": "nothing due", "totals": {}, "outlets": {}}))
+        elif not args.quiet:
             print("no outlet is due; `newswatch crawl --all` crawls every outlet now")
         return 0
     overrides: dict[str, Any] = dict(args.set or [])
@@ -73,14 +98,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.quiet:
         overrides.setdefault("LOG_LEVEL", "WARNING")
     summary = run_crawl(chosen, overrides)
-    if not args.quiet or summary.totals["errors"]:
+    if getattr(args, "json", False):  # callers may build the Namespace by hand
+        print(json.dumps({"finish_reason": summary.finish_reason, "totals": summary.totals,
+                          "outlets": summary.per_outlet}, ensure_ascii=False, default=str))
+    elif not args.quiet or summary.totals["errors"]:
         _print_crawl_summary(summary)
     # non-zero when an outlet failed, so cron (quiet on success) mails the summary
     return 0 if summary.finish_reason == "finished" and not summary.totals["errors"] else 1
 
 
 def _print_crawl_summary(summary: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title="crawl", show_lines=False)
@@ -90,7 +117,7 @@ def _print_crawl_summary(summary: Any) -> None:
         dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items()))
         table.add_row(oid, str(row["requests"]), str(row["new"]), str(row["updated"]),
                       str(row["matches"]), str(row["errors"]), dropped)
-    Console(stderr=False).print(table)
+    _console().print(table)
 
 
 # --- send / digest --------------------------------------------------------------------------------
@@ -100,10 +127,12 @@ def cmd_send(args: argparse.Namespace) -> int:
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
-    since = datetime.fromisoformat(args.since).replace(tzinfo=UTC) if args.since else None
-    if since is not None and not args.retry_failed:
+    retry, since_text = getattr(args, "retry_failed", False), getattr(args, "since", None)
+    since = datetime.fromisoformat(since_text).replace(tzinfo=UTC) if since_text else None
+    if since is not None and not retry:
         return _die("--since goes with --retry-failed (which failed alerts to put back)")
-    return send_command(digest=args.digest, dry_run=args.dry_run, retry_failed=args.retry_failed, since=since)
+    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=getattr(args, "json", False),
+                        retry_failed=retry, since=since)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -124,6 +153,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return _die(f"no watchlist {args.watchlist!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
     matcher = Matcher(load_watchlist(path))
     with open_input(args.file) as inp:
+        if args.explain or args.explain_json:
+            from crawler.match.explain import explain_lines
+
+            return explain_lines(matcher, inp, sys.stdout, sys.stderr, as_json=args.explain_json)
         return map_lines(inp, sys.stdout, sys.stderr, lambda obj: classify_line(matcher, obj))
 
 
@@ -151,7 +184,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 # --- outlets ---------------------------------------------------------------------------------------
 
 def cmd_outlets(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from crawler.registry import load_registry
@@ -163,13 +195,16 @@ def cmd_outlets(args: argparse.Namespace) -> int:
 
         return run_check([t for t in (args.target, *args.more) if t], write=args.write)
     registry = load_registry()
+    if getattr(args, "json", False):  # callers may build the Namespace by hand
+        print(json.dumps([o.model_dump(mode="json") for o in registry.outlet], ensure_ascii=False))
+        return 0
     table = Table(title=f"{len(registry.outlet)} outlets")
     for col in ("id", "name", "region", "district", "scope", "family", "schedule", "render", "verified", "evidence"):
         table.add_column(col)
     for o in registry.outlet:
         table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
                       o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
-    Console().print(table)
+    _console().print(table)
     warnings = registry.warnings()  # what entries leave unknown or unproven: they load, but say so
     if warnings:
         print(f"{len(warnings)} warnings:", *warnings, sep="\n  ", file=sys.stderr)
@@ -208,9 +243,12 @@ def _detect(target: str, url: str | None = None) -> int:
 # --- demo ------------------------------------------------------------------------------------------
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from crawler.demo import run_demo
+    from crawler.demo import DemoError, run_demo
 
-    return run_demo(port_base=args.port_base, fresh=args.fresh)
+    try:
+        return run_demo(port_base=args.port_base, fresh=args.fresh, home=args.home)
+    except DemoError as exc:
+        return _die(str(exc))
 
 
 def cmd_watchlist_test(args: argparse.Namespace) -> int:
@@ -222,8 +260,47 @@ def cmd_watchlist_test(args: argparse.Namespace) -> int:
     path = paths.watchlists_dir() / f"{args.id}.toml"
     if not path.exists():
         return _die(f"no watchlist {args.id!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    if args.labels == (args.file is not None):
+        return _die("give either FILE.jsonl or --labels (the office's stored labels), not both or neither")
+    if args.since and not args.labels:
+        return _die("--since picks stored labels by date; use it with --labels")
+    matcher = Matcher(load_watchlist(path))
+    if args.labels:
+        from crawler.match.labels import report_labels
+
+        since = date.fromisoformat(args.since) if args.since else None
+        stories, pruned = _stored_labels(args.id, since)
+        report_labels(matcher, stories, pruned, since, sys.stdout)
+        return 0
     with open_input(args.file) as inp:
-        return evaluate_jsonl(Matcher(load_watchlist(path)), inp, sys.stdout, sys.stderr)
+        return evaluate_jsonl(matcher, inp, sys.stdout, sys.stderr)
+
+
+def _stored_labels(watchlist_id: str, since: date | None) -> tuple[list, int]:  # type: ignore[type-arg]
+    """The office's labels for the watchlist, read from the store."""
+    from crawler.match.labels import labelled_stories
+    from crawler.store import Database
+
+    db = Database.open()
+    try:
+        with db.session() as s:
+            return labelled_stories(s, watchlist_id, since)
+    finally:
+        db.close()
+
+
+def cmd_watchlist_suggest(args: argparse.Namespace) -> int:
+    from crawler import paths
+    from crawler.match import load_watchlist
+    from crawler.match.suggest import suggest
+
+    path = paths.watchlists_dir() / f"{args.id}.toml"
+    if not path.exists():
+        return _die(f"no watchlist {args.id!r} in {paths.watchlists_dir()} (set NEWSWATCH_WATCHLISTS_DIR)")
+    watchlist = load_watchlist(path)
+    since = date.fromisoformat(args.since) if args.since else None
+    stories, _ = _stored_labels(args.id, since)
+    return suggest(path, watchlist, stories, sys.stdout, dev=not args.no_dev)
 
 
 # --- parser ----------------------------------------------------------------------------------------
@@ -234,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl Korean local news outlets, match articles against watchlists, mail the matches.",
         epilog="Configuration comes from NEWSWATCH_* environment variables; see README.md.",
     )
+    p.add_argument("--version", action="version", version=f"newswatch {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     c = sub.add_parser("crawl", help="crawl the due outlets (or the named ones, or --all) in one process",
@@ -249,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-s", "--set", type=_setting, action="append", metavar="KEY=VALUE",
                    help="override a Scrapy setting for this run")
     c.add_argument("-q", "--quiet", action="store_true", help="print nothing unless something failed (cron)")
+    c.add_argument("--json", action="store_true", help="print the per-outlet summary as one JSON object")
     c.set_defaults(func=cmd_crawl)
 
     s = sub.add_parser("send", help="drain the alert outbox now",
@@ -256,6 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Without NEWSWATCH_SMTP_HOST, mail is written to $NEWSWATCH_HOME/outbox/.")
     s.add_argument("--digest", action="store_true", help="send everything pending now: digests before their time, mail held by quiet hours too")
     s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
+    s.add_argument("--json", action="store_true", help="print the report as one JSON object")
     s.add_argument("--retry-failed", action="store_true",
                    help="first put alerts that failed for good (refused by the mail server) back to pending, "
                         "then drain; each alert key is still mailed at most once")
@@ -270,16 +350,33 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("classify", help="score JSON lines {id,title,body} against a watchlist",
                        description='In: {"id","title","body"} per line; out: {"id","relevant","score","matched"}.')
     k.add_argument("--watchlist", required=True, metavar="ID")
+    k.add_argument("--explain", action="store_true",
+                   help="say why, per article: each rule that fired in words, the sentence that carried it, "
+                        "the exclusions considered and why they did or did not apply")
+    k.add_argument("--explain-json", action="store_true",
+                   help="the same as an 'explain' object added to each JSON output line")
     k.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
     k.set_defaults(func=cmd_classify)
 
-    w = sub.add_parser("watchlist", help="watchlist tools")
+    w = sub.add_parser("watchlist", help="watchlist tools: `watchlist test ID FILE` scores a labelled set")
     wsub = w.add_subparsers(dest="action", required=True)
     wt = wsub.add_parser("test", help="precision, recall, F1 and every miss on labelled JSON lines",
                          description='In: {"id","title","body","label"} per line (label 0/1).')
     wt.add_argument("id", metavar="ID")
-    wt.add_argument("file", metavar="FILE.jsonl", help="a file, or - for stdin")
+    wt.add_argument("file", nargs="?", metavar="FILE.jsonl", help="a file, or - for stdin")
+    wt.add_argument("--labels", action="store_true",
+                    help="score the office's stored labels (mail links, `newswatch label`) instead of a file")
+    wt.add_argument("--since", type=_parse_since, metavar="DATE", help="with --labels: labels given since DATE")
     wt.set_defaults(func=cmd_watchlist_test)
+    ws = wsub.add_parser("suggest", help="propose the smallest change that fixes the most labelled misses",
+                         description="Tries one-line edits (an exclusion term, a group's weight, a rule's "
+                                     "proximity) on the office's labels, keeps those that do not lower the "
+                                     "real dev set's figures, and prints the best as a TOML diff. Never applies it.")
+    ws.add_argument("id", metavar="ID")
+    ws.add_argument("--since", type=_parse_since, metavar="DATE", help="only labels given since DATE")
+    ws.add_argument("--no-dev", action="store_true",
+                    help="do not check candidates on ../shared/corpus/relevance-dev (faster; less safe)")
+    ws.set_defaults(func=cmd_watchlist_suggest)
 
     e = sub.add_parser("extract", help="extract one saved page and print its fields as JSON")
     e.add_argument("--url", required=True, help="the page's URL (decides the family and resolves links)")
@@ -301,13 +398,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check: mark working outlets verified = true in the registry file")
     o.add_argument("--url", default=None,
                    help="detect: the address of a saved page (default: its canonical link)")
+    o.add_argument("--json", action="store_true", help="the registry as a JSON array (one object per outlet)")
     o.set_defaults(func=cmd_outlets)
 
     dm = sub.add_parser("demo", help="the offline demo: bundled sites on 127.0.0.1, one full cycle",
-                        description="Serve the bundled demo sites, crawl them, match, store in SQLite, write "
-                                    "the alert mail to $NEWSWATCH_HOME/outbox/ and print the matches.")
+                        description="Serve the bundled demo sites, crawl them, match, store in the demo's own "
+                                    "SQLite store and write the alert mail (marked [데모]) to its outbox. "
+                                    "Everything stays in var/demo/ (or --home): NEWSWATCH_DB_URL, SMTP and the "
+                                    "real registry and recipients are never used.")
     dm.add_argument("--port-base", type=int, default=8701, help="first port of the demo sites (default 8701)")
-    dm.add_argument("--fresh", action="store_true", help="start the demo over (new article dates, empty demo store)")
+    dm.add_argument("--home", type=Path, default=None,
+                    help="the demo's own directory (default NEWSWATCH_DEMO_HOME or var/demo/)")
+    dm.add_argument("--fresh", action="store_true",
+                    help="start the demo over: remove only the files the demo wrote in its home")
     dm.set_defaults(func=cmd_demo)
 
     from crawler.crawl.scaleout import register as register_worker

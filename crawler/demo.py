@@ -1,7 +1,12 @@
 """`make demo`: serve the bundled sites on 127.0.0.1, run one full cycle, print the matches.
 
-The demo sites are dated relative to an anchor kept in $NEWSWATCH_HOME/demo/anchor.txt, so a
-second run sees byte-identical sites: it fetches only feeds (304), stores nothing, sends nothing.
+The demo never touches a real setup: it runs in its own home (`var/demo/`, or `--home DIR`) with
+its own SQLite store, registry and recipients; it ignores NEWSWATCH_DB_URL, never uses SMTP (mail
+goes to the demo's outbox, subject marked [데모]) and never sends real pending digests. `--fresh`
+removes only what the demo wrote there.
+
+The demo sites are dated relative to an anchor kept in <demo home>/anchor.txt, so a second run
+sees byte-identical sites: it fetches only feeds (304), stores nothing, sends nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +23,56 @@ from typing import Any
 from crawler import paths
 
 SERVER_START_TIMEOUT = 60
+SUBJECT_PREFIX = "[데모] "
+DEMO_RECIPIENT = "office@demo.invalid"  # .invalid: no mail server anywhere accepts it
+# the settings a real deployment sets that the demo must never inherit (it sets its own)
+_REAL_SETTINGS = ("NEWSWATCH_DB_URL", "NEWSWATCH_OUTLETS_FILE", "NEWSWATCH_RECIPIENTS_FILE", "NEWSWATCH_WEB_URL",
+                  "NEWSWATCH_REDIS_URL", "NEWSWATCH_SECRET", "SENTRY_DSN", "NEWSWATCH_SENTRY_DSN")
+_WRITTEN = ("newswatch.db", "newswatch.db-wal", "newswatch.db-shm", "anchor.txt", "outlets.toml",
+            "recipients.toml", "requests.log", "demo.env", "secret.key")
+
+
+def demo_home() -> Path:
+    """Where the demo keeps everything: NEWSWATCH_DEMO_HOME, else var/demo/ in the project."""
+    value = os.environ.get("NEWSWATCH_DEMO_HOME", "").strip()
+    return Path(value).expanduser().resolve() if value else paths.PROJECT_ROOT / "var" / "demo"
+
+
+def demo_environment(home: Path) -> dict[str, str]:
+    """The variables the demo runs under (and that `demo.env` gives a shell to look at it)."""
+    return {
+        "NEWSWATCH_HOME": str(home),
+        "NEWSWATCH_OUTLETS_FILE": str(home / "outlets.toml"),
+        "NEWSWATCH_RECIPIENTS_FILE": str(home / "recipients.toml"),
+    }
+
+
+def isolate(home: Path) -> None:
+    """Point this process at the demo home and forget every real store, mail server and registry."""
+    for name in list(os.environ):
+        if name in _REAL_SETTINGS or name.startswith("NEWSWATCH_SMTP_"):
+            del os.environ[name]
+    os.environ.update(demo_environment(home))
+    os.environ["NEWSWATCH_SUBJECT_PREFIX"] = SUBJECT_PREFIX
+
+
+def write_recipients(home: Path) -> Path:
+    """The demo's one recipient: every watchlist, digest every day (an address no server accepts)."""
+    watchlists = sorted(p.stem for p in paths.watchlists_dir().glob("*.toml"))
+    path = home / "recipients.toml"
+    path.write_text(
+        "# The demo's own recipients (written by `newswatch demo`; mail goes to the demo outbox only).\n\n"
+        "[[recipient]]\n"
+        f'address = "{DEMO_RECIPIENT}"\n'
+        'name = "의료관광팀(데모)"\n'
+        f"watchlists = [{', '.join(repr(w).replace(chr(39), chr(34)) for w in watchlists)}]\n"
+        'mode = "digest"\n'
+        'digest_times = ["08:30"]\n'
+        'weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+        "skip_holidays = false\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 class DemoError(RuntimeError):
@@ -61,35 +116,47 @@ def stop_sites(proc: subprocess.Popen[str]) -> None:
         proc.kill()
 
 
-def _reset_store(home: Path) -> list[Path]:
+def reset(home: Path) -> list[Path]:
+    """`--fresh`: remove the files the demo writes in its home (and its outbox), nothing else."""
     removed = []
-    if "NEWSWATCH_DB_URL" not in os.environ:
-        for suffix in ("", "-wal", "-shm"):
-            p = home / f"newswatch.db{suffix}"
-            if p.exists():
-                p.unlink()
-                removed.append(p)
+    for name in _WRITTEN:
+        p = home / name
+        if p.is_file():
+            p.unlink()
+            removed.append(p)
+    outbox = home / "outbox"
+    if outbox.is_dir():
+        for p in sorted(outbox.glob("*.eml")):
+            p.unlink()
+            removed.append(p)
     return removed
 
 
-def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
+def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = None) -> int:
+    home = (home or demo_home()).resolve()
+    if home == paths.home().resolve() and not (home / "anchor.txt").exists() and (home / "newswatch.db").exists():
+        raise DemoError(f"{home} holds a store the demo did not write; give the demo its own home "
+                        "(--home DIR or NEWSWATCH_DEMO_HOME)")
+    print(f"newswatch demo: everything stays in {home} (its own SQLite store, outlets and recipients); "
+          "NEWSWATCH_DB_URL and SMTP are never used, mail goes to its outbox marked [데모].", flush=True)
+    home.mkdir(parents=True, exist_ok=True)
+    isolate(home)
     from crawler.crawl.runner import run_crawl
 
-    home = paths.home()
-    demo_dir = home / "demo"
-    demo_dir.mkdir(parents=True, exist_ok=True)
     if fresh:
-        for p in _reset_store(home):
+        for p in reset(home):
             print(f"removed {p}")
-    new_store = "NEWSWATCH_DB_URL" not in os.environ and not (home / "newswatch.db").exists()
-    anchor = _anchor(demo_dir, fresh or new_store)
+    new_store = not (home / "newswatch.db").exists()
+    anchor = _anchor(home, fresh or new_store)
+    write_recipients(home)
+    (home / "demo.env").write_text("".join(f"{k}={v}\n" for k, v in demo_environment(home).items()),
+                                   encoding="utf-8")
     outbox_before = set(paths.outbox_dir().glob("*.eml")) if paths.outbox_dir().exists() else set()
-    proc, outlets = start_sites(demo_dir, anchor, port_base)
+    proc, outlets = start_sites(home, anchor, port_base)
     try:
-        os.environ["NEWSWATCH_OUTLETS_FILE"] = str(demo_dir / "outlets.toml")
         print(f"demo sites: {len(outlets)} outlets on 127.0.0.1 (ports {port_base}–{port_base + len(outlets) - 1}); "
               f"store: {paths.db_url()}")
-        summary = run_crawl(sorted(outlets), {"NEWSWATCH_OUTLETS_FILE": str(demo_dir / "outlets.toml"),
+        summary = run_crawl(sorted(outlets), {**demo_environment(home),
                                                "LOG_LEVEL": os.environ.get("NEWSWATCH_LOG_LEVEL", "WARNING")})
     finally:
         stop_sites(proc)
@@ -98,14 +165,15 @@ def run_demo(port_base: int = 8701, fresh: bool = False) -> int:
     t = summary.totals
     print(f"crawl: {t['requests']} requests, {t['new']} new articles, {t['updated']} updated, "
           f"{t['matches']} new matches, {t['errors']} errors")
-    send_command(digest=True, dry_run=False)
+    send_command(digest=True, dry_run=False)  # the demo store's own pending digests only
     print_matches(sorted(outlets))
     new_mail = sorted(set(paths.outbox_dir().glob("*.eml")) - outbox_before) if paths.outbox_dir().exists() else []
-    if new_mail:
-        for p in new_mail:
-            print(f"alert mail written: {p}")
-    elif not os.environ.get("NEWSWATCH_SMTP_HOST"):
+    for p in new_mail:
+        print(f"alert mail written: {p}")
+    if not new_mail:
         print("no new alert mail: nothing new since the last run")
+    env = " ".join(f"{k}={v}" for k, v in demo_environment(home).items())
+    print(f"look at the demo: env $(cat {home / 'demo.env'}) newswatch status   (or: {env} newswatch web)")
     return 0 if summary.finish_reason == "finished" and t["errors"] == 0 else 1
 
 

@@ -106,6 +106,8 @@ class Outlet(BaseModel):
     sitemaps: tuple[str, ...] = ()
     every: str | None = None
     cron: str | None = None
+    min_every: str | None = None  # adaptive cadence: never poll more often (default NEWSWATCH_SCHEDULE_MIN_EVERY)
+    max_every: str | None = None  # adaptive cadence: never poll less often (default NEWSWATCH_SCHEDULE_MAX_EVERY)
     render: Literal["http", "js"] = "http"
     encoding: str = ""
     verified: bool = False
@@ -148,6 +150,13 @@ class Outlet(BaseModel):
             raise ValueError("write an interval such as '30m', '2h' or '1d'")
         return v
 
+    @field_validator("min_every", "max_every")
+    @classmethod
+    def _bounds(cls, v: str | None) -> str | None:
+        if v is not None and (not (m := _EVERY.match(v.strip())) or int(m.group(1)) == 0):
+            raise ValueError("write a positive interval such as '2m', '6h' or '1d'")
+        return v
+
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str | None) -> str | None:
@@ -183,7 +192,15 @@ class Outlet(BaseModel):
                 f"a trade paper is national: set region = \"\" and district = \"\" "
                 f"(not {self.region!r}/{self.district!r}), or make it scope = \"local\"/\"regional\""
             )
+        low, high = duration(self.min_every), duration(self.max_every)
+        if low is not None and high is not None and low > high:
+            raise ValueError(f"min_every {self.min_every!r} is longer than max_every {self.max_every!r}")
         return self
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the registry fixes this outlet's schedule (`every` or `cron`: adaptive cadence keeps out)."""
+        return bool(self.every or self.cron)
 
     @property
     def site(self) -> str:
@@ -232,6 +249,16 @@ class Outlet(BaseModel):
         m = _EVERY.match((self.every or DEFAULT_EVERY).strip())
         assert m is not None
         return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+
+
+def duration(text: str | None) -> timedelta | None:
+    """A registry interval ('30m', '2h') as a timedelta; None stays None."""
+    if text is None:
+        return None
+    m = _EVERY.match(text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not an interval such as '30m', '2h' or '1d'")
+    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
 
 
 class Registry(BaseModel):

@@ -88,3 +88,7 @@ PLAYWRIGHT_LAUNCH_OPTIONS = {
 CONCURRENT_ITEMS = 8
 
 FEED_EXPORT_ENCODING = "utf-8"
+# `scrapy crawl <outlet> -O items.jsonl|csv`: the extracted fields, one flat row per article
+FEED_EXPORTERS = {"jsonlines": "crawler.feedexport.ArticleJsonLinesExporter",
+                  "jsonl": "crawler.feedexport.ArticleJsonLinesExporter",
+                  "csv": "crawler.feedexport.ArticleCsvExporter"}

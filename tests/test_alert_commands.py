@@ -50,7 +50,7 @@ def test_send_writes_the_outbox_once(db: Database, configured: Path) -> None:
     assert send_command(digest=False, dry_run=True, out=out) == 0
     assert (
         "would send" in out.getvalue()
-        and "Subject: [medical-tourism] 새 기사 1건 — 인천시 의료관광 팸투어" in out.getvalue()
+        and "Subject: [medical-tourism] 새 보도 1건 — 인천시 의료관광 팸투어" in out.getvalue()
     )
     assert "«의료관광»" in out.getvalue()
     assert not (configured / "outbox").exists()

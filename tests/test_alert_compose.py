@@ -78,7 +78,7 @@ def test_subject_for_one_story_is_encoded_korean() -> None:
     assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0]  # RFC 2047 on the wire
     assert (
         roundtrip(msg)["Subject"]
-        == "[의료관광] 새 기사 1건 — 인천시, 러시아어권 의료 코디네이터 초청 팸투어"
+        == "[의료관광] 새 보도 1건 — 인천시, 러시아어권 의료 코디네이터 초청 팸투어"
     )
 
 
@@ -91,7 +91,7 @@ def test_subject_for_several_stories() -> None:
     msg = roundtrip(compose_digest(TEAM, stories, NAMES, NOW))
     assert (
         msg["Subject"]
-        == "[의료관광] 새 기사 3건 — 영등포구, 울란바토르 의료관광 설명회 참가 외 2건"
+        == "[의료관광] 새 보도 3건 — 영등포구, 울란바토르 의료관광 설명회 참가 외 2건"
     )
 
 
@@ -151,23 +151,37 @@ def test_only_a_snippet_goes_out() -> None:
     assert "…" in text
 
 
-def test_story_line_seoul_time_outlets_score_terms() -> None:
-    html, text = parts(compose_digest(TEAM, [story(1, "제목", outlets=3, score=17.25)], NAMES, NOW))
+def test_story_line_seoul_time_outlets_level_reason_terms() -> None:
+    view = story(1, "제목", outlets=3, score=17.25, level="높음", reason="외국인 환자 + 해외 설명회 (제목)",
+                 key_terms=("외국인 환자", "설명회"))
+    html, text = parts(compose_digest(TEAM, [view], NAMES, NOW))
     for part in (html, text):
-        assert "2026-01-02 (금) 11:10" in part
+        assert "1월 2일(금) 11:10" in part  # Seoul, with the weekday, as the office says it
         assert "3개 매체 보도" in part
         assert "인천일보" in part and "경기일보" in part and "서남투데이" in part
-        assert "점수 17.2" in part
-        assert "의료관광, 팸투어" in part
+        assert "관련도 높음" in part and "외국인 환자 + 해외 설명회 (제목)" in part
+        assert "핵심어: 외국인 환자, 설명회" in part
+        assert "17.2" not in part and "점수" not in part.split("관련도는")[0]  # no raw score in mail
+    assert "\n   관련도 높음 · 외국인 환자 + 해외 설명회 (제목)\n" in text  # indented with its story
     assert 'href="https://www.incheonilbo.example/news/articleView.html?idxno=1"' in html
     assert 'href="https://kyeonggi.example/1"' in html
+    assert "word-break:keep-all" in html.replace(" ", "")
+
+
+def test_a_story_with_forty_outlets_names_eight_and_counts_the_rest() -> None:
+    many = [(f"매체{i}", f"https://m{i}.example/1", NOW) for i in range(40)]
+    view = StoryView(**{**story(1, "제목").__dict__, "outlets": many})
+    html, text = parts(compose_digest(TEAM, [view], NAMES, NOW))
+    for part in (html, text):
+        assert "40개 매체 보도" in part and "외 32개 매체" in part
+        assert "매체7" in part and "매체8," not in part
 
 
 def test_each_story_once_per_watchlist_section() -> None:
     stories = [
-        story(1, "의료관광 기사", watchlist="medical-tourism", score=14.0),
+        story(1, "의료관광 기사", watchlist="medical-tourism", score=14.0, reason="첫 판의 이유"),
         story(
-            1, "의료관광 기사", watchlist="medical-tourism", score=16.0
+            1, "의료관광 기사", watchlist="medical-tourism", score=16.0, reason="고친 판의 이유"
         ),  # revision 2 of the same story
         story(1, "의료관광 기사", watchlist="wellness"),
         story(2, "웰니스 기사", watchlist="wellness"),
@@ -176,10 +190,10 @@ def test_each_story_once_per_watchlist_section() -> None:
     html, text = parts(msg)
     assert text.count("의료관광 기사") == 2  # once in each section
     assert text.count("웰니스 기사") == 1
-    assert "점수 16.0" in text and "점수 14.0" not in text
+    assert "고친 판의 이유" in text and "첫 판의 이유" not in text
     # sections follow their best story; the subject names the best story of all
-    assert msg["Subject"] == "[의료관광 · 웰니스] 새 기사 2건 — 의료관광 기사 외 1건"
-    assert text.index("== 의료관광") < text.index("== 웰니스")
+    assert msg["Subject"] == "[의료관광 · 웰니스] 새 보도 2건 — 의료관광 기사 외 1건"
+    assert text.index("== 관심 주제 의료관광") < text.index("== 관심 주제 웰니스")
 
 
 def test_footer_and_feedback_links(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -189,8 +203,10 @@ def test_footer_and_feedback_links(monkeypatch: pytest.MonkeyPatch) -> None:
     )
     html, text = parts(compose_digest(TEAM, [story(7, "제목")], NAMES, NOW, env))
     for part in (html, text):
-        assert "ops@city.example" in part and "recipients.toml" in part
+        assert "ops@city.example" in part and "운영 담당자에게 연락" in part
+        assert "recipients.toml" not in part  # the office does not edit configuration files
         assert "관련 있음" in part and "관련 없음" in part
+        assert "다시 보내지 않" in part  # what a vote does, and it is true (see test_ops_feedback)
     assert (
         "https://news.city.example/feedback?watchlist=medical-tourism&amp;story=7&amp;relevant=1&amp;r=tourism%40city.example"
         in html
@@ -199,9 +215,32 @@ def test_footer_and_feedback_links(monkeypatch: pytest.MonkeyPatch) -> None:
         "https://news.city.example/feedback?watchlist=medical-tourism&story=7&relevant=0&r=tourism%40city.example"
         in text
     )
+
+
+def test_without_web_url_no_feedback_links_and_one_warning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A link to the dashboard's listen address (127.0.0.1) opens nothing on the office's phone."""
+    from crawler.alert import compose
+
     monkeypatch.delenv("NEWSWATCH_WEB_URL", raising=False)
     monkeypatch.setenv("NEWSWATCH_WEB_PORT", "9000")
-    assert web_base_url() == "http://127.0.0.1:9000"
+    compose._warn_no_web_url.cache_clear()
+    with caplog.at_level("WARNING", logger="crawler.alert.compose"):
+        assert web_base_url() == "" and web_base_url() == ""
+    assert sum("NEWSWATCH_WEB_URL is not set" in r.getMessage() for r in caplog.records) == 1
+    env = Envelope(feedback=FeedbackLinks(web_base_url()))
+    html, text = parts(compose_digest(TEAM, [story(7, "제목")], NAMES, NOW, env))
+    for part in (html, text):
+        assert "/feedback" not in part and "관련 없음" not in part and "127.0.0.1" not in part
+    monkeypatch.setenv("NEWSWATCH_WEB_URL", "newswatch.city.example")
+    with pytest.raises(ValueError, match="https://"):
+        web_base_url()
+
+
+def test_demo_mail_is_marked() -> None:
+    msg = roundtrip(compose_digest(TEAM, [story(1, "제목")], NAMES, NOW, Envelope(subject_prefix="[데모] ")))
+    assert msg["Subject"].startswith("[데모] [의료관광]")
 
 
 def test_a_signed_token_slots_in() -> None:
@@ -213,6 +252,13 @@ def test_a_signed_token_slots_in() -> None:
         recipient="a@b.example", watchlist_id="w", story_id=3, relevant=False
     )
     assert url == "https://n.example/feedback?watchlist=w&story=3&relevant=0&t=signed-3"
+
+
+def test_korean_time() -> None:
+    from crawler.alert.explain import korean_time
+
+    assert korean_time(datetime(2026, 12, 6, 23, 30, tzinfo=UTC)) == "12월 7일(월) 08:30"
+    assert korean_time(None) == ""
 
 
 def test_seoul_text() -> None:
@@ -238,6 +284,6 @@ def test_long_korean_headers_keep_their_spaces() -> None:
     assert all(len(line) <= 78 for line in head.split(b"\r\n"))
     got = roundtrip(msg)
     assert got["Subject"] == (
-        "[웰니스 · 의료관광 통합] 새 기사 3건 — 영등포구, 울란바토르 서울 의료관광 설명회 참가 — 몽골 환자 1:1 상담 외 2건"
+        "[웰니스 · 의료관광 통합] 새 보도 3건 — 영등포구, 울란바토르 서울 의료관광 설명회 참가 — 몽골 환자 1:1 상담 외 2건"
     )
     assert got["To"].addresses[0].display_name == "인천광역시 관광공사 의료관광팀"

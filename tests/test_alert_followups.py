@@ -190,10 +190,10 @@ def test_a_new_outlet_after_the_mail_waits_for_the_next_digest_and_shows_alone(
         mail = handler.to(address)[-1]
         assert mail.subject == f"[의료관광] 추가 보도 1건 — {TITLE}"
         text = mail.part("plain")
-        assert "새 기사" not in text and "추가 보도 1건" in text
+        assert "새 보도" not in text and "추가 보도 1건" in text
         section = added_section(mail)
         assert "1개 매체 추가 (총 2개 매체 보도)" in section
-        assert "경기일보 · 2026-01-05 (월) 11:00" in section
+        assert "경기일보 · 1월 5일(월) 11:00" in section
         assert url_of(db, made.story.id, "kyeonggi") in section
         assert "인천일보" not in section  # mailed before: not news
         html = mail.part("html")
@@ -220,7 +220,7 @@ def test_two_outlets_before_the_digest_make_one_followup(
     (first, mail) = handler.to(TEAM)
     section = added_section(mail)
     assert "2개 매체 추가 (총 3개 매체 보도)" in section
-    assert section.index("경기일보 · 2026-01-05 (월) 11:00") < section.index("서남투데이 · 2026-01-05 (월) 15:00")
+    assert section.index("경기일보 · 1월 5일(월) 11:00") < section.index("서남투데이 · 1월 5일(월) 15:00")
     assert "인천일보" not in section
 
 
@@ -239,7 +239,7 @@ def test_an_outlet_joining_before_the_mail_needs_no_followup(
     (mail,) = handler.to(TEAM)
     text = mail.part("plain")
     assert "2개 매체 보도: 인천일보, 경기일보" in text and "추가 보도" not in text
-    assert mail.subject == f"[의료관광] 새 기사 1건 — {TITLE}"
+    assert mail.subject == f"[의료관광] 새 보도 1건 — {TITLE}"
 
 
 def test_muted_outlets_are_never_mailed_as_followups(
@@ -278,7 +278,7 @@ def test_a_second_followup_shows_only_outlets_after_the_first(
     assert len(mails) == 3
     section = added_section(mails[-1])
     assert "1개 매체 추가 (총 3개 매체 보도)" in section
-    assert "서남투데이 · 2026-01-06 (화) 10:00" in section
+    assert "서남투데이 · 1월 6일(화) 10:00" in section
     assert "경기일보" not in section and "인천일보" not in section
     assert len({m.message_id for m in mails}) == 3
 
@@ -315,7 +315,7 @@ def test_a_story_due_in_full_with_its_followup_is_shown_once(
     run(db, transport, NEXT_DIGEST, people)
     mail = handler.to(TEAM)[-1]
     text = mail.part("plain")
-    assert mail.subject == f"[의료관광] 새 기사 1건 — {TITLE}"
+    assert mail.subject == f"[의료관광] 새 보도 1건 — {TITLE}"
     assert text.count("러시아어권 의료 코디네이터") == 1 and "추가 보도" not in text
     assert "3개 매체 보도: 인천일보, 경기일보, 서남투데이" in text
     assert {a.status for a in rows(db)} == {"sent"}

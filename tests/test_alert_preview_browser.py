@@ -50,6 +50,7 @@ def preview(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
         "NEWSWATCH_RECIPIENTS_FILE": str(recipients),
         "NEWSWATCH_OUTLETS_FILE": str(tmp_path / "no-registry.toml"),
         "NEWSWATCH_WATCHLISTS_DIR": str(tmp_path / "no-watchlists"),
+        "NEWSWATCH_WEB_URL": "https://newswatch.city.example",  # feedback links need the public address
     }
     db = Database.open(env["NEWSWATCH_DB_URL"])
     try:

@@ -134,12 +134,12 @@ def test_each_story_once_one_mail_per_recipient(
     assert "3개 매체 보도: 인천일보, kyeonggi, incheontoday" in text
     assert (
         team.subject
-        == "[의료관광 · 웰니스] 새 기사 3건 — 영등포구, 울란바토르 의료관광 설명회 참가 외 2건"
+        == "[의료관광 · 웰니스] 새 보도 3건 — 영등포구, 울란바토르 의료관광 설명회 참가 외 2건"
     )
     district = handler.to(DISTRICT)[0]
     assert (
         district.subject
-        == "[의료관광] 새 기사 1건 — 인천시, 러시아어권 의료 코디네이터 초청 의료관광 팸투어"
+        == "[의료관광] 새 보도 1건 — 인천시, 러시아어권 의료 코디네이터 초청 의료관광 팸투어"
     )
 
     rows = alerts(db)
@@ -165,12 +165,12 @@ def test_korean_subject_parts_and_escaping(
         )
     run(db, transport)
     (got,) = handler.received
-    assert got.subject == "[의료관광] 새 기사 1건 — <script>alert('x')</script> 의료관광 특구 지정"
+    assert got.subject == "[의료관광] 새 보도 1건 — <script>alert('x')</script> 의료관광 특구 지정"
     html = got.part("html")
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; 의료관광 특구 지정" in html
     assert ">의료관광</mark>" in html
-    assert "2026-01-02 (금) 11:10" in got.part("plain")
+    assert "1월 2일(금) 11:10" in got.part("plain")
     assert "https://news.city.example/feedback?" in html
 
 
@@ -342,7 +342,7 @@ def test_dry_run_changes_nothing(db: Database, smtp: tuple[Handler, SmtpTranspor
     assert handler.received == []
     assert [(a.status, a.attempts, a.claimed_by, a.message_id) for a in alerts(db)] == before
     (msg,) = report.messages
-    assert msg["Subject"] == "[의료관광] 새 기사 1건 — 의료관광 박람회 참가"
+    assert msg["Subject"] == "[의료관광] 새 보도 1건 — 의료관광 박람회 참가"
     assert "would send" in report.render()
 
 
@@ -440,7 +440,7 @@ def test_outbox_eml_when_no_smtp_host(db: Database, home: Path) -> None:
     assert report.mails_sent == 1 and "outbox" in report.transport
     (eml,) = (home / "outbox").glob("*.eml")
     msg = message_from_bytes(eml.read_bytes(), policy=default)
-    assert msg["Subject"] == "[의료관광] 새 기사 1건 — 외국인 환자 유치 설명회"
+    assert msg["Subject"] == "[의료관광] 새 보도 1건 — 외국인 환자 유치 설명회"
     assert msg["Message-ID"] == alerts(db)[0].message_id
 
 
@@ -482,7 +482,7 @@ def test_webhook_recipient(db: Database, smtp: tuple[Handler, SmtpTransport]) ->
         server.server_close()
     assert report.mails_sent == 1 and handler.received == []
     (payload,) = Hook.received
-    assert payload["subject"] == "[의료관광] 새 기사 1건 — 의료관광 웰니스 상품"
+    assert payload["subject"] == "[의료관광] 새 보도 1건 — 의료관광 웰니스 상품"
     assert (
         payload["stories"][0]["outlets"] == ["인천일보"] and payload["stories"][0]["score"] == 15.0
     )

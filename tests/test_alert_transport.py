@@ -19,7 +19,7 @@ from crawler.alert.transport import (
     transport_from_env,
 )
 
-SUBJECT = "[의료관광] 새 기사 1건 — 인천시, 의료관광 팸투어"
+SUBJECT = "[의료관광] 새 보도 1건 — 인천시, 의료관광 팸투어"
 
 
 def message(to: str = "tourism@city.example") -> EmailMessage:

@@ -79,8 +79,8 @@ def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path,
     mails = sorted((home / "outbox").glob("*.eml"))
     assert len(mails) == 1, "one mail per recipient per send"
     msg = email.message_from_bytes(mails[0].read_bytes(), policy=policy.default)
-    assert msg["Subject"].startswith("[의료관광] 새 기사")
-    assert f"새 기사 {len(alerted_stories)}건" in msg["Subject"]
+    assert msg["Subject"].startswith("[의료관광] 새 보도")
+    assert f"새 보도 {len(alerted_stories)}건" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     with _session(db_url) as s:

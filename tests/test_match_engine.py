@@ -252,6 +252,39 @@ def test_a_long_item_or_a_sentence_is_not_a_list(small: Matcher) -> None:
     assert "only in a list" not in small.match("", body).rule
 
 
+def test_a_term_written_across_a_separator_is_one_word_not_list_items(small: Matcher) -> None:
+    # "의료·관광 협력" in a headline line: the term spans the dot, so its line is not a list
+    assert "only in a list" not in small.match("", "충남·베트남 성, 의료·관광 협력 논의").rule
+    # a true list still is one, whatever its items' spelling
+    listed = small.match("", "예산은 교통·환경·의료·관광·복지·문화 분야에 쓰인다.")
+    assert "only in a list" in listed.rule
+
+
+UNLESS_TABLES = """
+[groups.clinic]
+weight = 0.5
+terms = ["성형외과"]
+
+[[exclude]]
+name = "사고"
+terms = ["사망"]
+within = 20
+penalty = 4
+unless = ["clinic"]
+"""
+
+
+def test_an_unless_group_close_to_an_exclusion_overrules_it(tmp_path: Path) -> None:
+    path = tmp_path / "unless.toml"
+    path.write_text(SMALL + UNLESS_TABLES, encoding="utf-8")
+    matcher = Matcher(load_watchlist(path))
+    crash = matcher.match("의료관광 중 사고", "의료관광 온 몽골인이 교통 사고로 사망했다.")
+    clinic = matcher.match("의료관광 중 사고", "의료관광 온 몽골인이 성형외과 수술 뒤 사망했다.")
+    assert crash.excluded_by == ["사고"]
+    assert clinic.excluded_by == []
+    assert clinic.relevant and not crash.relevant, (clinic.rule, crash.rule)
+
+
 def test_a_list_hit_in_the_title_is_not_discounted(small: Matcher) -> None:
     result = small.match("의료관광 과제", "▲원도심 재생 ▲의료관광 ▲청년 창업 ▲교통")
     assert "only in a list" not in result.rule

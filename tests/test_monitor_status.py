@@ -126,3 +126,23 @@ def test_status_lists_the_schedulers_next_runs(db: Database) -> None:
     scheduler.shutdown(wait=False)
     ((job, at),) = next_runs(db)
     assert job == "crawl-tick" and at.tzinfo is not None
+
+
+def test_without_a_scheduler_status_says_so_and_shows_the_checks_and_last_publication(
+        db: Database, registry: Path) -> None:
+    from crawler.store.models import Article
+
+    with db.session() as s:
+        healthy_history(s, "incheonilbo", NOW)
+        s.add(Article(outlet_id="incheonilbo", url="https://i.example/1", url_key="i|1", canonical_url="https://i.example/1",
+                      title="제목", body="본문", body_hash="h", family="ndsoft", published_at=NOW - timedelta(days=9)))
+        s.add(Article(outlet_id="incheonilbo", url="https://i.example/2", url_key="i|2", canonical_url="https://i.example/2",
+                      title="미래 날짜", body="본문", body_hash="h2", family="ndsoft",
+                      published_at=NOW + timedelta(days=30)))  # a wrong date is not "last published"
+    code, text = run_status()
+    assert "scheduler: no scheduler (no heartbeat" in text
+    assert "last published" in text and "2026-03-01 (일)" in text
+    assert "health checks per outlet:" in text and "failed requests <= 20 %" in text
+    data = json.loads(run_status(as_json=True)[1])
+    inch = next(o for o in data["outlets"] if o["id"] == "incheonilbo")
+    assert inch["last_published_at"].startswith("2026-03-01")

@@ -32,7 +32,7 @@ def test_html_report_in_chromium(db: Database, wl_dir: Path, home: Path, tmp_pat
     report = home / "artifacts" / f"report-{WL}-{SINCE}_{UNTIL}.html"
     dom = _chromium(chromium, tmp_path, "--dump-dom", report.as_uri())
     # what a reader sees: Korean headers, each story once with its outlets, the markup shown as text
-    assert "제목" in dom and "언론사" in dom
+    assert "제목" in dom and "매체" in dom and "언론사" not in dom  # one word for an outlet everywhere
     assert dom.count("인천 의료관광 &lt;박람회&gt; 개막") == 1
     assert "incheonnuri" in dom or "인천" in dom
     assert "<박람회>" not in dom.replace("&lt;박람회&gt;", "")

@@ -179,10 +179,48 @@ def test_digest_mail_carries_verifiable_signed_links(home: Path) -> None:
     team = Recipient(address="team@example.org", name="의료관광팀", watchlists=(WL,))
     story = StoryView(story_id=42, title="의료관광 팸투어", url="https://incheonnuri.example.kr/1",
                       outlets=[("인천누리", "https://incheonnuri.example.kr/1", now)], published_at=now, score=9.0,
-                      terms=["의료관광"], snippet_title="의료관광 팸투어", snippet_body="", watchlist_id=WL)
+                      terms=["의료관광"], snippet_title="의료관광 팸투어", snippet_body="", watchlist_id=WL,
+                      mute_outlet=("incheonnuri", "인천누리"))
     envelope = Envelope(feedback=SignedFeedbackLinks("https://watch.example.org"))
     _subject, _html, text = render_digest(team, [story], {WL: "의료관광"}, now, envelope)
+    assert "이 매체 제외 (인천누리)" in text
     urls = re.findall(r"https://watch\.example\.org/feedback\?t=\S+", text)
-    verdicts = sorted(verify_token(parse_qs(urlsplit(u).query)["t"][0]).verdict for u in urls)
-    assert verdicts == ["irrelevant", "relevant"]
+    payloads = [verify_token(parse_qs(urlsplit(u).query)["t"][0]) for u in urls]
+    assert sorted(p.verdict for p in payloads) == ["irrelevant", "mute-outlet", "relevant"]
+    assert {p.outlet_id for p in payloads if p.verdict == "mute-outlet"} == {"incheonnuri"}
     assert "team%40example.org" not in text and "r=" not in "".join(urls)
+
+
+def test_a_story_marked_irrelevant_is_never_mailed_again(db: Database, wl_dir: Path) -> None:
+    """관련 없음 removes what waits in the outbox and stops later alerts (a revision) for that person only."""
+    from crawler.alert.plan import AlertPlan, enqueue
+    from crawler.ops.feedback import record_label
+    from crawler.store.models import Alert
+
+    stored = add_article(db, title="의료관광 팸투어", body="의료관광", match=9.0)
+    due = datetime.now(UTC) + timedelta(hours=2)
+    plans = [AlertPlan("team@example.org", "digest", due, "email"), AlertPlan("district@example.org", "digest", due, "email")]
+
+    def write(revision: int) -> int:
+        from crawler.store.models import Match
+
+        with db.session() as s:
+            match_id = s.scalars(select(Match.id).where(Match.article_id == stored.article_id)).one()
+            return enqueue(s, plans, story_id=stored.story_id, article_id=stored.article_id, match_id=match_id,
+                           watchlist_id=WL, revision=revision)
+
+    def pending() -> list[str]:
+        with db.session() as s:
+            return sorted(s.scalars(select(Alert.recipient).where(Alert.status == "pending")))
+
+    assert write(1) == 2
+    with db.session() as s:
+        record_label(s, watchlist_id=WL, story_id=stored.story_id, verdict="irrelevant",
+                     recipient="team@example.org", source="mail")
+    assert pending() == ["district@example.org"]
+    assert write(2) == 1  # the edited story still reaches the other recipient, not the one who said no
+    assert pending() == ["district@example.org", "district@example.org"]
+    with db.session() as s:  # a changed mind: 관련 있음 lets the next alert through again
+        record_label(s, watchlist_id=WL, story_id=stored.story_id, verdict="relevant",
+                     recipient="team@example.org", source="mail")
+    assert write(3) == 2

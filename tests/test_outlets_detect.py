@@ -71,10 +71,12 @@ def test_the_entry_is_ready_to_paste() -> None:
     assert outlet["evidence"] == [{"url": "https://www.gaonilbo.kr/?mod=news&act=articleView&idxno=20451",
                                    "seen": "2025-05"}]
     assert outlet["region"] == outlet["district"] == outlet["scope"] == "" and outlet["verified"] is False
-    # every key is the registry's (scope and evidence: the normative entry of DESIGN.md)
-    assert set(outlet) - set(Outlet.model_fields) <= {"scope", "evidence"}
-    # once a person fills in the region the evidence shows, the registry accepts it
-    Outlet(**{**{k: v for k, v in outlet.items() if k in Outlet.model_fields}, "region": "세종"})
+    # every key is the registry's (the normative entry of DESIGN.md)
+    assert set(outlet) <= set(Outlet.model_fields)
+    # left empty, the scope is refused; once a person fills in what the evidence shows, it loads
+    with pytest.raises(ValueError, match="scope"):
+        Outlet(**outlet)
+    Outlet(**{**outlet, "region": "세종", "scope": "regional"})
 
 
 def test_nothing_is_invented() -> None:

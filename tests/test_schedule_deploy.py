@@ -119,7 +119,8 @@ def sites(tmp_path: Path) -> Iterator[SiteServer]:
 
 def test_crontab_lines_work_as_written(sites: SiteServer, tmp_path: Path, home: Path) -> None:
     lines = _cron_lines()
-    assert len(lines) == 2 and "newswatch crawl -q" in lines[0] and "newswatch send" in lines[1]
+    assert len(lines) == 3 and "newswatch crawl -q" in lines[0] and "newswatch send" in lines[1]
+    assert "newswatch health --notify" in lines[2]  # the health notices run on cron too
     env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_ROOT=str(ROOT),
                   PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
     for line in lines:  # what cron runs: /bin/sh -c with the crontab's variables

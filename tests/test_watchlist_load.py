@@ -143,6 +143,12 @@ def test_watchlist_error_is_a_value_error() -> None:
             id="rule-names-unknown-group",
         ),
         pytest.param(
+            VALID
+            + '\n[[exclude]]\nname = "사고"\nterms = ["사망"]\npenalty = 3\nunless = ["plac"]\n',
+            ["exclude[0].unless[0]", "no group named 'plac'", "medical, place"],
+            id="unless-names-unknown-group",
+        ),
+        pytest.param(
             VALID.replace('require = ["medical"]', 'require = ["medical", "place | medical"]'),
             ["rules[0].require[1]", "named twice"],
             id="rule-names-a-group-twice",

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import select
 from test_alert_support import WATCHLIST
-from test_web_support import HOSTILE_TITLE, TITLE_A, TITLE_B, call, seed, setup_home
+from test_web_support import TITLE_A, TITLE_B, call, seed, setup_home
 
 from crawler.ops.feedback import SignedFeedbackLinks
 from crawler.ops.models import Label, OutletMute
@@ -30,7 +30,7 @@ def app(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return app
 
 
-def test_dashboard_groups_matches_by_story(app: Any) -> None:
+def test_dashboard_lists_recent_stories_in_the_offices_words(app: Any) -> None:
     code, headers, body = call(app)
     assert code == 200
     assert headers["Content-Type"] == "text/html; charset=utf-8"
@@ -38,16 +38,22 @@ def test_dashboard_groups_matches_by_story(app: Any) -> None:
     assert headers["Referrer-Policy"] == "no-referrer"
     assert TITLE_A in body and TITLE_B in body
     assert "2개 매체 보도" in body and "1개 매체 보도" in body
-    assert "인천일보, 경북매일" in body  # outlet names from the registry, first carrier first
+    story_a = body[body.index(f'id="story-{app.seeded["a"]}"'):].split("</article>")[0]
+    # outlet names from the registry, each linked, the representative (earliest here) first
+    assert re.search(r">인천일보</a>, <a [^>]+>경북매일</a>", story_a)
+    assert "incheonilbo" not in story_a.split("/story?id=")[0].replace("incheonilbo.example", "")
     assert "<mark>의료관광</mark>" in body and "<mark>팸투어</mark>" in body
-    assert "규칙: core-term" in body and "일치한 검색어: 의료관광, 팸투어" in body
-    assert "점수 <span class=\"score\">15.0</span>" in body
-    assert re.search(r"보도 \d{4}-\d\d-\d\d \([월화수목금토일]\) \d\d:\d\d", body)
-    # the story with the newest match comes first, the label shows on story A
-    assert body.index(HOSTILE_TITLE.replace("<", "&lt;").replace(">", "&gt;").replace("'", "&#39;")
-                      .replace("& ", "&amp; ")) < body.index(TITLE_A)
-    story_a = body[body.index(f'id="story-{app.seeded["a"]}"'):]
-    assert '<span class="label relevant"' in story_a.split("</article>")[0]
+    assert "관련도 보통" in story_a and "핵심어: 의료관광, 팸투어" in story_a
+    assert 'class="score">15.0</span>' in story_a
+    assert "required" not in body and "rule bonus" not in body  # no developer text on the front page
+    assert re.search(r"\d{1,2}월 \d{1,2}일\([월화수목금토일]\) \d\d:\d\d", story_a)
+    assert "아직 메일로 보내지 않음" in story_a
+    assert f'href="/story?id={app.seeded["a"]}"' in story_a
+    # newest first publication first: hostile (1 h ago), A (3 h), B (5 h)
+    hostile = f'id="story-{app.seeded["hostile"]}"'
+    assert body.index(hostile) < body.index(f'id="story-{app.seeded["a"]}"') < body.index(
+        f'id="story-{app.seeded["b"]}"')
+    assert '<span class="label relevant"' in story_a
 
 
 def test_hostile_stored_text_is_escaped(app: Any) -> None:
@@ -70,14 +76,15 @@ def test_filter_by_watchlist_and_days(app: Any) -> None:
     assert '<option value="other-list" selected>' in body
 
 
-def test_days_window_excludes_old_matches(app: Any, db: Any) -> None:
-    from crawler.store.models import Match
+def test_days_window_goes_by_first_publication(app: Any, db: Any) -> None:
+    """A story first published 10 days ago is not recent, however recently it was crawled or matched."""
+    from crawler.store.models import Story
 
     with db.session() as s:
-        for m in s.scalars(select(Match)):
-            m.matched_at = datetime.now(UTC) - timedelta(days=10)
+        for story in s.scalars(select(Story)):
+            story.published_at = datetime.now(UTC) - timedelta(days=10)
     _, _, body = call(app, query="days=7")
-    assert "이 기간에 관련 기사가 없습니다" in body
+    assert "이 기간에 처음 보도된 관련 보도가 없습니다" in body
     _, _, body = call(app, query="days=30")
     assert TITLE_A in body
 
@@ -96,22 +103,65 @@ def test_empty_store(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> No
     setup_home(home, monkeypatch)
     code, _, body = call(make_app(db, load_registry().by_id()))
     assert code == 200
-    assert "이 기간에 관련 기사가 없습니다" in body and "수집 기록이 없습니다" in body
+    assert "이 기간에 처음 보도된 관련 보도가 없습니다" in body and "수집 기록이 없습니다" in body
 
 
-def test_feedback_records_label(app: Any, db: Any) -> None:
+def post(app: Any, path: str, form: str, ctype: str = "application/x-www-form-urlencoded") -> tuple[int, dict[str, str], str]:
+    """POST an urlencoded form to the WSGI app."""
+    import io
+
+    from test_web_support import environ
+
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = status, dict(headers)
+
+    env = environ(path, "", "POST")
+    data = form.encode("ascii")
+    env.update({"CONTENT_TYPE": ctype, "CONTENT_LENGTH": str(len(data)), "wsgi.input": io.BytesIO(data)})
+    body = b"".join(app(env, start_response)).decode("utf-8")
+    return int(seen["status"].split()[0]), seen["headers"], body
+
+
+def labels(db: Any, story_id: int) -> list[tuple[str, str]]:
+    with db.session() as s:
+        return [(lb.recipient, lb.verdict) for lb in s.scalars(select(Label).where(Label.story_id == story_id)
+                                                                 .order_by(Label.id))]
+
+
+def test_a_feedback_link_opens_a_confirmation_and_only_the_post_records(app: Any, db: Any) -> None:
     links = SignedFeedbackLinks("http://127.0.0.1:8650")
     url = links.url(recipient="team@example.org", watchlist_id=WATCHLIST, story_id=app.seeded["b"], relevant=False)
-    code, headers, body = call(app, "/feedback", url.split("?", 1)[1])
+    query = url.split("?", 1)[1]
+    for method in ("GET", "HEAD", "GET"):  # a mail scanner opens every link, some twice
+        code, headers, body = call(app, "/feedback", query, method=method)
+        assert code == 200
+    assert labels(db, app.seeded["b"]) == []
+    _, _, page = call(app, "/feedback", query)
+    assert "관련 없음으로 기록" in page and '<form method="post" action="/feedback">' in page
+    assert TITLE_B in page and "team@example.org" not in page
+    assert not re.search(r"[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}", page.split("<body>")[1].replace("newswatch", ""))
+    code, headers, body = post(app, "/feedback", query)
     assert code == 200, body
-    assert "관련 없음" in body and TITLE_B in body and "team@example.org" not in body
+    assert "관련 없음" in body and "다시 보내지 않습니다" in body
     assert headers["Cache-Control"] == "no-store"
-    with db.session() as s:
-        label = s.scalars(select(Label).where(Label.story_id == app.seeded["b"])).one()
-        assert (label.verdict, label.source, label.recipient) == ("irrelevant", "mail", "team@example.org")
+    assert labels(db, app.seeded["b"]) == [("team@example.org", "irrelevant")]
     _, _, page = call(app)
     story_b = page[page.index(f'id="story-{app.seeded["b"]}"'):].split("</article>")[0]
     assert '<span class="label irrelevant"' in story_b
+
+
+def test_one_label_per_recipient_and_story_the_last_vote_wins(app: Any, db: Any) -> None:
+    sid = app.seeded["b"]
+    no = make_token("team@example.org", WATCHLIST, sid, "irrelevant")
+    yes = make_token("team@example.org", WATCHLIST, sid, "relevant")
+    other = make_token("district@example.org", WATCHLIST, sid, "irrelevant")
+    for token in (no, no, yes, no, yes):  # a replayed link, then a changed mind
+        assert post(app, "/feedback", f"t={quote(token)}")[0] == 200
+    assert labels(db, sid) == [("team@example.org", "relevant")]
+    assert post(app, "/feedback", f"t={quote(other)}")[0] == 200
+    assert sorted(labels(db, sid)) == [("district@example.org", "irrelevant"), ("team@example.org", "relevant")]
 
 
 def test_feedback_mute_outlet(app: Any, db: Any) -> None:
@@ -119,43 +169,52 @@ def test_feedback_mute_outlet(app: Any, db: Any) -> None:
     url = links.mute_url(recipient="team@example.org", watchlist_id=WATCHLIST, story_id=app.seeded["a"],
                          outlet_id="kbmaeil")
     code, _, body = call(app, "/feedback", url.split("?", 1)[1])
-    assert code == 200 and "경북매일" in body and "제외" in body
+    assert code == 200 and "경북매일" in body and "이 매체 제외" in body
+    with db.session() as s:
+        assert s.get(OutletMute, (WATCHLIST, "kbmaeil")) is None  # opening the link mutes nothing
+    code, _, body = post(app, "/feedback", url.split("?", 1)[1])
+    assert code == 200 and "경북매일" in body
     with db.session() as s:
         assert s.get(OutletMute, (WATCHLIST, "kbmaeil")) is not None
 
 
-def test_feedback_head_records_nothing(app: Any, db: Any) -> None:
-    token = make_token("team@example.org", WATCHLIST, app.seeded["b"], "relevant")
-    code, _, body = call(app, "/feedback", f"t={quote(token)}", method="HEAD")
-    assert code == 200 and body == ""
-    with db.session() as s:
-        assert s.scalars(select(Label).where(Label.story_id == app.seeded["b"])).first() is None
+@pytest.mark.parametrize("kind", ["forged", "expired", "tampered", "other-recipient", "garbage", "missing"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_feedback_rejects_bad_tokens(app: Any, db: Any, kind: str, method: str) -> None:
+    import base64
+    import json
 
-
-@pytest.mark.parametrize("kind", ["forged", "expired", "tampered", "garbage", "missing"])
-def test_feedback_rejects_bad_tokens(app: Any, db: Any, kind: str) -> None:
     sid = app.seeded["b"]
     good = make_token("team@example.org", WATCHLIST, sid, "relevant")
+    body_part, sig = good.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body_part + "=" * (-len(body_part) % 4)))
+    payload["r"] = "district@example.org"  # someone else's name on my signed vote
+    other = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode() + "." + sig
     token = {
         "forged": make_token("team@example.org", WATCHLIST, sid, "relevant", secret=b"another-installation-key"),
         "expired": make_token("team@example.org", WATCHLIST, sid, "relevant",
                               now=datetime.now(UTC) - timedelta(days=40)),
         "tampered": good.split(".")[0][:-2] + "xx." + good.split(".")[1],
+        "other-recipient": other,
         "garbage": "<script>alert(1)</script>",
         "missing": "",
     }[kind]
-    code, _, body = call(app, "/feedback", f"t={quote(token)}")
+    if method == "GET":
+        code, _, body = call(app, "/feedback", f"t={quote(token)}")
+    else:
+        code, _, body = post(app, "/feedback", f"t={quote(token)}")
     assert code == 400
-    assert "피드백" in body and ("feedback" in body.lower())
+    assert "링크" in body and "단추" in body  # what to do, in Korean
     assert "<script>alert" not in body
-    with db.session() as s:
-        assert s.scalars(select(Label).where(Label.story_id == sid)).first() is None
+    assert labels(db, sid) == []
 
 
 def test_feedback_for_a_deleted_story(app: Any, db: Any) -> None:
     token = make_token("team@example.org", WATCHLIST, 999_999, "relevant")
     code, _, body = call(app, "/feedback", f"t={quote(token)}")
     assert code == 404 and "더 이상 저장되어 있지 않습니다" in body
+    code, _, body = post(app, "/feedback", f"t={quote(token)}")
+    assert code == 404 and "기록하지 못했습니다" in body
 
 
 def test_token_reaches_nothing_else(app: Any) -> None:
@@ -163,10 +222,49 @@ def test_token_reaches_nothing_else(app: Any) -> None:
     for path in ("/admin", "/feedback/", "/label", "/../feedback"):
         code, _, _ = call(app, path, f"t={quote(token)}")
         assert code == 404
-    code, headers, _ = call(app, "/feedback", f"t={quote(token)}", method="POST")
+    code, headers, _ = post(app, "/", f"t={quote(token)}")
     assert code == 405 and headers["Allow"] == "GET, HEAD"
+    code, _, _ = post(app, "/feedback", f"t={quote(token)}", ctype="text/plain")
+    assert code == 400
 
 
-def test_healthz(app: Any) -> None:
+def test_feedback_only_serves_feedback_and_health(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    setup_home(home, monkeypatch)
+    now = datetime.now(UTC)
+    seeded = seed(db, now)
+    app = make_app(db, load_registry().by_id(), clock=lambda: now, feedback_only=True)
+    for path in ("/", "/story", "/outlet"):
+        assert call(app, path, f"id={seeded['a']}")[0] == 404
+    token = make_token("team@example.org", WATCHLIST, seeded["a"], "relevant")
+    assert call(app, "/feedback", f"t={quote(token)}")[0] == 200
+    assert post(app, "/feedback", f"t={quote(token)}")[0] == 200
+    assert call(app, "/healthz")[:3:2] == (200, "ok\n")
+
+
+def test_healthz_checks_the_database(app: Any) -> None:
     code, headers, body = call(app, "/healthz")
     assert (code, body) == (200, "ok\n") and headers["Content-Type"].startswith("text/plain")
+
+    class Down:
+        def session(self) -> Any:
+            raise OSError("connection refused")
+
+    broken = make_app(Down(), {})
+    code, _, body = call(broken, "/healthz")
+    assert code == 503 and "database" in body
+
+
+def test_story_page_shows_outlets_versions_labels_and_mail(app: Any) -> None:
+    code, _, body = call(app, "/story", f"id={app.seeded['a']}")
+    assert code == 200
+    assert TITLE_A in body and "인천일보" in body and "경북매일" in body
+    assert "보도한 매체와 기사 판" in body and "관련 있음" in body
+    assert call(app, "/story", "id=999999")[0] == 404
+    assert call(app, "/story", "id=abc")[0] == 400
+
+
+def test_outlet_page_shows_health_and_recent_articles(app: Any) -> None:
+    code, _, body = call(app, "/outlet", "id=incheonilbo")
+    assert code == 200
+    assert "인천일보" in body and "최근 기사" in body and TITLE_A in body and "상태:" in body
+    assert call(app, "/outlet", "id=nope")[0] == 404

@@ -50,7 +50,7 @@ def test_bad_query_is_400(app: Any, query: str) -> None:
 
 def test_script_is_escaped_in_message(app: Any) -> None:
     _, _, body = call(app, "/", "watchlist=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "unknown watchlist" in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "알 수 없는 관심 주제" in body
 
 
 def test_sql_did_nothing(app: Any) -> None:
@@ -74,7 +74,7 @@ SAFE_DEFAULTS = {
 def test_harmless_oddities_get_defaults(app: Any, query: str) -> None:
     code, _, body = call(app, "/", query)
     if code == 400:  # "%ZZ" is not a number: refused, and said so
-        assert "days" in body
+        assert "기간은" in body
     else:
         assert code == 200 and TITLE_A in body
     assert "<script>" not in body
@@ -90,4 +90,4 @@ def test_feedback_token_oddities(app: Any) -> None:
 def test_unknown_path_and_method(app: Any) -> None:
     assert call(app, "/<script>")[0] == 404
     code, _, body = call(app, "/", "", method="DELETE")
-    assert code == 405 and "읽기 전용" in body
+    assert code == 405 and "요청을 받지 않습니다" in body

@@ -7,15 +7,18 @@ message says which variable or file to fix).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from markupsafe import escape
 
+from crawler.alert.compose import web_base_url
 from crawler.alert.recipients import RecipientsError, load_recipients
 from crawler.alert.sender import drain, render_preview
 from crawler.alert.transport import transport_from_env
@@ -28,13 +31,16 @@ def send_command(
     dry_run: bool = False,
     retry_failed: bool = False,
     since: datetime | None = None,
-    out: TextIO = sys.stdout,
-    err: TextIO = sys.stderr,
+    as_json: bool = False,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
 ) -> int:
     """Drain the outbox once and print what happened (dry run: what would be sent)."""
+    out, err = out or sys.stdout, err or sys.stderr  # looked up now: a caller may have redirected them
     try:
         recipients = load_recipients()
         transport = transport_from_env()
+        web_base_url()  # a malformed NEWSWATCH_WEB_URL stops here, before anything is claimed
         db = Database.open()
     except (RecipientsError, StoreUnavailable, ValueError) as exc:
         print(f"newswatch send: {exc}", file=err)
@@ -45,7 +51,7 @@ def send_command(
         with db.session() as session:
             n = put_back(session, since=since)
         print(f"{n} failed alerts put back to pending" + (f" (created since {since:%Y-%m-%d})" if since else ""),
-              file=out)
+              file=err if as_json else out)  # --json: stdout stays one JSON object
     try:
         report = drain(
             db, digest=digest, dry_run=dry_run, transport=transport, recipients=recipients,
@@ -53,10 +59,23 @@ def send_command(
         )
     finally:
         db.close()
+    if as_json:
+        print(json.dumps(_report_json(report), ensure_ascii=False), file=out)
+        return 1 if report.failed else 0
     print(report.render(), file=out)
     for msg in report.messages:
         print(_preview_text(msg), file=out)
     return 1 if report.failed else 0
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    """The drain's counts and one object per recipient; a dry run lists the subjects it would send."""
+    return {
+        "dry_run": report.dry_run, "transport": report.transport, "mails_sent": report.mails_sent,
+        "alerts_sent": report.alerts_sent, "deferred": report.deferred, "failed": report.failed,
+        "notices_sent": report.notices_sent, "recipients": [asdict(line) for line in report.lines],
+        "would_send": [str(m["Subject"]) for m in report.messages],
+    }
 
 
 def _progress(err: TextIO) -> Callable[[int, int, str], None] | None:

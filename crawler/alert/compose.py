@@ -11,6 +11,7 @@ title, a snippet and links — never a whole article.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,8 +31,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from crawler import paths
+from crawler.alert.explain import korean_time, score_text
 from crawler.alert.recipients import Maintainer, Recipient
 
+log = logging.getLogger(__name__)
 SEOUL = ZoneInfo(paths.SEOUL)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
@@ -39,7 +42,7 @@ TEXT_MARKS = ("«", "»")
 SNIPPET_CHARS = 280
 SUBJECT_TITLE_CHARS = 60
 TITLE_CHARS = 120  # a headline longer than this is junk or a body; the link has the rest
-DEFAULT_WEB_URL = "http://127.0.0.1:8650"
+MAX_OUTLETS_SHOWN = 8  # a 40-outlet story names eight and counts the rest
 _KO_WEEKDAYS = "월화수목금토일"  # display data: Monday first, as date.weekday()
 _CONTROLS = re.compile("[\x00\x01\x04-\x1f\x7f-\x9f]")  # C0/C1 except the \x02/\x03 markers
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, bidi, BOM
@@ -67,13 +70,30 @@ class StoryView:
     followup: bool = False
     revised: bool = False  # mailed before; the article changed materially since (alert revision > 1)
     new_outlets: tuple[tuple[str, str, datetime], ...] = ()
+    # in the office's words (crawler.alert.explain); empty when built without a watchlist
+    reason: str = ""
+    key_terms: tuple[str, ...] = ()
+    level: str = ""
+    mute_outlet: tuple[str, str] | None = None  # (outlet id, name) of the representative article
 
 
 @dataclass(frozen=True)
 class FeedbackLinks:
-    """The relevant / not relevant links under each story; a signed-token version overrides `token()`."""
+    """The relevant / not relevant links under each story; a signed-token version overrides `token()`.
 
-    base_url: str = DEFAULT_WEB_URL
+    An empty `base_url` (NEWSWATCH_WEB_URL unset) means no links at all: a link to 127.0.0.1
+    would open nothing on the office's phone.
+    """
+
+    base_url: str = ""
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url.strip())
+
+    def mute_url(self, *, recipient: str, watchlist_id: str, story_id: int, outlet_id: str) -> str | None:
+        """The "이 매체 제외" link; None where votes are not signed (nothing could prove who clicked)."""
+        return None
 
     def token(self, *, recipient: str, watchlist_id: str, story_id: int) -> str | None:
         """An opaque token proving who clicked; None for now (the dashboard ignores unsigned votes)."""
@@ -97,16 +117,31 @@ class Envelope:
     message_id: str | None = None
     contacts: Sequence[Maintainer] = ()
     feedback: FeedbackLinks = field(default_factory=lambda: FeedbackLinks(web_base_url()))
+    # "[데모] " on the demo's mail (crawler.demo sets it); a real deployment leaves it unset
+    subject_prefix: str = field(default_factory=lambda: os.environ.get("NEWSWATCH_SUBJECT_PREFIX", ""))
 
 
 def web_base_url() -> str:
-    """The dashboard's address for links in mail: NEWSWATCH_WEB_URL, else NEWSWATCH_WEB_HOST/PORT."""
+    """The address the office opens feedback links at: NEWSWATCH_WEB_URL, else "" (no links).
+
+    The dashboard's own listen address (NEWSWATCH_WEB_HOST/PORT) is not a guess for it: a
+    server listening on 127.0.0.1 is unreachable from a recipient's phone.
+    """
     explicit = os.environ.get("NEWSWATCH_WEB_URL", "").strip()
     if explicit:
+        if urlsplit(explicit).scheme not in ("http", "https"):
+            raise ValueError(f"NEWSWATCH_WEB_URL={explicit!r}: give the public address, e.g. "
+                             "https://newswatch.city.example")
         return explicit.rstrip("/")
-    host = os.environ.get("NEWSWATCH_WEB_HOST", "").strip() or "127.0.0.1"
-    port = os.environ.get("NEWSWATCH_WEB_PORT", "").strip() or "8650"
-    return f"http://{host}:{port}"
+    _warn_no_web_url()
+    return ""
+
+
+@functools.cache
+def _warn_no_web_url() -> None:
+    """Said once per process: mail goes out without 관련 있음/없음 links."""
+    log.warning("NEWSWATCH_WEB_URL is not set: mail carries no feedback links. Set it to the address "
+                "the office reaches `newswatch web` at (e.g. https://newswatch.city.example)")
 
 
 # --- text helpers -------------------------------------------------------------------------
@@ -290,18 +325,23 @@ def _environment(html: bool) -> Environment:
 
 def _story_context(s: StoryView, recipient: Recipient, feedback: FeedbackLinks) -> dict[str, Any]:
     link = {"recipient": recipient.address, "watchlist_id": s.watchlist_id, "story_id": s.story_id}
+    mute = None
+    if feedback.enabled and s.mute_outlet:
+        url = feedback.mute_url(**link, outlet_id=s.mute_outlet[0])
+        mute = {"url": url, "name": clean(s.mute_outlet[1])} if url else None
     return {
         **_shared_context(_view_key(s)),
         "revised": s.revised,
-        "feedback_yes": feedback.url(**link, relevant=True),
-        "feedback_no": feedback.url(**link, relevant=False),
+        "feedback_yes": feedback.url(**link, relevant=True) if feedback.enabled else None,
+        "feedback_no": feedback.url(**link, relevant=False) if feedback.enabled else None,
+        "mute": mute,
     }
 
 
 def _view_key(s: StoryView) -> tuple[Any, ...]:
     """A story view as a hashable key (its outlets list as a tuple)."""
     return (s.story_id, s.title, s.url, tuple(s.outlets), s.published_at, s.score, tuple(s.terms),
-            s.snippet_title, s.snippet_body)  # fmt: skip
+            s.snippet_title, s.snippet_body, s.reason, s.key_terms, s.level)  # fmt: skip
 
 
 def _followup_context(s: StoryView) -> dict[str, Any]:
@@ -314,7 +354,7 @@ def _followup_context(s: StoryView) -> dict[str, Any]:
         "added_count": len(s.new_outlets),
         "outlet_count": shared["outlet_count"],
         "outlets": [
-            {"name": clean(name), "url": safe_url(u), "when": seoul_text(when)}
+            {"name": clean(name), "url": safe_url(u), "when": korean_time(when)}
             for name, u, when in s.new_outlets
         ],
     }
@@ -323,19 +363,25 @@ def _followup_context(s: StoryView) -> dict[str, Any]:
 @functools.lru_cache(maxsize=4096)
 def _shared_context(key: tuple[Any, ...]) -> dict[str, Any]:
     """The part of a story's context every recipient shares: built once per digest run, not per mail."""
-    _sid, title_raw, url, outlets_raw, published_at, score, terms, snippet_title, snippet_body = key
+    (_sid, title_raw, url, outlets_raw, published_at, score, terms, snippet_title, snippet_body,
+     reason, key_terms, level) = key  # fmt: skip
     outlets = list(outlets_raw) or [(urlsplit(url).hostname or url, url, None)]
     when = published_at or min((o[2] for o in outlets_raw), default=None)
     title = snippet_title or title_raw
+    # without the office's key terms (a view built without its watchlist), every matched term
+    key_terms = list(key_terms) or [plain(t) for t in terms][:5]
     return {
         "title_html": marked_html(title, TITLE_CHARS),
         "title_text": shorten(title, TITLE_CHARS),
         "url": safe_url(url),
         "outlet_count": len(outlets),
-        "outlets": [{"name": clean(name), "url": safe_url(u)} for name, u, _ in outlets],
-        "when": seoul_text(when),
-        "score": f"{score:.1f}",
-        "terms": [plain(t) for t in terms],
+        "outlets": [{"name": clean(name), "url": safe_url(u)} for name, u, _ in outlets[:MAX_OUTLETS_SHOWN]],
+        "more_outlets": max(0, len(outlets) - MAX_OUTLETS_SHOWN),
+        "when": korean_time(when),
+        "score": score_text(score),
+        "level": level,
+        "reason": clean(reason),
+        "terms": [plain(t) for t in key_terms],
         "snippet_html": marked_html(snippet_body, SNIPPET_CHARS),
         "snippet_text": marked_text(snippet_body, SNIPPET_CHARS),
     }
@@ -354,7 +400,7 @@ def render_digest(
     context = {
         "subject": subject_for(groups) if groups else followup_subject(followups, watchlist_names),
         "recipient_name": recipient.name or recipient.address,
-        "generated": seoul_text(now),
+        "generated": korean_time(now),
         "count": len({s.story_id for _, _, ss in groups for s in ss}),
         "followups": [_followup_context(s) for s in followups],
         "sections": [
@@ -366,8 +412,9 @@ def render_digest(
             for wid, name, ss in groups
         ],
         "contacts": [{"name": m.name, "address": m.address} for m in envelope.contacts],
-        "recipients_file": paths.recipients_file().name,
+        "feedback": envelope.feedback.enabled,
     }
+    context["subject"] = envelope.subject_prefix + context["subject"]
     html = _environment(True).get_template("digest.html.j2").render(context)
     text = _environment(False).get_template("digest.txt.j2").render(context)
     return context["subject"], html, text

@@ -86,7 +86,7 @@ def story_gained_outlet(
     )
     if not rows:
         return 0
-    from crawler.ops.mutes import is_muted
+    from crawler.ops.mutes import is_muted, unwanted_by
 
     by_address = recipients.by_address()
     holidays = frozenset(recipients.holidays)
@@ -104,8 +104,8 @@ def story_gained_outlet(
             continue
         if watchlist_id not in muted:
             muted[watchlist_id] = is_muted(session, watchlist_id, joined.outlet_id)
-        if muted[watchlist_id]:
-            continue
+        if muted[watchlist_id] or address in unwanted_by(session, watchlist_id, story_id):
+            continue  # a muted outlet, or a story this person marked 관련 없음: never mailed again
         number = 1 + max(a.followup for a in alerts if a.revision == followed.revision)
         row = {
             "recipient": address,

@@ -183,6 +183,10 @@ def enqueue(
     concurrent writer of the same key neither fails nor aborts the caller's transaction.
     Returns the number of rows inserted.
     """
+    from crawler.ops.mutes import unwanted_by
+
+    # a story a recipient marked 관련 없음 is never mailed to them again (revisions included)
+    unwanted = unwanted_by(session, watchlist_id, story_id)
     rows = [
         {
             "recipient": p.recipient,
@@ -198,6 +202,7 @@ def enqueue(
             "due_at": p.due_at,
         }
         for p in plans
+        if p.recipient not in unwanted
     ]
     inserted = 0
     for row in rows:

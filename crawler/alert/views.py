@@ -10,21 +10,33 @@ from __future__ import annotations
 import logging
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import paths
 from crawler.alert.compose import StoryView
+from crawler.alert.explain import (
+    Carrier,
+    Why,
+    excerpt,
+    explain,
+    highlight_terms,
+    level,
+    pick_representative,
+    rehighlight,
+)
 from crawler.alert.outbox import chunks
+from crawler.match.watchlist import Watchlist
 from crawler.store.models import Alert, Article, Match, Story, StoryOutlet
 
 log = logging.getLogger(__name__)
 
 Carried = list[tuple[str, str, datetime]]
+BODY_CHARS = 6000  # the lead and the first sentences naming the subject are within this
 
 
 def load_views(
@@ -62,6 +74,11 @@ def load_views(
     carried = {sid: [_carried(o, outlet_names) for o in rows] for sid, rows in members.items()}
     followups = [a for a in alerts if a.followup]
     news = _news(session, followups, members, outlet_names) if followups else {}
+    regions = outlet_regions()
+    shown_by: dict[str, dict[int, Shown]] = {}
+    for wid in {a.watchlist_id for a in alerts}:
+        ids = {a.story_id for a in alerts if a.watchlist_id == wid and a.story_id in stories}
+        shown_by[wid] = representatives(session, ids, wid, regions)
     views: dict[int, StoryView] = {}
     built: dict[tuple[int, int, int, str], StoryView] = {}
     for a in alerts:
@@ -78,6 +95,9 @@ def load_views(
                 carried,
                 outlet_names,
             )
+            rep = shown_by.get(a.watchlist_id, {}).get(a.story_id)
+            if rep is not None:
+                built[key] = _as_shown(built[key], rep, outlet_names)
         if not a.followup:
             views[a.id] = built[key]
         elif news.get(a.id):  # a follow-up with nothing new (muted meanwhile, mailed since): none
@@ -173,6 +193,147 @@ def _view(
         watchlist_id=a.watchlist_id,
         revised=a.revision > 1,
     )
+
+
+def _as_shown(view: StoryView, rep: Shown, names: dict[str, str]) -> StoryView:
+    """The mail's view of a story told by its representative article (the same as the dashboard's)."""
+    return replace(
+        view,
+        title=rep.title or view.title,
+        url=rep.url or view.url,
+        published_at=rep.first_published or view.published_at,
+        score=rep.score,
+        terms=rep.terms,
+        snippet_title=rep.snippet_title,
+        snippet_body=rep.excerpt,
+        reason=rep.why.reason,
+        key_terms=rep.why.key_terms,
+        level=level(rep.score, rep.threshold),
+        mute_outlet=(rep.outlet_id, names.get(rep.outlet_id, rep.outlet_id)),
+    )
+
+
+# --- one representative article per story, for mail, dashboard and export ----------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """How a story is shown for one watchlist: its representative article and that match."""
+
+    story_id: int
+    watchlist_id: str
+    article_id: int
+    outlet_id: str
+    title: str
+    url: str
+    first_published: datetime | None  # the story's earliest publication (any outlet)
+    score: float
+    threshold: float | None
+    rule: str
+    terms: list[str]
+    snippet_title: str
+    snippet_body: str
+    why: Why
+    excerpt: str  # marked (\x02…\x03 around key terms only)
+    carriers: list[Carrier]
+
+
+def representatives(session: Session, story_ids: set[int], watchlist_id: str,
+                    regions: dict[str, str] | None = None) -> dict[int, Shown]:
+    """Story id -> how it is shown for `watchlist_id` (see `crawler.alert.explain`).
+
+    The representative is the home region's outlet first, then the earliest; its figures are
+    that article's current match. When that article does not match the watchlist (a wire copy
+    with the subject cut), the story's best match stands in for the figures, the headline and
+    link stay the representative's.
+    """
+    regions = outlet_regions() if regions is None else regions
+    watchlist = load_watchlist_or_none(watchlist_id)
+    home = watchlist.home.name if watchlist and watchlist.home else None
+    from crawler.ops.mutes import muted_outlets
+
+    members = _members(session, story_ids)
+    muted = muted_outlets(session, watchlist_id)
+    picked: dict[int, Carrier] = {}
+    carriers_of: dict[int, list[Carrier]] = {}
+    for sid, rows in members.items():
+        carriers = [Carrier(m.outlet_id, m.article_id, m.published_at, m.first_seen_at) for m in rows]
+        # an outlet the office excluded (이 매체 제외) never speaks for a story
+        rep = pick_representative([c for c in carriers if c.outlet_id not in muted] or carriers, regions, home)
+        if rep is not None:
+            picked[sid], carriers_of[sid] = rep, carriers
+    article_ids = {c.article_id for cs in carriers_of.values() for c in cs}
+    matches: dict[int, Any] = {}
+    for ids in chunks(sorted(article_ids)):
+        rows = session.execute(
+            select(Match.article_id, Match.score, Match.rule, Match.terms, Match.explanation,
+                   Match.snippet_title, Match.snippet_body, Match.relevant, Article.story_id)
+            .join(Article, (Article.id == Match.article_id) & (Article.version == Match.article_version))
+            .where(Match.article_id.in_(ids), Match.watchlist_id == watchlist_id)
+        )
+        for row in rows:
+            matches[row.article_id] = row
+    articles: dict[int, Any] = {}
+    for ids in chunks(sorted(c.article_id for c in picked.values())):
+        rows = session.execute(
+            select(Article.id, Article.title, Article.url, Article.canonical_url,
+                   func.substr(Article.body, 1, BODY_CHARS).label("lead")).where(Article.id.in_(ids))
+        )
+        for row in rows:
+            articles[row.id] = row
+    out: dict[int, Shown] = {}
+    for sid, rep in picked.items():
+        art = articles.get(rep.article_id)
+        if art is None:
+            continue
+        m = matches.get(rep.article_id)
+        if m is None or not m.relevant:
+            best = max((matches[c.article_id] for c in carriers_of[sid] if c.article_id in matches
+                        and matches[c.article_id].relevant), key=lambda r: r.score, default=None)
+            m = best or m
+        if m is None:
+            continue
+        terms = [str(t) for t in m.terms or []]
+        why = explain(watchlist, m.rule or "", terms, title=art.title or "")
+        spell = highlight_terms(watchlist, why)
+        published = [c.published_at for c in carriers_of[sid] if c.published_at is not None]
+        threshold = (m.explanation or {}).get("threshold")
+        out[sid] = Shown(
+            story_id=sid, watchlist_id=watchlist_id, article_id=rep.article_id, outlet_id=rep.outlet_id,
+            title=art.title, url=art.canonical_url or art.url,
+            first_published=min(published) if published else None,
+            score=float(m.score),
+            threshold=float(threshold) if isinstance(threshold, int | float) else
+            (watchlist.threshold if watchlist else None),
+            rule=m.rule or "", terms=terms,
+            snippet_title=rehighlight(m.snippet_title or "", spell) if m.article_id == rep.article_id
+            else "",
+            snippet_body=m.snippet_body or "", why=why,
+            excerpt=excerpt(art.lead, m.snippet_body or "" if m.article_id == rep.article_id else "", spell),
+            carriers=carriers_of[sid],
+        )
+    return out
+
+
+def load_watchlist_or_none(watchlist_id: str) -> Watchlist | None:
+    """The watchlist's rules (for Korean explanations); None when its file is gone or broken."""
+    from crawler.match.watchlist import WatchlistError, load_watchlist
+
+    try:
+        return load_watchlist(paths.watchlists_dir() / f"{watchlist_id}.toml")
+    except (OSError, WatchlistError) as exc:
+        log.warning("watchlist %s unavailable; explanations fall back to its terms: %s", watchlist_id, exc)
+        return None
+
+
+def outlet_regions() -> dict[str, str]:
+    """Outlet id -> region (시도) from the registry; empty when the registry cannot be read."""
+    from crawler.registry import RegistryError, load_registry
+
+    try:
+        return {o.id: o.region for o in load_registry().outlet}
+    except RegistryError:
+        return {}
 
 
 def story_outlets(

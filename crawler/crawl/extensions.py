@@ -33,6 +33,18 @@ def outlet_stats(stats: dict[str, Any], outlet_id: str) -> dict[str, Any]:
     return {k[len(prefix):]: v for k, v in stats.items() if k.startswith(prefix)}
 
 
+def stats_by_outlet(stats: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every outlet's `outlet/<id>/…` stats in one pass (outlet_stats per outlet is outlets × keys:
+    minutes for a 3,000-outlet crawl's ~60,000 keys)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for key, value in stats.items():
+        if key.startswith("outlet/"):
+            outlet_id, sep, rest = key[len("outlet/"):].partition("/")
+            if sep:
+                grouped.setdefault(outlet_id, {})[rest] = value
+    return grouped
+
+
 def close_stale_runs(db: Any, host: str) -> int:
     """Runs left 'running' by a process on this host that no longer exists are closed as aborted."""
     closed = 0
@@ -183,8 +195,9 @@ class RunRecorder:
                 return
             run.finished_at, run.finish_reason = now, reason
             run.status = "finished" if reason == "finished" else "aborted"
+            grouped = stats_by_outlet(stats)
             for outlet_id in outlets:
-                own = outlet_stats(stats, outlet_id)
+                own = grouped.get(outlet_id, {})
                 row = OutletRun(run_id=run.id, outlet_id=outlet_id, started_at=self.ctx.started_at,
                                 finished_at=now,
                                 finish_reason=reason if outlet_id not in incomplete

@@ -84,7 +84,10 @@ def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = 
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:
             last[oid] = at
-    return [o for o in outlets if o.id in cut_short or is_due(o, last.get(o.id), now)]
+    from crawler.schedule.cadence import choose_due
+
+    due = {o.id for o in choose_due(db, list(outlets), last, now)}  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
+    return [o for o in outlets if o.id in cut_short or o.id in due]
 
 
 @dataclass
@@ -112,7 +115,7 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     from scrapy.crawler import CrawlerProcess
 
     from crawler.crawl.context import CrawlContext
-    from crawler.crawl.extensions import outlet_stats
+    from crawler.crawl.extensions import stats_by_outlet
     from spiders.base import OutletSpider
 
     # the chosen outlets decide whether this crawler renders JS (OutletSpider.update_settings)
@@ -126,8 +129,9 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     stats = crawler.stats.get_stats() if crawler.stats else {}
     result.finish_reason = str(stats.get("finish_reason", ""))
     ctx = CrawlContext.of(crawler)
+    grouped = stats_by_outlet(stats)
     for oid in outlet_ids:
-        own = outlet_stats(stats, oid)
+        own = grouped.get(oid, {})
         tally = ctx.tally[oid]
         result.per_outlet[oid] = {
             "requests": own.get("requests", 0), "new": tally.new, "updated": tally.updated,

@@ -351,6 +351,10 @@ class Matcher:
 
     def match(self, title: str, body: str, subtitle: str = "") -> MatchResult:
         """Score one article (title, optional subtitle, body) against the watchlist."""
+        return self.verdict(title, body, subtitle).result()
+
+    def verdict(self, title: str, body: str, subtitle: str = "") -> Verdict:
+        """The article's hits and fired rules, for a result or an explanation (`explain`)."""
         article = _Article(
             normalize(title) if title else _EMPTY,
             normalize(subtitle) if subtitle else _EMPTY,
@@ -360,7 +364,7 @@ class Matcher:
         verdict = Verdict(self, fields)
         if verdict.fired:
             self._scan_context(article, fields)
-        return verdict.result()
+        return verdict
 
 
 _EMPTY = normalize("")

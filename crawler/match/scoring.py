@@ -99,6 +99,20 @@ class DeferredMatchResult(MatchResult):
     __hash__ = None  # type: ignore[assignment]
 
 
+ABSENT = "none of its terms occurs"  # why an exclusion with no hit does not apply
+
+
+@dataclasses.dataclass(frozen=True)
+class ExclusionCheck:
+    """One exclusion considered for an article: whether it applies, and why in words."""
+
+    name: str
+    penalty: float
+    applies: bool
+    reason: str
+    hits: tuple[Hit, ...] = ()
+
+
 class Verdict:
     """The evaluation of one article: fired rules, counted groups, score and explanation."""
 
@@ -308,15 +322,54 @@ class Verdict:
 
     def _exclusions(self) -> list[tuple[str, float]]:
         """Exclusions that apply, with their penalties."""
-        out = []
-        for i, excl in enumerate(self.w.exclude):
-            hits = [h for f in self.fields.values() for h in f.excludes.get(str(i), [])]
-            if not hits:
-                continue
-            if excl.within is not None and not self._near(hits, excl.within):
-                continue
-            out.append((excl.name, excl.penalty))
-        return out
+        return [(c.name, c.penalty) for c in self.exclusion_checks() if c.applies]
+
+    def exclusion_checks(self) -> list[ExclusionCheck]:
+        """Every exclusion of the watchlist, whether it applies and why (for explanations too)."""
+        return [self._check_exclusion(i) for i in range(len(self.w.exclude))]
+
+    def _check_exclusion(self, i: int) -> ExclusionCheck:
+        """One exclusion: its hits, those an `unless` group overrules, and the verdict."""
+        excl = self.w.exclude[i]
+        shown = self.m.shown
+        hits = [h for f in self.fields.values() for h in f.excludes.get(str(i), [])]
+        if not hits:
+            return ExclusionCheck(excl.name, excl.penalty, False, ABSENT)
+        found = ", ".join(unique(shown[h[2]] for h in hits))
+        if excl.unless:
+            kept, overruled = self._not_overruled(hits, excl.unless, excl.within)
+            if not kept:
+                return ExclusionCheck(
+                    excl.name, excl.penalty, False,
+                    f"{found} found, but {overruled} close to it says the subject is this after all",
+                    tuple(hits),
+                )  # fmt: skip
+            hits = kept
+        if excl.within is not None and not self._near(hits, excl.within):
+            return ExclusionCheck(
+                excl.name, excl.penalty, False,
+                f"{found} found, but farther than {excl.within} characters from the subject",
+                tuple(hits),
+            )  # fmt: skip
+        where = "near the subject" if excl.within is not None else "in the article"
+        return ExclusionCheck(excl.name, excl.penalty, True, f"{found} {where}", tuple(hits))
+
+    def _not_overruled(
+        self, hits: list[Hit], unless: list[str], within: int | None
+    ) -> tuple[list[Hit], str]:
+        """The exclusion hits with no hit of an `unless` group close by, and the overruling terms."""
+        within = within if within is not None else self.w.score.context_within
+        kept: list[Hit] = []
+        overruling: list[str] = []
+        for hit in hits:
+            groups = self.fields[hit[3]].groups
+            anchor = Anchors([hit])
+            near = [h for gid in unless for h in groups.get(gid, ()) if anchor.near(h, within)]
+            if near:
+                overruling += [self.m.shown[h[2]] for h in near]
+            else:
+                kept.append(hit)
+        return kept, ", ".join(unique(overruling))
 
     def _near(self, hits: list[Hit], within: int) -> bool:
         """True when an exclusion hit is in the title or subtitle, or near the subject in the body.
@@ -413,6 +466,11 @@ def _in_list(norm: Normalized, hit: Hit) -> bool:
     if passage.lstrip()[:1] in _BULLETS and _bulleted_neighbour(text, p_start, p_end):
         return _short(passage)
     items = _LIST_SEPARATOR_RE.split(passage)
+    # A term written across a separator ("의료·관광 협력") is one word, not two items of a list.
+    spanned = len(_LIST_SEPARATOR_RE.findall(text, start, end))
+    if spanned:
+        first = len(_LIST_SEPARATOR_RE.findall(passage, 0, start - p_start))
+        items[first : first + spanned + 1] = ["·".join(items[first : first + spanned + 1])]
     enumeration = len(items) == _LIST_MIN_ITEMS - 1 and _ENUMERATION_END_RE.match(items[-1]) is not None
     if len(items) < _LIST_MIN_ITEMS and not enumeration:
         return False

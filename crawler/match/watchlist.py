@@ -39,6 +39,8 @@ name = "국내 거주 외국인 의료지원"
 terms = ["외국인 근로자", "다문화"]
 within = 60                       # optional: near a rule's term or in the title; else anywhere
 penalty = 3
+unless = ["cosmetic"]             # optional: not when one of these groups has a hit within
+                                  # `within` (else context_within) of the exclusion's term
 
 [home]                            # optional: the office's own region
 name = "인천"
@@ -141,6 +143,10 @@ class Exclusion(_Model):
     terms: list[TermItem]
     within: int | None = Field(None, ge=1)
     penalty: float = Field(gt=0)
+    unless: list[str] = Field(
+        default_factory=list,
+        description="groups whose hit close to the exclusion's term says the context is the subject after all",
+    )
 
 
 class Home(_Model):
@@ -346,6 +352,11 @@ def _check(w: Watchlist) -> str | None:
                         "name each group once"
                     )
                 seen.add(gid)
+    for i, excl in enumerate(w.exclude):
+        for j, gid in enumerate(excl.unless):
+            if gid not in w.groups:
+                known = ", ".join(w.groups)
+                return f"exclude[{i}].unless[{j}]: no group named {gid!r}; use one of: {known}"
     best = w.max_score()
     if best < w.threshold:
         return (

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler.alert.compose import seoul_text
 from crawler.alert.outbox import OutboxSummary, summarize
 from crawler.monitor.health import HeartbeatStatus, OutletHealth, heartbeat_status, outlet_health
 from crawler.registry import Outlet
-from crawler.store.models import Run
+from crawler.store.models import Article, Run
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -45,6 +45,7 @@ class StatusReport:
     heartbeat: HeartbeatStatus
     last_run: LastRun | None
     next_runs: list[tuple[str, datetime]] = field(default_factory=list)  # the scheduler's jobs
+    last_published: dict[str, datetime] = field(default_factory=dict)  # outlet -> newest publication date
     incomplete: list[tuple[str, datetime, str]] = field(default_factory=list)  # outlet, since, reason
 
     @property
@@ -75,7 +76,11 @@ def collect(db: Any, registry: Mapping[str, Outlet], now: datetime) -> StatusRep
                         .limit(1)).first()
         last = LastRun(run.id, run.status, run.started_at, run.finished_at, run.finish_reason) if run else None
         incomplete = _incomplete(s)
-    return StatusReport(now, outlets, outbox, heartbeat, last, next_runs(db), incomplete)
+        # when an outlet last *published* (a crawl finding old pages says nothing about a living site)
+        published = dict(s.execute(select(Article.outlet_id, func.max(Article.published_at))
+                                   .where(Article.published_at <= now).group_by(Article.outlet_id)).all())
+    published = {k: (v if v.tzinfo else v.replace(tzinfo=UTC)) for k, v in published.items() if v is not None}
+    return StatusReport(now, outlets, outbox, heartbeat, last, next_runs(db), published, incomplete)
 
 
 def _incomplete(session: Any) -> list[tuple[str, datetime, str]]:
@@ -119,6 +124,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
             "id": o.outlet_id, "name": o.name, "state": o.state, "removed": o.removed,
             "last_run_at": _iso(o.last_run_at), "last_run_status": o.last_run_status,
             "last_new_at": _iso(o.last_new_at), "daily_new": o.daily_new,
+            "last_published_at": _iso(report.last_published.get(o.outlet_id)),
             "failing": [{"rule": c.rule, "value": c.value, "threshold": c.threshold, "operator": c.operator,
                          "message": c.message, "evidence": c.evidence} for c in o.failing],
         } for o in report.outlets],
@@ -146,26 +152,45 @@ def _age(seconds: float) -> str:
     return f"{minutes // 60}h" if minutes < 48 * 60 else f"{minutes // 1440}d"
 
 
+def _describe(rule: Any) -> str:
+    """'failed requests <= 20 %' (what `health` checks, said once under the table)."""
+    if rule.threshold is None:
+        return f"{rule.description} (when the outlet sets {rule.override})"
+    value = f"{rule.threshold * 100:g} %" if rule.unit == "%" else f"{rule.threshold:g}{' ' + rule.unit if rule.unit else ''}"
+    return f"{rule.description} {rule.operator} {value}"
+
+
 def render(report: StatusReport, console: Any) -> None:
     """The terminal view: an outlet table, then the outbox, the scheduler and the problems."""
     from rich.table import Table
 
+    from crawler.monitor.rules import RULES
+
     table = Table(title=f"outlets ({seoul_text(report.now)})")
-    for col in ("outlet", "last run", "last new article", "7 days", "health"):
+    for col in ("outlet", "last run", "last new article", "last published", "7 days", "health"):
         table.add_column(col)
     styles = {"ok": "green", "failing": "bold red", "removed": "dim", "no runs": "yellow"}
     for o in report.outlets:
         health = o.state if not o.failing else "failing: " + ", ".join(c.rule for c in o.failing)
         last_run = f"{seoul_text(o.last_run_at)} {o.last_run_status or ''}".strip() if o.last_run_at else "-"
-        table.add_row(o.outlet_id, last_run, seoul_text(o.last_new_at) if o.last_new_at else "-",
+        published = report.last_published.get(o.outlet_id)
+        table.add_row(f"{o.outlet_id} {o.name}".strip(), last_run, seoul_text(o.last_new_at) if o.last_new_at else "-",
+                      seoul_text(published) if published else "-",
                       f"{sparkline(o.daily_new)} {sum(o.daily_new)}", f"[{styles[o.state]}]{health}[/]")
     console.print(table)
+    console.print("health checks per outlet: " + "; ".join(_describe(r) for r in RULES), markup=False)
     ob = report.outbox
     console.print(f"outbox: {ob.pending} pending ({ob.due} due, {ob.retrying} retrying), {ob.sending} sending, "
                   f"{ob.failed} failed, {ob.sent} sent" + (f"; last error: {ob.last_error}" if ob.last_error else ""),
                   markup=False)
     hb = report.heartbeat
-    if hb.age is None:
+    if hb.source == "none":
+        console.print("scheduler: no scheduler has run (no heartbeat) and no crawl yet", markup=False)
+    elif hb.source == "runs":
+        console.print(f"scheduler: no scheduler (no heartbeat; cron or manual crawls) — last crawl run "
+                      f"{_age(hb.age.total_seconds()) if hb.age is not None else '-'} ago"
+                      + (" — STALE" if hb.stale else ""), markup=False)
+    elif hb.age is None:
         console.print("scheduler: no tick recorded yet", markup=False)
     else:
         limit = f" (limit {_age(hb.limit.total_seconds())})" if hb.limit is not None else ""

@@ -1,9 +1,14 @@
-"""The weekly report: one row per matched story in a date range, as CSV, XLSX or HTML.
+"""The weekly report (주간 보고): one row per matched story published in a date range, as CSV, XLSX or HTML.
 
-A story is in the range when it was first seen on one of its Seoul calendar days (both ends
-included) and at least one of its articles matches the watchlist in its current version.
-An empty range writes a valid file with the headers only (and, in XLSX/HTML, a note instead of
-charts); the command says so and exits 0.
+A story is in the range when it was first published (any outlet; first seen when no outlet gave
+a date) on one of the range's Seoul calendar days, both ends included, and one of its articles
+matches the watchlist in its current version. Rows and the daily chart go by that publication
+date, oldest first. Each story is shown by its representative article with the mail's and the
+dashboard's figures (`crawler.alert.explain`). An empty range writes a valid file with the
+headers only (and, in XLSX/HTML, a note instead of charts); the command says so and exits 0.
+
+A scraped cell starting with = + - @ (or a tab or CR) would run as a formula in a spreadsheet:
+CSV gets a leading apostrophe; XLSX stores it as text.
 """
 
 from __future__ import annotations
@@ -15,18 +20,27 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from crawler import paths
-from crawler.ops.common import OpsError, seoul_day, seoul_end, seoul_start, seoul_text
+from crawler.alert.explain import korean_date, korean_time, level, score_text
+from crawler.ops.common import OpsError, seoul_day, seoul_end, seoul_start
 from crawler.store.db import Database
-from crawler.store.models import Article, Match, Story, StoryOutlet
+from crawler.store.models import Article, Match, Story
 
 FORMATS = ("csv", "xlsx", "html")
-HEADERS = ["스토리 ID", "제목", "언론사", "처음 수집 (서울)", "보도 시각 (서울)", "점수", "일치 용어", "링크"]
-EMPTY_NOTE = "해당 기간에 일치한 기사가 없습니다."
+HEADERS = ["보도 번호", "보도 일시 (서울)", "제목", "매체", "관련도", "점수", "이유", "핵심어", "링크"]
+EMPTY_NOTE = "이 기간에 처음 보도된 관련 보도가 없습니다."
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_DAYS = 366
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(value: object) -> object:
+    """A text cell a spreadsheet would read as a formula, with a leading apostrophe (CSV)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -35,16 +49,25 @@ class ExportRow:
 
     story_id: int
     title: str
-    outlets: list[str]
-    first_seen: datetime
-    published: datetime | None
+    outlets: list[str]  # names, the representative's first
+    published: datetime  # the story's first publication (first seen when no outlet gave a date)
+    level: str
     score: float
-    terms: list[str]
-    links: list[str]
+    reason: str
+    terms: list[str]  # key terms
+    links: list[str]  # the representative's first
 
     def cells(self) -> list[object]:
-        return [self.story_id, self.title, ", ".join(self.outlets), seoul_text(self.first_seen),
-                seoul_text(self.published), round(self.score, 2), ", ".join(self.terms), "\n".join(self.links)]
+        """The row as text and numbers (CSV); XLSX writes `published` as a real date."""
+        return [self.story_id, seoul_stamp(self.published), self.title, ", ".join(self.outlets), self.level,
+                float(score_text(self.score)), self.reason, ", ".join(self.terms), "\n".join(self.links)]
+
+
+def seoul_stamp(when: datetime) -> str:
+    """'2026-12-07 08:30' (Seoul): sortable in a spreadsheet."""
+    from crawler.alert.explain import SEOUL
+
+    return when.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
@@ -52,6 +75,7 @@ class Report:
     """The rows and the two charts' counts."""
 
     watchlist_id: str
+    watchlist_name: str
     since: date
     until: date
     rows: list[ExportRow]
@@ -78,37 +102,44 @@ def check_range(since: date, until: date) -> None:
 
 def build_report(db: Database, watchlist_id: str, since: date, until: date) -> Report:
     """Collect the stories of the range (see module doc)."""
+    from crawler.alert.views import representatives, watchlist_names
+    from crawler.registry import RegistryError, load_registry
+
     check_range(since, until)
-    names = outlet_names()
+    try:
+        registry = {o.id: o for o in load_registry().outlet}
+    except RegistryError:
+        registry = {}
+    names = {k: o.name for k, o in registry.items()}
+    regions = {k: o.region for k, o in registry.items()}
+    first_published = func.coalesce(Story.published_at, Story.first_seen_at)
     with db.sessions() as s:
-        found = s.execute(
-            select(Story, Article, Match)
-            .join(Article, Article.story_id == Story.id)
+        ids = set(s.scalars(
+            select(Story.id).join(Article, Article.story_id == Story.id)
             .join(Match, (Match.article_id == Article.id) & (Match.article_version == Article.version))
             .where(Match.watchlist_id == watchlist_id, Match.relevant.is_(True),
-                   Story.first_seen_at >= seoul_start(since), Story.first_seen_at < seoul_end(until))
-            .order_by(Story.first_seen_at, Story.id, Article.id)
-        ).all()
-        stories: dict[int, tuple[Story, list[Match]]] = {}
-        for story, _article, match in found:
-            stories.setdefault(story.id, (story, []))[1].append(match)
-        rows = []
-        for sid, (story, matches) in stories.items():
-            carried = s.execute(
-                select(StoryOutlet.outlet_id, Article.url, Article.published_at)
-                .join(Article, Article.id == StoryOutlet.article_id)
-                .where(StoryOutlet.story_id == sid).order_by(StoryOutlet.first_seen_at)
-            ).all()
-            terms = list(dict.fromkeys(t for m in matches for t in m.terms))
-            published = story.published_at or min((p for _, _, p in carried if p), default=None)
-            rows.append(ExportRow(sid, story.title, [names.get(o, o) for o, _, _ in carried], story.first_seen_at,
-                                  published, max(m.score for m in matches), terms, [u for _, u, _ in carried]))
-    days = Counter(seoul_day(r.first_seen).isoformat() for r in rows)
+                   first_published >= seoul_start(since), first_published < seoul_end(until))))
+        stories = {st.id: st for st in s.scalars(select(Story).where(Story.id.in_(ids)))} if ids else {}
+        shown = representatives(s, set(stories), watchlist_id, regions)
+        urls = dict(s.execute(select(Article.id, func.coalesce(Article.canonical_url, Article.url)).where(
+            Article.story_id.in_(list(stories)))).all()) if stories else {}
+    rows = []
+    for sid, rep in shown.items():
+        story = stories[sid]
+        carriers = sorted(rep.carriers, key=lambda c: (c.article_id != rep.article_id,
+                                                       c.published_at or c.first_seen_at))
+        rows.append(ExportRow(
+            sid, rep.title or story.title, [names.get(c.outlet_id, c.outlet_id) for c in carriers],
+            rep.first_published or story.published_at or story.first_seen_at, level(rep.score, rep.threshold),
+            rep.score, rep.why.reason, list(rep.why.key_terms), [urls.get(c.article_id, "") for c in carriers]))
+    rows.sort(key=lambda r: (r.published, r.story_id))
+    days = Counter(seoul_day(r.published).isoformat() for r in rows)
     per_day = [((since + timedelta(days=i)).isoformat(), days.get((since + timedelta(days=i)).isoformat(), 0))
                for i in range((until - since).days + 1)]
-    outlets = Counter(o for r in rows for o in r.outlets)
+    outlets = Counter(o for r in rows for o in dict.fromkeys(r.outlets))
     per_outlet = sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))
-    return Report(watchlist_id, since, until, rows, per_day, per_outlet)
+    name = watchlist_names([watchlist_id])[watchlist_id]
+    return Report(watchlist_id, name, since, until, rows, per_day, per_outlet)
 
 
 def default_path(watchlist_id: str, since: date, until: date, fmt: str) -> Path:
@@ -128,46 +159,60 @@ def write_report(report: Report, fmt: str, out: Path) -> Path:
 
 
 def write_csv(report: Report, path: Path) -> None:
-    """UTF-8 with a BOM (Excel reads Korean correctly), CRLF rows."""
+    """UTF-8 with a BOM (Excel reads Korean correctly), CRLF rows, formula-like text defused."""
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADERS)
         for row in report.rows:
-            writer.writerow(row.cells())
+            writer.writerow([defuse(c) for c in row.cells()])
 
 
 def write_xlsx(report: Report, path: Path) -> None:
-    """A workbook: the stories sheet, and a chart sheet with stories per day and per outlet."""
+    """A workbook: the stories sheet (real dates, an autofilter, the daily chart) and a chart sheet."""
     from openpyxl import Workbook
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font
 
+    from crawler.alert.explain import SEOUL
+
     wb = Workbook()
     ws = wb.active
-    ws.title = "스토리"
+    ws.title = "보도"
     ws.append(HEADERS)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in report.rows:
-        ws.append(row.cells())
-        ws.cell(ws.max_row, 8).alignment = Alignment(wrap_text=True, vertical="top")
-        if row.links:
-            ws.cell(ws.max_row, 2).hyperlink = row.links[0]
-    for col, width in zip("ABCDEFGH", (10, 60, 24, 18, 18, 8, 30, 60), strict=True):
+        values = row.cells()
+        values[1] = row.published.astimezone(SEOUL).replace(tzinfo=None)  # Excel has no time zones
+        ws.append(values)
+        r = ws.max_row
+        ws.cell(r, 2).number_format = "yyyy-mm-dd hh:mm"
+        for c in range(1, len(HEADERS) + 1):
+            cell = ws.cell(r, c)
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # text, never a formula, whatever it starts with
+        ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
+        if row.links and row.links[0].startswith(("http://", "https://")):
+            ws.cell(r, 3).hyperlink = row.links[0]
+    for col, width in zip("ABCDEFGHI", (9, 17, 60, 24, 8, 7, 30, 30, 60), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:I{max(1, ws.max_row)}"
     charts = wb.create_sheet("차트")
-    charts.append(["날짜", "스토리 수", None, "언론사", "스토리 수"])
+    charts.append(["날짜", "보도 수", None, "매체", "보도 수"])
     for i in range(max(len(report.per_day), len(report.per_outlet))):
         day = report.per_day[i] if i < len(report.per_day) else (None, None)
         outlet = report.per_outlet[i] if i < len(report.per_outlet) else (None, None)
-        charts.append([day[0], day[1], None, outlet[0], outlet[1]])
+        charts.append([date.fromisoformat(day[0]) if day[0] else None, day[1], None, outlet[0], outlet[1]])
+        if day[0]:
+            charts.cell(charts.max_row, 1).number_format = "mm-dd (aaa)"
     if not report.rows:
         charts["G2"] = EMPTY_NOTE
     else:
-        charts.add_chart(_bar(BarChart, Reference, charts, 1, len(report.per_day), "일별 스토리 수", "날짜"), "G2")
-        charts.add_chart(_bar(BarChart, Reference, charts, 4, len(report.per_outlet), "언론사별 스토리 수", "언론사"), "G20")
-    wb.properties.title = f"{report.watchlist_id} {report.since}~{report.until}"
+        charts.add_chart(_bar(BarChart, Reference, charts, 1, len(report.per_day), "일별 보도 수 (처음 보도된 날)", "날짜"), "G2")
+        charts.add_chart(_bar(BarChart, Reference, charts, 4, len(report.per_outlet), "매체별 보도 수", "매체"), "G20")
+        ws.add_chart(_bar(BarChart, Reference, charts, 1, len(report.per_day), "일별 보도 수 (처음 보도된 날)", "날짜"), "K2")
+    wb.properties.title = f"{report.watchlist_name} {report.since}~{report.until}"
     wb.save(path)
 
 
@@ -177,7 +222,7 @@ def _bar(bar_chart, reference, ws, col: int, n: int, title: str, axis: str):  # 
     chart.type = "col"
     chart.title = title
     chart.x_axis.title = axis
-    chart.y_axis.title = "스토리 수"
+    chart.y_axis.title = "보도 수"
     chart.legend = None
     chart.add_data(reference(ws, min_col=col + 1, min_row=1, max_row=n + 1), titles_from_data=True)
     chart.set_categories(reference(ws, min_col=col, min_row=2, max_row=n + 1))
@@ -192,8 +237,11 @@ def write_html(report: Report, path: Path) -> None:
     top_day = max((n for _, n in report.per_day), default=0) or 1
     top_outlet = max((n for _, n in report.per_outlet), default=0) or 1
     html = env.get_template("export.html.j2").render(
-        r=report, headers=HEADERS, is_web=lambda u: u.startswith(("http://", "https://")), empty_note=EMPTY_NOTE, seoul_text=seoul_text,
-        day_bars=[(d, n, round(100 * n / top_day, 1)) for d, n in report.per_day],
+        r=report, headers=HEADERS, is_web=lambda u: u.startswith(("http://", "https://")), empty_note=EMPTY_NOTE,
+        korean_time=korean_time, score_text=score_text,
+        title_range=f"{korean_date(seoul_start(report.since))} ~ {korean_date(seoul_start(report.until))}",
+        day_bars=[(korean_date(seoul_start(date.fromisoformat(d))).split("년 ", 1)[1], n, round(100 * n / top_day, 1))
+                  for d, n in report.per_day],
         outlet_bars=[(o, n, round(100 * n / top_outlet, 1)) for o, n in report.per_outlet],
     )
     path.write_text(html, encoding="utf-8")

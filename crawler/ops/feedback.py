@@ -9,18 +9,18 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crawler.alert.compose import FeedbackLinks
 from crawler.ops.common import OpsError
 from crawler.ops.models import Label
-from crawler.ops.mutes import is_muted, mute, muted_outlets, unmute
+from crawler.ops.mutes import is_muted, mute, muted_outlets, unmute, unwanted_by
 from crawler.ops.tokens import DEFAULT_LIFETIME, FeedbackPayload, make_token
-from crawler.store.models import Article, Story, StoryOutlet
+from crawler.store.models import Alert, Article, Story, StoryOutlet
 
 __all__ = ["LabelOutcome", "SignedFeedbackLinks", "export_labels", "is_muted", "latest_labels", "mute",
-           "muted_outlets", "record_label", "record_token", "story_article", "unmute"]
+           "muted_outlets", "record_label", "record_token", "story_article", "unmute", "unwanted_by"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,16 @@ def record_label(session: Session, *, watchlist_id: str, story_id: int, verdict:
         if carried is None and not session.scalars(select(Article.id).where(Article.outlet_id == outlet_id).limit(1)).first():
             raise OpsError(f"no stored article comes from outlet {outlet_id!r}; check the id (`newswatch outlets`)")
     article = story_article(session, story_id)
+    if verdict in ("relevant", "irrelevant"):
+        # one verdict per recipient and story: a changed mind (or a replayed link) replaces it
+        session.execute(delete(Label).where(
+            Label.watchlist_id == watchlist_id, Label.story_id == story_id, Label.recipient == recipient,
+            Label.verdict.in_(("relevant", "irrelevant"))))
+    if verdict == "irrelevant":
+        # "never mailed again": what is still waiting in the outbox for this person goes too
+        session.execute(delete(Alert).where(
+            Alert.recipient == recipient, Alert.watchlist_id == watchlist_id, Alert.story_id == story_id,
+            Alert.status == "pending"))
     label = Label(watchlist_id=watchlist_id, story_id=story_id, article_id=article.id if article else None,
                   verdict=verdict, outlet_id=outlet_id if verdict == "mute-outlet" else None,
                   recipient=recipient, source=source, created_at=now)
@@ -124,3 +134,4 @@ class SignedFeedbackLinks(FeedbackLinks):
         token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id,
                            verdict="mute-outlet", outlet_id=outlet_id)
         return f"{self.base_url.rstrip('/')}/feedback?t={quote(token or '', safe='')}"
+

@@ -1,4 +1,4 @@
-"""Outlet mutes: (watchlist, outlet) pairs whose articles are stored and matched but never mailed.
+"""Outlet mutes and 관련 없음 verdicts: what is stored and matched but never mailed.
 
 Kept free of mail and template imports so that alert planning (crawler.store.ingest) can ask
 `is_muted` cheaply.
@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.ops.models import OutletMute
+from crawler.ops.models import Label, OutletMute
 
 
 def mute(session: Session, watchlist_id: str, outlet_id: str, *, recipient: str, now: datetime | None = None) -> bool:
@@ -40,3 +40,14 @@ def is_muted(session: Session, watchlist_id: str, outlet_id: str) -> bool:
 def muted_outlets(session: Session, watchlist_id: str) -> set[str]:
     """Every outlet muted for a watchlist."""
     return set(session.scalars(select(OutletMute.outlet_id).where(OutletMute.watchlist_id == watchlist_id)))
+
+
+def unwanted_by(session: Session, watchlist_id: str, story_id: int) -> set[str]:
+    """Recipients whose last verdict on this story is 관련 없음: it is never mailed to them again."""
+    last: dict[str, str] = {}
+    for recipient, verdict in session.execute(
+        select(Label.recipient, Label.verdict).where(
+            Label.watchlist_id == watchlist_id, Label.story_id == story_id,
+            Label.verdict.in_(("relevant", "irrelevant"))).order_by(Label.id)):
+        last[recipient] = verdict
+    return {r for r, v in last.items() if v == "irrelevant"}

@@ -38,7 +38,10 @@ def build_scheduler(rt: Runtime) -> BlockingScheduler:
             jobs.PERSISTENT: SQLAlchemyJobStore(engine=rt.db.engine, tablename=JOBS_TABLE),
             jobs.VOLATILE: MemoryJobStore(),
         },
-        executors={"default": ThreadPoolExecutor(max_workers=4)},
+        # crawl ticks wait on a subprocess for up to the crawl timeout: their own pool keeps the
+        # sender, heartbeat and health check from ever queueing behind them
+        executors={"default": ThreadPoolExecutor(max_workers=4),
+                   jobs.CRAWL_EXECUTOR: ThreadPoolExecutor(max_workers=2)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -72,11 +75,13 @@ def _startup(rt: Runtime) -> None:
 def run_scheduler(config: ScheduleConfig | None = None, err: TextIO = sys.stderr) -> int:
     """Run until SIGTERM/SIGINT; return the exit code."""
     from crawler.errors import CONFIG_ERRORS
+    from crawler.schedule.cadence import CadenceConfig
     from crawler.schedule.config import ScheduleConfigError
     from crawler.store import Database
 
     try:
         config = config or ScheduleConfig.from_env()
+        cadence = CadenceConfig.from_env()
         db = Database.open()
     except (ScheduleConfigError, *CONFIG_ERRORS) as exc:
         print(f"newswatch schedule: {exc}", file=err)
@@ -88,7 +93,7 @@ def run_scheduler(config: ScheduleConfig | None = None, err: TextIO = sys.stderr
         print(f"newswatch schedule: {exc}", file=err)
         db.close()
         return EXIT_LOCKED
-    rt = Runtime(config, db, lock)
+    rt = Runtime(config, db, lock, cadence)
     try:
         rt.load()
     except CONFIG_ERRORS as exc:

@@ -24,12 +24,16 @@ from crawler.schedule.config import ScheduleConfig, in_window
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
 
+    from crawler.schedule.cadence import CadenceConfig
     from crawler.schedule.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 SEOUL = ZoneInfo(paths.SEOUL)
 PERSISTENT, VOLATILE = "default", "volatile"
+# crawl ticks run on their own executor: a tick waiting on a long crawl never holds a thread the
+# sender, heartbeat or health check need
+CRAWL_EXECUTOR = "crawl"
 _HERE = __name__
 
 
@@ -43,17 +47,24 @@ class JobSpec:
     store: str = PERSISTENT
     kwargs: dict[str, Any] = field(default_factory=dict)
     run_now: bool = False  # a new job's first run right away (not after one interval)
+    executor: str = "default"
 
 
 def interval(every: timedelta) -> IntervalTrigger:
     return IntervalTrigger(seconds=int(every.total_seconds()), timezone=SEOUL)
 
 
-def tick_interval(registry: Registry, config: ScheduleConfig) -> timedelta:
-    """NEWSWATCH_SCHEDULE_TICK, else the shortest outlet interval (30 minutes with none)."""
+def tick_interval(registry: Registry, config: ScheduleConfig, cadence: CadenceConfig | None = None) -> timedelta:
+    """NEWSWATCH_SCHEDULE_TICK, else the shortest outlet interval (30 minutes with none); with adaptive
+    cadence an outlet without `every`/`cron` counts with a quarter of its min_every (cadence.tick_for)."""
     if config.tick is not None:
         return config.tick
-    intervals = [o.interval for o in registry.outlet if o.interval is not None]
+    from crawler.schedule.cadence import tick_for
+
+    adaptive = cadence is not None and cadence.mode == "adaptive"
+    intervals = [(tick_for(cadence, cadence.bounds(o)[0]) if adaptive and cadence and not o.fixed else o.interval)
+                 for o in registry.outlet]
+    intervals = [i for i in intervals if i is not None]
     return min(intervals) if intervals else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
 
 
@@ -72,17 +83,18 @@ def cron_trigger(expr: str, outlets: Iterable[str], source: str, now: datetime |
     return trigger
 
 
-def registry_jobs(registry: Registry, config: ScheduleConfig, source: str) -> list[JobSpec]:
+def registry_jobs(registry: Registry, config: ScheduleConfig, source: str,
+                  cadence: CadenceConfig | None = None) -> list[JobSpec]:
     """The crawl jobs: one interval tick in the window, plus one job per distinct outlet cron."""
-    specs = [JobSpec("crawl-tick", f"{_HERE}:crawl_tick", interval(tick_interval(registry, config)),
-                     kwargs={"reason": "tick", "windowed": True}, run_now=True)]
+    specs = [JobSpec("crawl-tick", f"{_HERE}:crawl_tick", interval(tick_interval(registry, config, cadence)),
+                     kwargs={"reason": "tick", "windowed": True}, run_now=True, executor=CRAWL_EXECUTOR)]
     by_cron: dict[str, list[str]] = {}
     for o in registry.outlet:
         if o.cron:
             by_cron.setdefault(" ".join(o.cron.split()), []).append(o.id)
     for expr, ids in sorted(by_cron.items()):
         specs.append(JobSpec(f"crawl-cron:{expr}", f"{_HERE}:crawl_tick", cron_trigger(expr, ids, source),
-                             kwargs={"reason": f"cron {expr}", "windowed": False}))
+                             kwargs={"reason": f"cron {expr}", "windowed": False}, executor=CRAWL_EXECUTOR))
     return specs
 
 
@@ -105,11 +117,11 @@ def sync_jobs(scheduler: BaseScheduler, specs: list[JobSpec]) -> list[str]:
     for spec in specs:
         job = scheduler.get_job(spec.id, jobstore=spec.store)
         if job is not None and job.func_ref == spec.func and str(job.trigger) == str(spec.trigger) \
-                and job.kwargs == spec.kwargs:
+                and job.kwargs == spec.kwargs and job.executor == spec.executor:
             continue
         extra: dict[str, Any] = {"next_run_time": datetime.now(SEOUL)} if spec.run_now and job is None else {}
         scheduler.add_job(spec.func, trigger=spec.trigger, id=spec.id, name=spec.id, kwargs=spec.kwargs,
-                          jobstore=spec.store, replace_existing=True, **extra)
+                          jobstore=spec.store, executor=spec.executor, replace_existing=True, **extra)
         changed.append(spec.id)
     for job in scheduler.get_jobs():
         if job.id not in wanted and str(job.func_ref).startswith(f"{_HERE}:"):
@@ -142,7 +154,9 @@ def crawl_tick(reason: str = "tick", windowed: bool = True) -> None:
     if windowed and not in_window(rt.config.window, datetime.now(SEOUL).time()):
         log.debug("crawl tick skipped: outside NEWSWATCH_SCHEDULE_WINDOW")
         return
-    rt.ticks.run(reason)
+    result = rt.ticks.run(reason)
+    if result.outcome in ("ok", "failed", "timeout"):
+        rt.wake_sender()
 
 
 def send_outbox() -> None:

@@ -7,6 +7,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from crawler import paths
 from crawler.alert.recipients import RecipientsError, load_recipients
 from crawler.registry import RegistryError, load_registry
+from crawler.schedule.cadence import CadenceConfig
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.jobs import fixed_jobs, registry_jobs, sync_jobs
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
@@ -49,8 +51,10 @@ def _mtime(path: Path) -> float:
 class Runtime:
     """What the job functions act on; built by the daemon, one per process."""
 
-    def __init__(self, config: ScheduleConfig, db: Database, lock: SchedulerLock) -> None:
+    def __init__(self, config: ScheduleConfig, db: Database, lock: SchedulerLock,
+                 cadence: CadenceConfig | None = None) -> None:
         self.config = config
+        self.cadence = cadence or CadenceConfig.from_env()
         self.db = db
         self.lock = lock
         self.ticks = TickRunner(config.crawl_timeout, config.stop_grace, config.crawl_args)
@@ -70,7 +74,7 @@ class Runtime:
         """Read the registry and recipients or raise (at start-up there is no last good copy)."""
         path = paths.outlets_file()
         registry = load_registry(path)
-        registry_jobs(registry, self.config, str(path))  # a cron that never fires fails here too
+        registry_jobs(registry, self.config, str(path), self.cadence)  # a cron that never fires fails here too
         self.registry = Loaded(path, _mtime(path), registry)
         rpath = paths.recipients_file()
         self.recipients = Loaded(rpath, _mtime(rpath), load_recipients(rpath))
@@ -92,7 +96,7 @@ class Runtime:
         mtime = _mtime(path)
         try:
             registry = load_registry(path)
-            registry_jobs(registry, self.config, str(path))
+            registry_jobs(registry, self.config, str(path), self.cadence)
         except RegistryError as exc:
             self._broken(path, str(exc), mtime)
             return False
@@ -155,7 +159,7 @@ class Runtime:
         """Bring the scheduler's jobs in line with the last good registry and the settings."""
         if self.scheduler is None or self.registry is None:
             return []
-        specs = registry_jobs(self.registry.value, self.config, str(self.registry.path))
+        specs = registry_jobs(self.registry.value, self.config, str(self.registry.path), self.cadence)
         specs += fixed_jobs(self.config, health=True)
         changed = sync_jobs(self.scheduler, specs)
         if changed:
@@ -171,6 +175,19 @@ class Runtime:
         report = drain(self.db, recipients=self.recipients.value)
         if report.mails_sent or report.deferred or report.failed:
             log.info("%s", report.render())
+
+    def wake_sender(self) -> None:
+        """Run the outbox sender now (after a crawl tick): a new alert goes out when the crawl that
+        found it ends, not up to NEWSWATCH_SCHEDULE_SEND_EVERY later. Its interval stays as it was."""
+        from apscheduler.jobstores.base import JobLookupError
+
+        scheduler = self.scheduler
+        if scheduler is None or not scheduler.running:
+            return
+        try:
+            scheduler.modify_job("send-outbox", next_run_time=datetime.now(UTC))
+        except JobLookupError:
+            log.debug("no send-outbox job to wake")
 
     def beat(self) -> None:
         """Check the lock and write the heartbeat row."""

@@ -15,7 +15,16 @@ from sqlalchemy.orm import Session
 from crawler import paths
 from crawler.ops.models import Label
 from crawler.registry import Outlet
-from crawler.store.models import Article, Match, OutletRun, Run, Story, StoryOutlet
+from crawler.store.models import (
+    Alert,
+    Article,
+    ArticleVersion,
+    Match,
+    OutletRun,
+    Run,
+    Story,
+    StoryOutlet,
+)
 
 SEOUL = ZoneInfo(paths.SEOUL)
 STORY_LIMIT = 200
@@ -25,18 +34,17 @@ CHART_DAYS = 14
 
 @dataclass(frozen=True)
 class StoryMatch:
-    """The best match of a story for one watchlist."""
+    """How a story is shown for one watchlist (the same figures as the mail and the export)."""
 
     watchlist_id: str
+    watchlist_name: str
     score: float
-    rule: str
-    terms: list[str]
-    groups: list[str]
-    excluded_by: list[str]
     threshold: float | None
-    snippet_title: str
-    snippet_body: str
-    matched_at: datetime
+    level: str
+    reason: str
+    key_terms: list[str]
+    excerpt: str  # marked: key terms between \x02 and \x03
+    rule: str  # the matcher's own account, for whoever tunes the watchlist
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,16 @@ class StoryLabel:
     verdict: str
     outlet_id: str | None
     created_at: datetime
+    recipient: str = ""
+
+
+@dataclass(frozen=True)
+class Mailed:
+    """When a story was first mailed for a watchlist, and to how many recipients."""
+
+    watchlist_id: str
+    first_sent_at: datetime
+    recipients: int
 
 
 @dataclass(frozen=True)
@@ -52,11 +70,12 @@ class StoryView:
     story_id: int
     title: str
     url: str
-    published_at: datetime | None
+    published_at: datetime | None  # the story's first publication (any outlet)
     first_seen_at: datetime
-    outlets: list[str]  # outlet names (ids when the registry no longer has them), first carrier first
+    outlets: list[tuple[str, str, str]]  # (outlet id, name, article URL), the representative first
     matches: list[StoryMatch]
     labels: list[StoryLabel] = field(default_factory=list)
+    mailed: list[Mailed] = field(default_factory=list)
 
     @property
     def best(self) -> StoryMatch:
@@ -71,61 +90,113 @@ def known_watchlists(session: Session) -> list[str]:
     return sorted(stored | files)
 
 
-def _strings(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list) else []
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+def story_published(story: Story) -> datetime:
+    """When a story was first published (first seen when no outlet gave a date)."""
+    return story.published_at or story.first_seen_at
 
 
 def recent_stories(session: Session, registry: Mapping[str, Outlet], *, now: datetime, days: int,
-                   watchlist: str | None = None, limit: int = STORY_LIMIT) -> list[StoryView]:
-    """Stories with a relevant match in the last `days` days, newest match first."""
-    since = now - timedelta(days=days)
-    stmt = (select(Match, Article.story_id).join(Article, Article.id == Match.article_id)
-            .where(Match.relevant.is_(True), Match.matched_at >= since, Article.story_id.is_not(None)))
+                   watchlist: str | None = None, limit: int = STORY_LIMIT,
+                   story_ids: list[int] | None = None) -> list[StoryView]:
+    """Stories first published in the last `days` days with a relevant match, newest first."""
+    from crawler.alert.explain import level
+    from crawler.alert.views import representatives, watchlist_names
+
+    matched = (select(Article.story_id, Match.watchlist_id).join(Article, Article.id == Match.article_id)
+               .where(Match.relevant.is_(True), Match.article_version == Article.version,
+                      Article.story_id.is_not(None)).distinct())
     if watchlist:
-        stmt = stmt.where(Match.watchlist_id == watchlist)
-    by_story: dict[int, dict[str, Match]] = defaultdict(dict)
-    for match, story_id in session.execute(stmt):
-        best = by_story[story_id].get(match.watchlist_id)
-        if best is None or (match.score, match.matched_at) > (best.score, best.matched_at):
-            by_story[story_id][match.watchlist_id] = match
-    if not by_story:
+        matched = matched.where(Match.watchlist_id == watchlist)
+    if story_ids is not None:
+        matched = matched.where(Article.story_id.in_(story_ids))
+    pairs = session.execute(matched).all()
+    wids_of: dict[int, set[str]] = defaultdict(set)
+    for sid, wid in pairs:
+        wids_of[sid].add(wid)
+    if not wids_of:
         return []
-    order = sorted(by_story, key=lambda sid: max(m.matched_at for m in by_story[sid].values()), reverse=True)
-    chosen = order[:limit]
-    stories = {s.id: s for s in session.scalars(select(Story).where(Story.id.in_(chosen)))}
-    carriers: dict[int, list[tuple[datetime, str, int]]] = defaultdict(list)
-    for so in session.scalars(select(StoryOutlet).where(StoryOutlet.story_id.in_(chosen))):
-        carriers[so.story_id].append((so.first_seen_at, so.outlet_id, so.article_id))
-    first_ids = {sid: min(rows)[2] for sid, rows in carriers.items()}
-    urls: dict[int, str] = {aid: url for aid, url in session.execute(
-        select(Article.id, Article.url).where(Article.id.in_(list(first_ids.values()))))}
-    labels: dict[int, dict[tuple[str, str | None], Label]] = defaultdict(dict)
+    since = now - timedelta(days=days)
+    first_published = func.coalesce(Story.published_at, Story.first_seen_at)
+    stmt = select(Story).where(Story.id.in_(list(wids_of)))
+    if story_ids is None:
+        stmt = stmt.where(first_published >= since, first_published <= now + timedelta(days=1))
+    stories = session.scalars(stmt.order_by(first_published.desc(), Story.id.desc()).limit(limit)).all()
+    chosen = [st.id for st in stories]
+    regions = {o.id: o.region for o in registry.values()}
+    shown: dict[str, dict[int, Any]] = {}
+    for wid in sorted({w for sid in chosen for w in wids_of[sid]}):
+        shown[wid] = representatives(session, {sid for sid in chosen if wid in wids_of[sid]}, wid, regions)
+    wl_names = watchlist_names(shown)
+    urls = dict(session.execute(select(Article.id, func.coalesce(Article.canonical_url, Article.url))
+                                .join(StoryOutlet, StoryOutlet.article_id == Article.id)
+                                .where(StoryOutlet.story_id.in_(chosen))).all()) if chosen else {}
+    labels: dict[int, dict[tuple[str, str, str | None], Label]] = defaultdict(dict)
     for lb in session.scalars(select(Label).where(Label.story_id.in_(chosen)).order_by(Label.id)):
-        key = (lb.watchlist_id, lb.outlet_id if lb.verdict == "mute-outlet" else None)
-        labels[lb.story_id][key] = lb  # the newest verdict per watchlist (and per muted outlet) wins
+        key = (lb.watchlist_id, lb.recipient, lb.outlet_id if lb.verdict == "mute-outlet" else None)
+        labels[lb.story_id][key] = lb  # each person's newest verdict per watchlist (and muted outlet) wins
+    mailed: dict[int, list[Mailed]] = defaultdict(list)
+    for sid, wid, first, count in session.execute(
+            select(Alert.story_id, Alert.watchlist_id, func.min(Alert.sent_at), func.count(Alert.recipient.distinct()))
+            .where(Alert.story_id.in_(chosen), Alert.status == "sent", Alert.sent_at.is_not(None))
+            .group_by(Alert.story_id, Alert.watchlist_id)):
+        mailed[sid].append(Mailed(wid, first, int(count)))
     out: list[StoryView] = []
-    for sid in chosen:
-        story = stories.get(sid)
-        if story is None:
+    for story in stories:
+        sid = story.id
+        reps = [shown[w][sid] for w in sorted(wids_of[sid]) if w in shown and sid in shown[w]]
+        if not reps:
             continue
-        matches = sorted(by_story[sid].values(), key=lambda m: m.score, reverse=True)
-        names = [registry[o].name if o in registry else o for _, o, _ in sorted(carriers.get(sid, []))]
+        reps.sort(key=lambda r: r.score, reverse=True)
+        top = reps[0]
+        carriers = sorted(top.carriers, key=lambda c: (c.article_id != top.article_id,
+                                                       c.published_at or c.first_seen_at))
         out.append(StoryView(
-            story_id=sid, title=story.title, url=urls.get(first_ids.get(sid, -1), ""),
-            published_at=story.published_at, first_seen_at=story.first_seen_at, outlets=names,
-            matches=[StoryMatch(m.watchlist_id, m.score, m.rule, _strings(m.terms),
-                                _strings((m.explanation or {}).get("groups")),
-                                _strings((m.explanation or {}).get("excluded_by")),
-                                _number((m.explanation or {}).get("threshold")),
-                                m.snippet_title, m.snippet_body, m.matched_at) for m in matches],
-            labels=[StoryLabel(lb.watchlist_id, lb.verdict, lb.outlet_id, lb.created_at)
+            story_id=sid, title=top.title or story.title, url=top.url,
+            published_at=top.first_published or story.published_at, first_seen_at=story.first_seen_at,
+            outlets=[(c.outlet_id, registry[c.outlet_id].name if c.outlet_id in registry else c.outlet_id,
+                      urls.get(c.article_id, "")) for c in carriers],
+            matches=[StoryMatch(r.watchlist_id, wl_names.get(r.watchlist_id, r.watchlist_id), r.score,
+                                r.threshold, level(r.score, r.threshold), r.why.reason, list(r.why.key_terms),
+                                r.excerpt, r.rule) for r in reps],
+            labels=[StoryLabel(lb.watchlist_id, lb.verdict, lb.outlet_id, lb.created_at, lb.recipient)
                     for lb in labels[sid].values()],
+            mailed=sorted(mailed[sid], key=lambda m: m.first_sent_at),
         ))
     return out
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    outlet_id: str
+    article_id: int
+    version: int
+    title: str
+    fetched_at: datetime
+
+
+def story_versions(session: Session, story_id: int) -> list[VersionRow]:
+    """Every stored version of every article of a story, oldest first per outlet."""
+    rows = session.execute(
+        select(Article.outlet_id, Article.id, ArticleVersion.version, ArticleVersion.title, ArticleVersion.fetched_at)
+        .join(ArticleVersion, ArticleVersion.article_id == Article.id)
+        .where(Article.story_id == story_id)
+        .order_by(Article.outlet_id, Article.id, ArticleVersion.version)).all()
+    return [VersionRow(*r) for r in rows]
+
+
+def story_alerts(session: Session, story_id: int) -> list[tuple[str, str, str, datetime | None]]:
+    """(recipient, watchlist, status, sent at) of each alert of a story, newest first."""
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(Alert.recipient, Alert.watchlist_id, Alert.status, Alert.sent_at)
+        .where(Alert.story_id == story_id).order_by(Alert.id.desc()).limit(200)).all()]
+
+
+def outlet_articles(session: Session, outlet_id: str, limit: int = 30) -> list[tuple[int, str, str, datetime | None, int | None]]:
+    """(article id, title, URL, published or first seen, story id) of an outlet's newest articles."""
+    published = func.coalesce(Article.published_at, Article.first_seen_at)
+    return [tuple(r) for r in session.execute(  # type: ignore[misc]
+        select(Article.id, Article.title, func.coalesce(Article.canonical_url, Article.url), published, Article.story_id)
+        .where(Article.outlet_id == outlet_id).order_by(published.desc(), Article.id.desc()).limit(limit)).all()]
 
 
 @dataclass(frozen=True)

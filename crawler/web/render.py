@@ -26,11 +26,10 @@ _MARKERS = re.compile("([\x02\x03])")
 
 
 def seoul(when: datetime | None) -> str:
-    """'2026-01-02 (금) 11:10' in Asia/Seoul; '-' when unknown."""
-    if when is None:
-        return "-"
-    local = when.astimezone(SEOUL)
-    return f"{local:%Y-%m-%d} ({_KO_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
+    """'12월 7일(월) 08:30' in Asia/Seoul (as the mail says it); '-' when unknown."""
+    from crawler.alert.explain import korean_time
+
+    return korean_time(when) if when is not None else "-"
 
 
 def marked(text: str | None, limit: int = SNIPPET_CHARS) -> Markup:
@@ -67,7 +66,10 @@ def sparkline(values: list[int]) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(seoul=seoul, marked=marked, safe_url=safe_url, sparkline=sparkline)
+    from crawler.alert.explain import korean_time, score_text
+
+    env.filters.update(seoul=seoul, marked=marked, safe_url=safe_url, sparkline=sparkline,
+                       korean_time=korean_time, score_text=score_text)
     return env
 
 

@@ -1,0 +1,534 @@
+"""Freshness at country scale: publication → alert row → mail over 3,000 outlets, fixed vs adaptive.
+
+Two parts, one run (`make bench ONLY=freshness`):
+
+1. **The idle tick at 3,000 outlets, for real**: the bundled site server serves 3,000 synthetic
+   outlets (one port each, one process), a seeding crawl fills a SQLite store (cached under
+   `$NEWSWATCH_HOME/bench/`), then one `newswatch crawl -q` subprocess — what a scheduler tick
+   starts — crawls all 3,000 with nothing new. Wall, CPU, requests (counted by the server) and the
+   peak RSS of the server and the crawl are measured. Skipped (figures from the issue's 300-outlet
+   tick scaled ×10 instead) with FRESHNESS_REAL=0.
+2. **A simulated day, fixed vs adaptive polling with the same request budget**: the publisher of
+   `crawler.sites.scale.publications` (3,000 outlets: 3% publish every few minutes in office hours,
+   77% a few times a day, 20% weekly; 5% of stories syndicated to 2-5 outlets, 8% about medical
+   tourism; shaped by the Seoul day) runs for a warm-up day polled every 5 minutes (the history the
+   adaptive cadence learns from), then for the measured day twice: fixed 5-minute ticks over every
+   outlet, and adaptive ticks every min_every choosing outlets with the real `crawler.schedule.cadence`
+   code, with the budget of fixed polling (36,000 polls an hour). Time is event-driven (a simulated
+   day takes seconds); a tick's crawl lasts its requests at the throughput measured in part 1, its
+   outlets are polled spread over that time in random order, an alert row is written when an
+   outlet's poll finds the story, and its mail leaves when the tick ends (a finished tick wakes the
+   sender). After the day, polling goes on for max_every with nothing new so that a missed article
+   is one never found.
+
+What part 2 is not: the real scheduler daemon crawling a live publisher. The crawl's cost and
+speed come from part 1; matching, dedupe and mail composition are taken as instant.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from crawler import paths
+
+OUTLETS, ARTICLES = 3000, 2
+ANCHOR = "2026-01-02T12:00:00+09:00"
+PORT_BASE = int(os.environ.get("FRESHNESS_PORT_BASE", "26100"))  # fixed (URLs are in the cached store); 26100-29099 is below the ephemeral range
+BASE_EVERY = timedelta(minutes=5)
+WARM_HOURS, DAY_HOURS = 7 * 24.0, 24.0  # a week of history to learn from, one day measured
+START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 00:00 Tuesday in Seoul
+REPLAN_S = 600.0
+DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "150"))  # the real daemon's run over 3,000 outlets
+DAEMON_SEND_EVERY_S = 10
+ISSUE_RPS = 300 / 2.1  # the issue's idle tick: 300 outlets in 2.1 s, 1.00 request each
+TARGETS = {
+    "freshness.fixed_p95_mail_min": "≤ 6",
+    "freshness.adaptive_p95_mail_min": "≤ 0.6 × fixed",
+    "freshness.missed": "= 0",
+    "freshness.idle_tick_3000_s": "≤ 30",
+    "freshness.idle_requests_per_outlet": "≤ 1.05",
+    "freshness.peak_rss_mb": "≤ 500",
+    "freshness.cpu_share": "≤ 0.5",
+}
+SEED_SETTINGS = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "AUTOTHROTTLE_MAX_DELAY=0.2"]
+
+
+# --- part 1: the real idle tick ---------------------------------------------------------------------
+
+def _cache_file(count: int) -> Path:
+    stamp = ANCHOR.replace(":", "").replace("+", "p")
+    return paths.bench_dir() / f"freshness-seed-{count}x{ARTICLES}-{stamp}-{PORT_BASE}.db"
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    """A live process's peak RSS (VmHWM) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def idle_tick(count: int) -> dict[str, float]:
+    """Serve `count` outlets, seed (or copy the cached seed), time one idle crawl of all of them, then
+    run the real daemon over them (`hold`)."""
+    from bench.schedule import _copy_db, _lines, _refresh_robots
+
+    work = paths.bench_dir() / "freshness-run"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    log, db_file, cache = work / "requests.log", work / "newswatch.db", _cache_file(count)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+         "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"), "--log", str(log)],
+        stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+    try:
+        assert server.stdout is not None
+        if not server.stdout.readline():
+            server.wait(timeout=10)
+            raise RuntimeError(f"the site server did not start (ports {PORT_BASE}+{count} busy?)")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_SMTP_", "SENTRY_"))}
+        env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
+                    "NEWSWATCH_DB_URL": f"sqlite:///{db_file}"})
+        env.pop("NEWSWATCH_REDIS_URL", None)
+        seeded_s = 0.0
+        if cache.exists():
+            _copy_db(cache, db_file)
+        else:
+            seeded_s = _crawl(env, "--seed", *SEED_SETTINGS)["wall_s"]
+            _copy_db(db_file, cache)
+        _refresh_robots(db_file)
+        before = _lines(log)
+        _last_child_cpu()
+        tick = _crawl(env)
+        _last_child_cpu()
+        requests = _lines(log) - before
+        server_mb = _vm_hwm_mb(server.pid)
+        # what any tick costs however few outlets it crawls: the subprocess, Scrapy, the store
+        one = subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "-q", "bench001"], env=env,
+                             capture_output=True, text=True, cwd=paths.PROJECT_ROOT, check=False)
+        if one.returncode != 0:
+            raise RuntimeError(f"one-outlet crawl failed ({one.returncode}):\n{one.stderr[-3000:]}")
+        start_cpu = _last_child_cpu()
+        crawl_mb = tick["tree_mb"]
+        held = hold(env, work, server.pid) if DAEMON_S > 0 else {}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"wall_s": tick["wall_s"], "cpu_s": tick["cpu_s"], "requests": float(requests),
+            "server_mb": server_mb, "crawl_mb": crawl_mb, "seed_s": seeded_s, "tick_start_cpu_s": start_cpu, **held}
+
+
+_TICK_LINE = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): (\w+) in ([\d.]+)s")
+_RUN_LINE = re.compile(r'^(\S+ \S+) \S+ apscheduler\.executors\.\w+: Running job "send-outbox .*\(scheduled at (.+?)\)')
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        kids = []
+        try:  # a child started from any thread (the daemon's crawl runs in a pool thread)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                kids += (task / "children").read_text().split()
+        except OSError:
+            continue
+        out.extend(int(k) for k in kids)
+        todo.extend(int(k) for k in kids)
+    return out
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    n = len(xs)
+    if n < 2:
+        return 0.0
+    mx, my = sum(xs) / n, sum(ys) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+
+
+def hold(env: dict[str, str], work: Path, server_pid: int) -> dict[str, float]:
+    """The real `newswatch schedule` daemon over the 3,000 outlets for DAEMON_S seconds, every outlet
+    due at every tick (back-to-back idle ticks: the heaviest steady load a tick interval can give):
+    the daemon's RSS and each tick's wall over time (slopes), the sum of all processes' RSS, and how
+    late the outbox sender (every 10 s) ran while ticks ran."""
+    import signal
+
+    registry = work / "outlets.toml"
+    text = registry.read_text(encoding="utf-8")
+    (work / "outlets-due.toml").write_text(re.sub(r'(?m)^every = ".*"$', 'every = "1m"', text), encoding="utf-8")
+    (work / "recipients.toml").write_text('[[recipient]]\naddress = "bench@example.org"\n'
+                                          'watchlists = ["medical-tourism"]\n', encoding="utf-8")
+    denv = dict(env, NEWSWATCH_OUTLETS_FILE=str(work / "outlets-due.toml"),
+                NEWSWATCH_RECIPIENTS_FILE=str(work / "recipients.toml"), NEWSWATCH_SCHEDULE_WINDOW="always",
+                NEWSWATCH_SCHEDULE_TICK="20s", NEWSWATCH_SCHEDULE_SEND_EVERY=f"{DAEMON_SEND_EVERY_S}s")
+    log_path = work / "daemon.log"
+    with log_path.open("w", encoding="utf-8") as log_file:
+        daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=denv,
+                                  stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
+        t0 = time.monotonic()
+        times: list[float] = []
+        rss: list[float] = []
+        peak_all = 0.0
+        try:
+            while time.monotonic() - t0 < DAEMON_S and daemon.poll() is None:
+                time.sleep(2.0)
+                own = _rss_mb(daemon.pid)
+                if own:
+                    times.append(time.time())
+                    rss.append(own)
+                total = own + sum(_rss_mb(k) for k in _descendants(daemon.pid))
+                peak_all = max(peak_all, total)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+    log_text = log_path.read_text(encoding="utf-8", errors="replace")
+    if daemon.returncode not in (0, -signal.SIGTERM) or not rss:
+        raise RuntimeError(f"the scheduler daemon failed ({daemon.returncode}):\n{log_text[-3000:]}")
+    ticks = [(m.group(2), float(m.group(3)), datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
+             for m in map(_TICK_LINE.match, log_text.splitlines()) if m]
+    late = []
+    for m in filter(None, map(_RUN_LINE.match, log_text.splitlines())):
+        ran = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").astimezone()  # the log's local time
+        scheduled = datetime.fromisoformat(m.group(2))
+        late.append((ran - scheduled).total_seconds())
+    seconds = [s for outcome, s, _ in ticks if outcome == "ok"]
+    # the slope of a warm daemon: from the end of its first tick (imports, job store, first crawl)
+    warm_from = ticks[0][2] if ticks else 0.0
+    warm = [(t, r) for t, r in zip(times, rss, strict=True) if t >= warm_from]
+    return {
+        "daemon_s": round(time.monotonic() - t0, 1),
+        "daemon_ticks": float(len(seconds)),
+        "daemon_tick_s": round(sum(seconds) / len(seconds), 1) if seconds else float("nan"),
+        "daemon_tick_slope_s_per_tick": round(_slope(list(range(len(seconds))), seconds), 2),
+        "daemon_rss_mb": round(rss[-1], 1),
+        "daemon_rss_slope_mb_per_h": round(_slope([t for t, _ in warm], [r for _, r in warm]) * 3600, 1),
+        "all_rss_peak_mb": round(peak_all),  # the daemon and its crawl processes (the server is the web)
+        "sender_runs": float(len(late)),
+        "sender_max_late_s": round(max(late, default=float("nan")), 1),
+        # the tick the bench's SIGTERM stops is not a failure
+        "failed_ticks": float(sum(1 for outcome, _, _ in ticks if outcome not in ("ok", "stopped"))),
+    }
+
+
+def _crawl(env: dict[str, str], *args: str) -> dict[str, float]:
+    """One `newswatch crawl -q --all …` subprocess: wall and CPU seconds, and the peak of its process
+    tree's summed RSS (the crawl and its CPU workers), sampled every 0.2 s."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    import tempfile
+
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:  # a file never fills up
+        proc = subprocess.Popen([sys.executable, "-m", "crawler.cli", "crawl", "-q", "--all", *args], env=env,
+                                stdout=out, stderr=subprocess.STDOUT, text=True, cwd=paths.PROJECT_ROOT)
+        peak = 0.0
+        while proc.poll() is None:
+            peak = max(peak, _rss_mb(proc.pid) + sum(_rss_mb(k) for k in _descendants(proc.pid)))
+            time.sleep(0.2)
+        out.seek(0)
+        err = out.read()
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise RuntimeError(f"bench crawl failed ({proc.returncode}):\n{err[-3000:]}")
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"wall_s": wall, "cpu_s": cpu, "tree_mb": peak}
+
+
+_children_cpu = [0.0]
+
+
+def _last_child_cpu() -> float:
+    """CPU seconds of the children reaped since the previous call."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    spent, _children_cpu[0] = total - _children_cpu[0], total
+    return spent
+
+
+# --- part 2: the simulated day ------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What one policy did over the measured day (times in simulated seconds)."""
+
+    polls: int = 0
+    article_requests: int = 0
+    alert_delays: list[float] = field(default_factory=list)  # relevant story: publication → alert row
+    mail_delays: list[float] = field(default_factory=list)  # relevant story: publication → mail
+    article_delays: list[float] = field(default_factory=list)  # every article: publication → first seen
+    missed: int = 0
+    ticks: int = 0
+    ticks_run: int = 0  # ticks with at least one outlet due (a crawl subprocess started)
+    busiest_tick_s: float = 0.0
+    plan_s: list[float] = field(default_factory=list)  # wall seconds of each cadence plan (adaptive)
+
+
+Chooser = Callable[[float, list[float | None]], list[int]]
+
+
+class World:
+    """Outlets, their publications and what a crawl has found so far."""
+
+    def __init__(self, pubs: Sequence[Any], count: int, origin: datetime) -> None:
+        self.origin = origin  # the moment simulated time 0 stands for
+        self.pubs = pubs
+        self.count = count
+        self.next_pub = 0
+        self.pending: list[list[Any]] = [[] for _ in range(count)]
+        self.story_alert: dict[int, float] = {}
+        self.story_mail: dict[int, float] = {}
+        self.story_published: dict[int, float] = {}
+        self.first_seen: list[tuple[int, float]] = []  # (outlet, time) of every article found
+
+    def publish_until(self, t: float) -> None:
+        while self.next_pub < len(self.pubs) and self.pubs[self.next_pub].at <= t:
+            p = self.pubs[self.next_pub]
+            self.pending[p.outlet].append(p)
+            self.story_published.setdefault(p.story, p.at)
+            self.next_pub += 1
+
+
+def simulate(world: World, tick_s: float, choose: Chooser, end_s: float, rps: float,
+             measure_from: float, seed: str) -> Outcome:
+    """Run ticks every `tick_s` until `end_s`; figures count what was published from `measure_from` on."""
+    rng = random.Random(seed)
+    out = Outcome()
+    last: list[float | None] = [None] * world.count
+    t = 0.0
+    while t < end_s:
+        world.publish_until(t)
+        due = choose(t, last)
+        found = sum(len(world.pending[i]) for i in due)  # an upper bound: what is out at the tick's start
+        duration = (len(due) + found) / rps
+        world.publish_until(t + duration)
+        order = list(due)
+        rng.shuffle(order)
+        for rank, outlet in enumerate(order):
+            at = t + duration * (rank + 1) / max(len(order), 1)
+            last[outlet] = t
+            pending = world.pending[outlet]
+            keep = []
+            for p in pending:
+                if p.at > at:
+                    keep.append(p)
+                    continue
+                world.first_seen.append((outlet, at))
+                if p.at >= measure_from:
+                    out.article_delays.append(at - p.at)
+                    out.article_requests += 1
+                if p.relevant and p.story not in world.story_alert:
+                    world.story_alert[p.story] = at
+                    world.story_mail[p.story] = t + duration  # the tick's end wakes the sender
+            world.pending[outlet] = keep
+        if t >= measure_from:
+            out.polls += len(due)
+            out.ticks += 1
+            out.ticks_run += 1 if due else 0
+            out.busiest_tick_s = max(out.busiest_tick_s, duration)
+        # coalesced: a tick still running when the next is due makes the next one wait
+        t = max(t + tick_s, math.ceil((t + duration) / tick_s) * tick_s)
+    for story, published in world.story_published.items():
+        if published >= measure_from and story in world.story_alert:
+            out.alert_delays.append(world.story_alert[story] - published)
+            out.mail_delays.append(world.story_mail[story] - published)
+    out.missed = sum(1 for pending in world.pending for p in pending if p.at >= measure_from)
+    out.missed += len(world.pubs) - world.next_pub
+    return out
+
+
+def fixed_chooser(count: int) -> Chooser:
+    return lambda _t, _last: list(range(count))
+
+
+def adaptive_chooser(count: int, warm: World, config: Any) -> Chooser:
+    """Due outlets by the real cadence code, from the first-seen times found so far (warm-up day included)."""
+    from crawler.registry import Outlet
+    from crawler.schedule.cadence import History, is_due_every, plan, profile_of
+
+    outlets = [Outlet(id=f"o{i}", name=f"o{i}", region="서울", home="http://127.0.0.1:1/") for i in range(count)]
+    counts = [0] * count
+    hours = [0] * 24
+    seen_upto = [0]
+    sources: list[World] = [warm]
+
+    def learn(world: World) -> None:
+        for outlet, at in world.first_seen[seen_upto[0]:]:
+            counts[outlet] += 1
+            hours[(world.origin + timedelta(seconds=at)).astimezone(UTC).hour] += 1
+        seen_upto[0] = len(world.first_seen)
+
+    learn(warm)
+
+    current: dict[str, Any] = {"at": -math.inf, "hour": -1, "intervals": {}}
+    plan_seconds: list[float] = []
+
+    def choose(t: float, last: list[float | None]) -> list[int]:
+        world = sources[-1]
+        now = START + timedelta(seconds=t)
+        # the daemon plans on every tick; a week's history moves little in 10 minutes, so the
+        # simulation re-plans every 10 simulated minutes and at each new hour (3,000 outlets × 2,900 ticks)
+        if t - current["at"] >= REPLAN_S or now.hour != current["hour"]:
+            if world is not warm:
+                learn(world)
+            watched = WARM_HOURS + t / 3600.0
+            history = History({f"o{i}": c for i, c in enumerate(counts)},
+                              dict.fromkeys((o.id for o in outlets), watched), profile_of(hours))
+            t0 = time.perf_counter()
+            current["intervals"] = plan(outlets, history, config, now).intervals
+            plan_seconds.append(time.perf_counter() - t0)
+            current.update(at=t, hour=now.hour)
+        intervals = current["intervals"]
+        tolerance = adaptive_tick(config) / 2
+        return [i for i, o in enumerate(outlets)
+                if is_due_every(None if last[i] is None else now - timedelta(seconds=t - last[i]),
+                                intervals[o.id], now, tolerance)]
+
+    def attach(world: World) -> None:
+        seen_upto[0] = 0
+        sources.append(world)
+
+    choose.attach = attach  # type: ignore[attr-defined]
+    choose.plan_seconds = plan_seconds  # type: ignore[attr-defined]
+    return choose
+
+
+def adaptive_tick(config: Any) -> timedelta:
+    from crawler.schedule.cadence import tick_for
+
+    return tick_for(config)
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
+
+
+def day(count: int, rps: float, config: Any) -> dict[str, Outcome]:
+    """The warm-up day, then the measured day under fixed and adaptive polling."""
+    from crawler.sites.scale import publications
+
+    warm_start = START - timedelta(hours=WARM_HOURS)
+    pubs_warm = publications(count, warm_start, WARM_HOURS, seed="freshness-warm")
+    warm = World(pubs_warm, count, warm_start)
+    simulate(warm, BASE_EVERY.total_seconds(), fixed_chooser(count), WARM_HOURS * 3600, rps, 0.0, "warm")
+    tail_h = config.max_every.total_seconds() / 3600.0
+    pubs_day = publications(count, START, DAY_HOURS, seed="freshness-day")
+    results: dict[str, Outcome] = {}
+    for name, tick_s, make in (
+        ("fixed", BASE_EVERY.total_seconds(), lambda w: fixed_chooser(count)),
+        ("adaptive", adaptive_tick(config).total_seconds(), lambda w: adaptive_chooser(count, warm, config)),
+    ):
+        world = World(pubs_day, count, START)
+        chooser = make(world)
+        if hasattr(chooser, "attach"):
+            chooser.attach(world)
+        results[name] = simulate(world, tick_s, chooser, (DAY_HOURS + tail_h) * 3600, rps, 0.0, name)
+        results[name].plan_s = list(getattr(chooser, "plan_seconds", []))
+    return results
+
+
+def _slope_per_hour(values: list[float], tick_s: float) -> float:
+    """Least-squares slope of per-tick values against simulated hours."""
+    n = len(values)
+    if n < 2:
+        return 0.0
+    xs = [i * tick_s / 3600.0 for i in range(n)]
+    mx, my = sum(xs) / n, sum(values) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, values, strict=True)) / var if var else 0.0
+
+
+def run() -> dict[str, Any]:
+    from crawler.schedule.cadence import CadenceConfig
+
+    count = int(os.environ.get("FRESHNESS_OUTLETS", OUTLETS))
+    real = os.environ.get("FRESHNESS_REAL", "1") != "0"
+    figures: dict[str, Any] = {}
+    if real:
+        tick = idle_tick(count)
+        rps = tick["requests"] / tick["wall_s"]
+        tick_cpu = tick["tick_start_cpu_s"]
+        per_request_cpu = max(0.0, tick["cpu_s"] - tick_cpu) / max(tick["requests"], 1.0)
+        figures.update({
+            f"freshness.idle_tick_{count}_s": round(tick["wall_s"], 1),
+            f"freshness.idle_tick_{count}_cpu_s": round(tick["cpu_s"], 1),
+            "freshness.idle_requests_per_outlet": round(tick["requests"] / count, 3),
+            "freshness.peak_rss_mb": round(tick["crawl_mb"]),  # newswatch's own processes; the server is the web
+            "freshness.server_rss_mb": round(tick["server_mb"]),
+            "freshness.crawl_rss_mb": round(tick["crawl_mb"]),
+            "freshness.seed_crawl_s": round(tick["seed_s"], 1),
+            "freshness.tick_start_cpu_s": round(tick_cpu, 2),
+        })
+        for key in ("daemon_s", "daemon_ticks", "daemon_tick_s", "daemon_tick_slope_s_per_tick", "daemon_rss_mb",
+                    "daemon_rss_slope_mb_per_h", "all_rss_peak_mb", "sender_runs", "sender_max_late_s",
+                    "failed_ticks"):
+            if key in tick:
+                figures[f"freshness.{key}"] = tick[key]
+        if "all_rss_peak_mb" in tick:
+            figures["freshness.peak_rss_mb"] = max(figures["freshness.peak_rss_mb"], tick["all_rss_peak_mb"])
+    else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
+        rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
+    config = CadenceConfig(mode="adaptive", base_every=BASE_EVERY)  # the default min_every/max_every
+    wall0 = time.monotonic()
+    outcome = day(count, rps, config)
+    sim_wall = time.monotonic() - wall0
+    hours = DAY_HOURS + config.max_every.total_seconds() / 3600.0
+    for name, o in outcome.items():
+        requests = o.polls + o.article_requests
+        figures.update({
+            f"freshness.{name}_tick_s": (BASE_EVERY if name == "fixed" else adaptive_tick(config)).total_seconds(),
+            f"freshness.{name}_p50_mail_min": round(_pct(o.mail_delays, 0.50) / 60, 2),
+            f"freshness.{name}_p95_mail_min": round(_pct(o.mail_delays, 0.95) / 60, 2),
+            f"freshness.{name}_max_mail_min": round(max(o.mail_delays, default=float("nan")) / 60, 2),
+            f"freshness.{name}_p50_alert_min": round(_pct(o.alert_delays, 0.50) / 60, 2),
+            f"freshness.{name}_p95_alert_min": round(_pct(o.alert_delays, 0.95) / 60, 2),
+            f"freshness.{name}_max_alert_min": round(max(o.alert_delays, default=float("nan")) / 60, 2),
+            f"freshness.{name}_p95_article_min": round(_pct(o.article_delays, 0.95) / 60, 2),
+            f"freshness.{name}_polls_per_outlet_hour": round(o.polls / count / hours, 2),
+            f"freshness.{name}_requests_per_outlet_hour": round(requests / count / hours, 2),
+            f"freshness.{name}_cpu_share": round((requests * per_request_cpu + o.ticks_run * tick_cpu) / (hours * 3600), 3),
+            f"freshness.{name}_missed": o.missed,
+            f"freshness.{name}_busiest_tick_s": round(o.busiest_tick_s, 1),
+        })
+    fixed, adaptive = outcome["fixed"], outcome["adaptive"]
+    figures["freshness.missed"] = fixed.missed + adaptive.missed
+    figures["freshness.cpu_share"] = max(figures["freshness.fixed_cpu_share"], figures["freshness.adaptive_cpu_share"])
+    figures["freshness.adaptive_over_fixed_p95"] = round(
+        figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
+    figures["freshness.relevant_stories"] = len(fixed.mail_delays)
+    figures["freshness.articles"] = len(fixed.article_delays)
+    figures[f"freshness.plan_{count}_ms"] = round(1000 * sum(adaptive.plan_s) / max(len(adaptive.plan_s), 1), 1)
+    figures[f"freshness.plan_{count}_ms_slope_per_hour"] = round(1000 * _slope_per_hour(adaptive.plan_s, REPLAN_S), 3)
+    figures["freshness.sim_outlets"] = count
+    figures["freshness.sim_speedup"] = round(2 * hours * 3600 / sim_wall)  # simulated s per wall s
+    figures["freshness.sim_rps"] = round(rps, 1)
+    return figures

@@ -1,0 +1,225 @@
+"""Adaptive cadence: rates learned from first-seen times, the square-root rule within a budget,
+per-outlet min_every/max_every, registry every/cron as a hard override, and the due decision."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from crawler.registry import Outlet, Registry, RegistryError, load_registry
+from crawler.schedule.cadence import (
+    CadenceConfig,
+    History,
+    choose_due,
+    hour_profile,
+    is_due_every,
+    load_history,
+    plan,
+    solve,
+)
+from crawler.schedule.config import ScheduleConfigError
+
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
+BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
+FLAT = (1.0,) * 24
+
+
+def _outlet(oid: str, **extra: str) -> Outlet:
+    return Outlet(id=oid, **BASE, **extra)
+
+
+def _history(counts: dict[str, int], hours: float = 14 * 24.0, profile: tuple[float, ...] = FLAT) -> History:
+    return History(counts, {oid: hours for oid in counts}, profile)
+
+
+def _minutes(delta: timedelta) -> float:
+    return delta.total_seconds() / 60.0
+
+
+def test_busy_outlets_are_polled_more_often_within_the_same_budget() -> None:
+    # 14 days: one outlet publishes every ~5 minutes, one a few times a day, one weekly
+    outlets = [_outlet("busy"), _outlet("daily"), _outlet("weekly")]
+    history = _history({"busy": 4000, "daily": 56, "weekly": 2})
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=5), objective="mean",
+                           min_every=timedelta(minutes=1), max_every=timedelta(days=1))
+    p = plan(outlets, history, config, NOW)
+    every = {k: _minutes(v) for k, v in p.intervals.items()}
+    assert every["busy"] < every["daily"] < every["weekly"]
+    assert p.budget == pytest.approx(3 * 12)  # what three outlets every 5 minutes cost
+    assert p.polls_per_hour() == pytest.approx(p.budget, rel=1e-3)
+    # unclamped intervals follow 1/sqrt(rate)
+    ratio = every["daily"] / every["weekly"]
+    assert ratio == pytest.approx(math.sqrt(history.rate("weekly") / history.rate("daily")), rel=1e-3)
+
+
+def test_min_every_and_max_every_bound_each_outlet_and_the_rest_take_the_budget() -> None:
+    outlets = [_outlet("busy", min_every="10m"), _outlet("daily"), _outlet("dead", max_every="2h")]
+    history = _history({"busy": 40000, "daily": 56, "dead": 0})
+    config = CadenceConfig(mode="adaptive", budget=8.0, min_every=timedelta(minutes=1), objective="mean",
+                           max_every=timedelta(hours=12))
+    p = plan(outlets, history, config, NOW)
+    assert p.intervals["busy"] == timedelta(minutes=10)  # its own politeness bound, not the default 1m
+    assert p.intervals["dead"] == timedelta(hours=2)  # never left longer than its max_every
+    assert p.polls_per_hour() == pytest.approx(8.0, rel=1e-3)  # the daily outlet gets what is left
+    assert _minutes(p.intervals["daily"]) == pytest.approx(60 / (8 - 6 - 0.5), rel=1e-3)
+
+
+def test_p95_polls_where_the_articles_are_at_one_interval_and_leaves_the_rest_at_max_every() -> None:
+    # 20 outlets publishing ~50 a day (most of the articles) and 20 weeklies (under 1% of them)
+    outlets = [_outlet(f"d{i}") for i in range(20)] + [_outlet(f"w{i}") for i in range(20)]
+    counts = {**{f"d{i}": 700 for i in range(20)}, **{f"w{i}": 2 for i in range(20)}}
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), max_every=timedelta(hours=1))
+    p = plan(outlets, _history(counts), config, NOW)
+    daily = {p.intervals[f"d{i}"] for i in range(20)}
+    weekly = {p.intervals[f"w{i}"] for i in range(20)}
+    assert weekly == {timedelta(hours=1)}
+    assert len(daily) == 1
+    head = daily.pop()
+    tick = timedelta(seconds=30)  # a quarter of the default min_every
+    assert head % tick == timedelta(0) and head < timedelta(minutes=30)  # whole ticks, shorter than fixed
+    assert p.polls_per_hour() <= p.budget  # the ticks' rounding is paid for within the budget
+    # one tick shorter would not be affordable
+    assert 20 * 3600 / (head - tick).total_seconds() + 20 > p.budget
+
+
+def test_p95_lets_the_night_wait_until_max_every() -> None:
+    profile = hour_profile(datetime(2026, 1, d, h, m, tzinfo=UTC) for d in range(1, 8) for h in range(9)
+                           for m in range(0, 60, 3))
+    outlets = [_outlet(f"o{i}") for i in range(10)]
+    history = _history({f"o{i}": 50 for i in range(10)}, profile=profile)
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30))
+    day = plan(outlets, history, config, datetime(2026, 1, 5, 3, tzinfo=UTC)).intervals["o1"]
+    night = plan(outlets, history, config, datetime(2026, 1, 5, 15, tzinfo=UTC)).intervals["o1"]
+    assert day < timedelta(minutes=30) and night == config.max_every
+
+
+def test_a_budget_that_cannot_be_spent_or_met_gives_the_bounds() -> None:
+    outlets = [_outlet("a"), _outlet("b")]
+    history = _history({"a": 100, "b": 10})
+    generous = CadenceConfig(mode="adaptive", budget=10_000.0, min_every=timedelta(minutes=2))
+    assert set(plan(outlets, history, generous, NOW).intervals.values()) == {timedelta(minutes=2)}
+    stingy = CadenceConfig(mode="adaptive", budget=0.01, max_every=timedelta(hours=6))
+    assert set(plan(outlets, history, stingy, NOW).intervals.values()) == {timedelta(hours=6)}
+
+
+def test_registry_every_and_cron_stay_outside_the_adaptive_plan() -> None:
+    outlets = [_outlet("fixed", every="2h"), _outlet("cron", cron="0 9 * * mon-fri"), _outlet("free")]
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=5))
+    p = plan(outlets, _history({"free": 50, "fixed": 5000}), config, NOW)
+    assert list(p.intervals) == ["free"]
+    assert p.budget == pytest.approx(12.0)  # the budget covers the adaptive outlets only
+
+
+def test_the_day_profile_moves_polls_to_the_hours_outlets_publish() -> None:
+    # articles first seen only between 00 and 09 UTC (09-18 Seoul)
+    profile = hour_profile(datetime(2026, 1, d, h, 30, tzinfo=UTC) for d in range(1, 8) for h in range(9))
+    assert sum(profile) == pytest.approx(24.0)
+    outlets = [_outlet("a"), _outlet("b")]
+    history = _history({"a": 60, "b": 20}, profile=profile)
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), objective="mean")
+    day = plan(outlets, history, config, datetime(2026, 1, 5, 3, tzinfo=UTC)).intervals["a"]
+    night = plan(outlets, history, config, datetime(2026, 1, 5, 15, tzinfo=UTC)).intervals["a"]
+    assert day < timedelta(minutes=30) < night
+
+
+def test_a_new_outlet_is_taken_to_publish_a_few_times_a_day_until_it_has_history() -> None:
+    assert History({}, {}).rate("new") * 24 == pytest.approx(4.0)
+    assert History({"old": 700}, {"old": 14 * 24.0}).rate("old") == pytest.approx(704 / (14 * 24 + 24))
+
+
+def test_solve_spends_the_day_budget() -> None:
+    c = solve([1.0, 0.1, 0.01], [0.05] * 3, [6.0] * 3, FLAT, 5.0)
+    spent = sum(min(max(math.sqrt(r) / c, 1 / 6.0), 1 / 0.05) for r in (1.0, 0.1, 0.01))
+    assert spent == pytest.approx(5.0, rel=1e-6)
+
+
+@pytest.mark.parametrize(("last", "due"), [
+    (None, True),
+    (NOW - timedelta(minutes=10), True),
+    (NOW - timedelta(minutes=9, seconds=10), True),  # within half a 2-minute tick
+    (NOW - timedelta(minutes=8), False),
+])
+def test_is_due_every_rounds_to_the_nearest_tick(last: datetime | None, due: bool) -> None:
+    assert is_due_every(last, timedelta(minutes=10), NOW, timedelta(minutes=1)) is due
+
+
+@pytest.mark.parametrize(("env", "message"), [
+    ({"NEWSWATCH_SCHEDULE_CADENCE": "smart"}, "NEWSWATCH_SCHEDULE_CADENCE"),
+    ({"NEWSWATCH_SCHEDULE_BUDGET": "lots"}, "NEWSWATCH_SCHEDULE_BUDGET"),
+    ({"NEWSWATCH_SCHEDULE_BUDGET": "0"}, "NEWSWATCH_SCHEDULE_BUDGET"),
+    ({"NEWSWATCH_SCHEDULE_OBJECTIVE": "fast"}, "NEWSWATCH_SCHEDULE_OBJECTIVE"),
+    ({"NEWSWATCH_SCHEDULE_MIN_EVERY": "2"}, "NEWSWATCH_SCHEDULE_MIN_EVERY"),
+    ({"NEWSWATCH_SCHEDULE_MIN_EVERY": "2h", "NEWSWATCH_SCHEDULE_MAX_EVERY": "1h"}, "MIN_EVERY"),
+])
+def test_bad_cadence_settings_name_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ScheduleConfigError, match=message):
+        CadenceConfig.from_env(env)
+
+
+def test_cadence_settings_from_the_environment() -> None:
+    c = CadenceConfig.from_env({"NEWSWATCH_SCHEDULE_CADENCE": "Adaptive", "NEWSWATCH_SCHEDULE_BUDGET": "3600",
+                                "NEWSWATCH_SCHEDULE_MIN_EVERY": "1m", "NEWSWATCH_SCHEDULE_MAX_EVERY": "12h"})
+    assert (c.mode, c.budget, c.min_every, c.max_every) == ("adaptive", 3600.0, timedelta(minutes=1),
+                                                            timedelta(hours=12))
+    assert CadenceConfig.from_env({}).mode == "fixed"
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"min_every": "2h", "max_every": "1h"}, "longer than max_every"),
+    ({"min_every": "0m"}, "positive interval"),
+    ({"max_every": "often"}, "positive interval"),
+])
+def test_registry_bounds_are_checked(extra: dict[str, str], message: str, tmp_path: Any) -> None:
+    lines = "".join(f'{k} = "{v}"\n' for k, v in extra.items())
+    path = tmp_path / "outlets.toml"
+    path.write_text(f'[[outlet]]\nid = "a"\nname = "에이"\nregion = "서울"\nhome = "http://127.0.0.1:1/"\n{lines}',
+                    encoding="utf-8")
+    with pytest.raises(RegistryError, match=message):
+        load_registry(path)
+    assert Registry.model_validate({"outlet": [{"id": "b", **BASE, "min_every": "1m", "max_every": "1d"}]})
+
+
+# --- the store: what is learned, and which outlets a tick crawls -----------------------------------------
+
+def _add(db: Any, outlet: str, first_seen: list[datetime], published_lag: timedelta = timedelta(minutes=3),
+         started: datetime | None = None) -> None:
+    from crawler.store.models import Article, OutletRun, Run
+
+    with db.session() as s:
+        run = Run(started_at=started or NOW - timedelta(days=20))
+        s.add(run)
+        s.flush()
+        s.add(OutletRun(run_id=run.id, outlet_id=outlet, started_at=started or NOW - timedelta(days=20)))
+        for i, t in enumerate(first_seen):
+            s.add(Article(outlet_id=outlet, url=f"http://{outlet}/{i}", url_key=f"{outlet}/{i}",
+                          canonical_url=f"http://{outlet}/{i}", title="제목", body_hash="h", family="ndsoft",
+                          first_seen_at=t, published_at=t - published_lag))
+
+
+def test_history_counts_fresh_articles_and_leaves_out_a_first_crawls_backlog(db: Any) -> None:
+    config = CadenceConfig(mode="adaptive")
+    fresh = [NOW - timedelta(hours=h) for h in range(1, 49)]  # one an hour for two days
+    _add(db, "busy", fresh)
+    # a new outlet: its first crawl two days ago found 20 articles published over the month before
+    _add(db, "new", [NOW - timedelta(days=2)] * 20, published_lag=timedelta(days=10), started=NOW - timedelta(days=2))
+    _add(db, "old", [NOW - timedelta(days=30)])  # outside the lookback
+    h = load_history(db, ["busy", "new", "old"], NOW, config)
+    assert h.counts == {"busy": 48}
+    assert h.hours["new"] == pytest.approx(48.0)
+    assert h.rate("new") < h.rate("busy")
+    assert h.profile[NOW.hour - 1] > 0.9  # every hour of the day had articles: a flat profile
+
+
+def test_a_tick_crawls_the_busy_outlet_again_before_the_quiet_one(db: Any) -> None:
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), min_every=timedelta(minutes=2))
+    _add(db, "busy", [NOW - timedelta(minutes=10 * k) for k in range(1, 14 * 144)])  # every 10 minutes
+    _add(db, "quiet", [NOW - timedelta(days=d) for d in (1, 4, 9)])
+    outlets = [_outlet("busy"), _outlet("quiet"), _outlet("fixed", every="10m")]
+    last = dict.fromkeys(("busy", "quiet", "fixed"), NOW - timedelta(minutes=20))
+    assert [o.id for o in choose_due(db, outlets, last, NOW, config)] == ["busy", "fixed"]
+    assert [o.id for o in choose_due(db, outlets, last, NOW, CadenceConfig())] == ["fixed"]  # fixed: 30m default
+    last["quiet"] = NOW - timedelta(hours=5)
+    assert "quiet" in [o.id for o in choose_due(db, outlets, last, NOW, config)]

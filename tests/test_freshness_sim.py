@@ -1,0 +1,71 @@
+"""The freshness simulation's parts: the publisher's day and the event-driven tick loop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bench import freshness
+from crawler.schedule.cadence import CadenceConfig
+from crawler.sites.scale import Publication, daily_rates, publications
+
+START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # midnight in Seoul
+
+
+def test_publications_are_deterministic_and_shaped_by_the_seoul_day() -> None:
+    pubs = publications(200, START, 24.0, seed="t")
+    assert pubs == publications(200, START, 24.0, seed="t")
+    assert [p.at for p in pubs] == sorted(p.at for p in pubs)
+    night = sum(1 for p in pubs if p.at < 5 * 3600)  # 00-05 Seoul
+    office = sum(1 for p in pubs if 9 * 3600 <= p.at < 14 * 3600)  # 09-14 Seoul
+    assert office > 5 * night
+    copies: dict[int, set[int]] = {}
+    for p in pubs:
+        copies.setdefault(p.story, set()).add(p.outlet)
+    assert any(len(outlets) >= 3 for outlets in copies.values())  # syndicated stories exist
+    rates = daily_rates(1000)
+    assert min(rates) < 0.3 and max(rates) > 60  # weeklies and outlets publishing every few minutes
+
+
+def _world(pubs: list[Publication], count: int) -> freshness.World:
+    return freshness.World(pubs, count, START)
+
+
+def test_fixed_polling_finds_every_article_within_one_interval_and_mails_at_the_tick_end() -> None:
+    pubs = [Publication(10.0, 0, 1, True), Publication(400.0, 1, 2, True), Publication(401.0, 0, 3, False)]
+    out = freshness.simulate(_world(pubs, 2), 300.0, freshness.fixed_chooser(2), 1800.0, 10.0, 0.0, "t")
+    assert out.missed == 0
+    assert len(out.mail_delays) == 2  # the two relevant stories
+    assert all(0 < d <= 300.0 + 1.0 for d in out.alert_delays)
+    assert all(m >= a for m, a in zip(out.mail_delays, out.alert_delays, strict=True))
+    assert out.polls == 2 * 6  # two outlets, six ticks in 30 minutes
+
+
+def test_an_article_published_after_the_last_poll_is_missed() -> None:
+    pubs = [Publication(1790.0, 0, 1, True)]
+    out = freshness.simulate(_world(pubs, 1), 300.0, freshness.fixed_chooser(1), 1800.0, 10.0, 0.0, "t")
+    assert out.missed == 1 and out.mail_delays == []
+
+
+def test_adaptive_polling_stays_within_the_fixed_budget() -> None:
+    count = 40
+    warm_pubs = publications(count, START - timedelta(days=1), 24.0, seed="w")
+    warm = freshness.World(warm_pubs, count, START - timedelta(days=1))
+    freshness.simulate(warm, 300.0, freshness.fixed_chooser(count), 86400.0, 100.0, 0.0, "w")
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=5))
+    chooser = freshness.adaptive_chooser(count, warm, config)
+    world = _world(publications(count, START, 6.0, seed="d"), count)
+    chooser.attach(world)  # type: ignore[attr-defined]
+    out = freshness.simulate(world, freshness.adaptive_tick(config).total_seconds(), chooser, 7 * 3600.0,
+                             100.0, 0.0, "a")
+    assert out.polls <= count * 12 * 7 * 1.01  # 12 polls an hour each, as fixed 5-minute polling
+    assert out.missed == 0
+
+
+def test_per_outlet_stats_are_grouped_in_one_pass() -> None:
+    from crawler.crawl.extensions import outlet_stats, stats_by_outlet
+
+    stats = {"outlet/a/requests": 3, "outlet/a/feed/not_modified": 1, "outlet/b-2/dropped/old": 4,
+             "downloader/request_count": 9, "outlet/b-2/requests": 2}
+    grouped = stats_by_outlet(stats)
+    assert grouped == {"a": {"requests": 3, "feed/not_modified": 1}, "b-2": {"dropped/old": 4, "requests": 2}}
+    assert all(grouped.get(o, {}) == outlet_stats(stats, o) for o in ("a", "b-2", "none"))
