@@ -7,7 +7,7 @@ import importlib
 import sys
 import time
 
-AREAS = ("crawl", "extract", "match", "dedupe", "alert", "schedule", "freshness")
+AREAS = ("crawl", "extract", "match", "dedupe", "alert", "schedule", "freshness", "faults")
 
 
 def available() -> list[str]:

@@ -127,7 +127,12 @@ def cmd_send(args: argparse.Namespace) -> int:
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
-    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=getattr(args, "json", False))
+    retry, since_text = getattr(args, "retry_failed", False), getattr(args, "since", None)
+    since = datetime.fromisoformat(since_text).replace(tzinfo=UTC) if since_text else None
+    if since is not None and not retry:
+        return _die("--since goes with --retry-failed (which failed alerts to put back)")
+    return send_command(digest=args.digest, dry_run=args.dry_run, as_json=getattr(args, "json", False),
+                        retry_failed=retry, since=since)
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
@@ -331,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--digest", action="store_true", help="send everything pending now: digests before their time, mail held by quiet hours too")
     s.add_argument("--dry-run", action="store_true", help="show what would be sent; change nothing")
     s.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    s.add_argument("--retry-failed", action="store_true",
+                   help="first put alerts that failed for good (refused by the mail server) back to pending, "
+                        "then drain; each alert key is still mailed at most once")
+    s.add_argument("--since", type=_parse_since, metavar="DATE",
+                   help="with --retry-failed: only alerts created on or after DATE (YYYY-MM-DD)")
     s.set_defaults(func=cmd_send)
 
     d = sub.add_parser("digest", help="render the next digest without sending it")

@@ -17,6 +17,9 @@ NEWSPIDER_MODULE = "spiders"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 LOG_LEVEL = os.environ.get("NEWSWATCH_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False
+# Scrapy 2.19 starts an HTTP server that runs Python sent to it (token in a job file under the
+# user's state directory): nothing in a crawl or worker may listen like that
+REMOTE_CONTROL_ENABLED = False
 
 # --- Politeness (DESIGN.md): robots obeyed (off in Scrapy by default) and cached between runs,
 # AutoThrottle, 1-2 concurrent requests per outlet, an honest User-Agent, retries with backoff.

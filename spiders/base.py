@@ -24,7 +24,7 @@ from crawler.crawl.discovery import (
     Entry,
     NotAFeed,
     NotASitemap,
-    feed_date,
+    entry_date,
     parse_feed,
     parse_sitemap,
 )
@@ -105,13 +105,27 @@ class OutletSpider(scrapy.Spider):
                      **extra: Any) -> scrapy.Request:
         """A feed/list request with the validators stored by the last run (If-None-Match/-Modified-Since)."""
         headers = {}
-        etag, modified = ops.validators(self.ctx.db, url)
+        deep = extra.get("deep") or self._deep(outlet)
+        # an incomplete outlet's last run lost work behind these validators: ask unconditionally
+        # --since and --recrawl must read what a 304 would hide
+        fresh_read = deep or self.ctx.since or self.ctx.recrawl
+        etag, modified = (None, None) if fresh_read else ops.validators(self.ctx.db, url)
         if etag:
             headers["If-None-Match"] = etag
         if modified:
             headers["If-Modified-Since"] = modified
+        if deep and kind in ("feed", "sitemap", "list"):
+            extra.setdefault("deep", deep)
         return scrapy.Request(url, callback=callback, errback=errback or self.on_error, headers=headers,
                               meta=self._meta(outlet, kind, **extra), dont_filter=True)
+
+    def _deep(self, outlet: Outlet, response: Response | None = None) -> str | bool | None:
+        """Whether this outlet's discovery reads deep: its last run was interrupted (the time it
+        began, ISO), as recorded in the store, or carried by the request (Redis workers)."""
+        if response is not None and response.meta.get("deep"):
+            return response.meta["deep"]
+        since = self.ctx.deep_since(outlet.id)
+        return since.isoformat() if since else None
 
     async def start(self) -> AsyncIterator[Any]:
         for outlet in self.outlets:
@@ -141,7 +155,7 @@ class OutletSpider(scrapy.Spider):
                 "outlet %s: no feed and no list URL in the registry; add `feeds` or `lists` "
                 "(or run `newswatch outlets detect %s`)", outlet.id, outlet.home)
             self.ctx.count(outlet.id, "dropped/no_discovery")
-        return [self._conditional(u, outlet, "list", self.parse_list, page=1, list_url=u) for u in lists]
+        return self.list_requests(outlet)
 
     def _cached_robots(self, outlet: Outlet) -> bytes | None:
         from datetime import timedelta
@@ -151,8 +165,10 @@ class OutletSpider(scrapy.Spider):
         cached = ops.cached_robots(self.ctx.db, urlsplit(outlet.home).netloc, timedelta(hours=hours))
         return cached[1] if cached and cached[0] < 400 else None
 
-    def list_requests(self, outlet: Outlet) -> list[scrapy.Request]:
-        return [self._conditional(u, outlet, "list", self.parse_list, page=1, list_url=u)
+    def list_requests(self, outlet: Outlet, deep: str | bool | None = None) -> list[scrapy.Request]:
+        """The first page of each list; an incomplete outlet's are read deep (`_next_list_page`)."""
+        extra = {"deep": deep} if deep else {}
+        return [self._conditional(u, outlet, "list", self.parse_list, self.on_list_error, page=1, list_url=u, **extra)
                 for u in navigator_for(outlet).lists()]
 
     def article_requests(self, outlet: Outlet, nav: Navigator, entries: list[Entry]) -> tuple[list[scrapy.Request], int]:
@@ -253,9 +269,11 @@ class OutletSpider(scrapy.Spider):
         requests, fresh = self.article_requests(outlet, nav, entries)
         if response.meta.get("home_feeds"):
             return requests  # announced by the home page, which was the list: nothing more to read
-        if not entries or fresh == len(entries) or self.ctx.since:
-            # an empty feed, or one that is all new, may not reach back far enough: lists fill the gap
-            requests += self.list_requests(outlet)
+        deep = self._deep(outlet, response)
+        if not entries or fresh == len(entries) or self.ctx.since or deep:
+            # an empty feed, one that is all new, or an interrupted last run may not reach back far
+            # enough: lists fill the gap
+            requests += self.list_requests(outlet, deep)
         return requests
 
     def parse_sitemap(self, response: Response) -> Iterable[scrapy.Request]:
@@ -277,8 +295,9 @@ class OutletSpider(scrapy.Spider):
         self.ctx.count(outlet.id, "sitemap/entries", len(found.entries))
         article_requests, fresh = self.article_requests(outlet, nav, found.entries)
         requests += article_requests
-        if not found.sitemaps and (not found.entries or fresh == len(found.entries) or self.ctx.since):
-            requests += self.list_requests(outlet)
+        deep = self._deep(outlet, response)
+        if not found.sitemaps and (not found.entries or fresh == len(found.entries) or self.ctx.since or deep):
+            requests += self.list_requests(outlet, deep)
         return requests
 
     def on_feed_error(self, failure: Failure) -> list[scrapy.Request]:
@@ -317,17 +336,52 @@ class OutletSpider(scrapy.Spider):
                         for u in feeds]
         if not entries and page == 1:
             save_failing_page(outlet.id, response.url, response.body, "empty_discovery")
+        keys = [article_key(e.url, outlet.family) for e in entries if nav.is_article_url(e.url)]
+        shown = self.ctx.list_keys[(outlet.id, response.meta["list_url"])]
+        repeated = page > 1 and bool(keys) and set(keys) <= shown
+        shown.update(keys)
         requests, fresh = self.article_requests(outlet, nav, entries)
         for request in requests:
             request.meta["from_list"] = True
+        if repeated:  # a site that answers every page number with its last page: the end, quietly
+            self.ctx.count(outlet.id, "list/repeated_page")
+            return requests
+        next_page = self._next_list_page(outlet, nav, response, keys, fresh)
+        return requests + ([next_page] if next_page is not None else [])
+
+    def _next_list_page(self, outlet: Outlet, nav: Navigator, response: Response, keys: list[str],
+                        fresh: int) -> scrapy.Request | None:
+        """Paging stops at the first page with nothing new; for an incomplete outlet (`deep`), at the
+        first page showing an article stored before the interrupted run began (`deep` = that time;
+        True: to the page limit). NEWSWATCH_MAX_LIST_PAGES bounds both; reaching it is counted."""
+        page = response.meta["page"]
+        deep = response.meta.get("deep")
+        go_on = bool(fresh)
+        if not go_on and deep and keys:
+            since = datetime.fromisoformat(deep) if isinstance(deep, str) else None
+            go_on = since is None or not ops.stored_before(self.ctx.db, keys, since)
+        if not go_on:
+            return None
         limit = 1000 if self.ctx.since else self.ctx.max_list_pages
-        deep = {"deep": True} if response.meta.get("deep") else {}  # a gap to fill: page to the limit
-        if (fresh or (deep and entries)) and page < limit:  # paging stops at the first page with nothing new
-            url = nav.page_url(response.meta["list_url"], page + 1)
-            requests.append(scrapy.Request(url, callback=self.parse_list, errback=self.on_error,
-                                           meta=self._meta(outlet, "list", page=page + 1,
-                                                           list_url=response.meta["list_url"], **deep)))
-        return requests
+        if page >= limit:
+            self.ctx.count(outlet.id, "list/page_limit_reached")
+            self.logger.warning("outlet %s: %s paged to NEWSWATCH_MAX_LIST_PAGES=%d with more to read; older "
+                                "articles are not requested (raise the limit or `newswatch crawl --since DATE %s`)",
+                                outlet.id, response.meta["list_url"], limit, outlet.id)
+            return None
+        url = nav.page_url(response.meta["list_url"], page + 1)
+        return scrapy.Request(url, callback=self.parse_list, errback=self.on_list_error,
+                              meta=self._meta(outlet, "list", page=page + 1, list_url=response.meta["list_url"],
+                                              **({"deep": deep} if deep else {})))
+
+    def on_list_error(self, failure: Failure) -> None:
+        """The page one past the last (404/410) ends paging quietly: not an outlet error."""
+        request = failure.request  # type: ignore[attr-defined]
+        if (failure.check(HttpError) and request.meta.get("page", 1) > 1
+                and failure.value.response.status in (404, 410)):
+            self.ctx.count(request.meta["outlet"], "list/past_last_page")
+            return
+        self.on_error(failure)
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         outlet = self._outlet(response)
@@ -340,10 +394,14 @@ class OutletSpider(scrapy.Spider):
         entry: Entry = response.meta["entry"]
         self.ctx.count(outlet.id, "extract/pages")
         if extracted.published_at is None and entry.modified:
-            # the page shows no date: the feed or list entry's date is the next best truth
-            extracted.published_at = feed_date(entry.modified) or _korean_date(entry.modified)
+            # the page shows no date: the feed or list entry's date is the next best truth, checked
+            # like a page's (a 2031 entry must not head the digest or escape the alert-age limit)
+            extracted.published_at, rejected = entry_date(entry.modified)
             if extracted.published_at is not None:
                 extracted.problems.append("date: none on the page; taken from the feed/list entry")
+            elif rejected:
+                self.ctx.count(outlet.id, "dates/entry_rejected")
+                extracted.problems.append(f"date: the feed/list entry's date rejected: {rejected}")
         if extracted.published_at is None:
             self.ctx.count(outlet.id, "extract/no_date")
         if response.meta.get("from_list") and not response.meta.get("revisit"):
@@ -382,15 +440,24 @@ class OutletSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         outlet_id = request.meta.get("outlet", "?")
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+        if failure.check(IgnoreRequest) and not failure.check(HttpError) and _robots_rule(failure):
             # robots.txt forbids it (counted as robots_blocked by the middleware): a rule, not a failure
             self.logger.info("outlet %s: %s skipped: %s", outlet_id, request.url, failure.getErrorMessage())
+            if request.meta.get("kind") == "article" and outlet_id in self.ctx.registry:
+                # not lost: the outlet forbids it, and asking again gives the same answer
+                self.ctx.settled[outlet_id].add(article_key(request.url, self.ctx.registry[outlet_id].family))
             return
         self.ctx.tally[outlet_id].errors += 1
-        self.ctx.count(outlet_id, f"errors/{failure.type.__name__}")
+        reason = "redirect_loop" if "redirect" in failure.getErrorMessage().lower() else failure.type.__name__
+        self.ctx.count(outlet_id, f"errors/{reason}")
         self.logger.error("outlet %s: %s failed: %s — the other outlets go on; check the URL, "
                           "or `newswatch outlets check %s`", outlet_id, request.url,
                           failure.getErrorMessage(), outlet_id)
+
+
+def _robots_rule(failure: Failure) -> bool:
+    """An IgnoreRequest raised by robots.txt obeying (any other one, e.g. too many redirects, is lost work)."""
+    return "robots" in failure.getErrorMessage().lower()
 
 
 def shapes_key(outlet_id: str) -> str:
@@ -399,14 +466,9 @@ def shapes_key(outlet_id: str) -> str:
     return f"newswatch:list-shapes:{outlet_id}"
 
 
-def _korean_date(text: str) -> datetime | None:
-    from crawler.extract.dates import parse_korean_datetime
-
-    return parse_korean_datetime(text) if text else None
-
 
 def _older_than(entry: Entry, since: datetime) -> bool:
-    d = feed_date(entry.modified) or _korean_date(entry.modified)
+    d, _ = entry_date(entry.modified)  # an implausible date says nothing: the article is read
     return d is not None and d < since
 
 

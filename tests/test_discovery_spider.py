@@ -49,6 +49,8 @@ def _site() -> dict[str, tuple[str, str]]:
 <item><title>셋째 기사</title><link>/news/view.html?idx=3</link><pubDate>Fri, 02 Jan 2026 11:10:00 +0900</pubDate></item>
 </channel></rss>"""),
     }
+    # an empty list page (a 404 list would be an outlet error, read again until fixed: issue 16)
+    pages["/news/none.html"] = ("text/html", "<html><body><p>가온신문</p></body></html>")
     for idx, title in ((1, "첫 기사"), (2, "둘째 기사"), (3, "셋째 기사")):
         pages[f"/news/view.html?idx={idx}"] = ("text/html", ARTICLE.format(title=title, hour=8 + idx))
     return pages

@@ -67,6 +67,10 @@ CASES = [
     ("stale", window([]), "skip", None),
     ("fallback", window(runs({"fallbacks": 2, "stats": {"extract/fallback": 2}})), "fail", 2),
     ("fallback", window(runs({"fallbacks": 0})), "pass", 0),
+    # a redirect loop left an article unstored: the outlet's last run was incomplete
+    ("incomplete", window(runs({"errors": 1, "stats": {"incomplete": 1, "errors/redirect_loop": 1}})), "fail", 1),
+    ("incomplete", window(runs({"stats": {"incomplete": 1}}, {"new": 3})), "pass", 0),  # the next run caught up
+    ("incomplete", window(runs({"stats": {"incomplete": 1}}, {"status": "running"})), "fail", 1),
     ("fallback", window(runs({"fallbacks": 2}), family="generic"), "skip", None),
 ]
 

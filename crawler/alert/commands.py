@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TextIO
@@ -28,6 +29,8 @@ def send_command(
     *,
     digest: bool = False,
     dry_run: bool = False,
+    retry_failed: bool = False,
+    since: datetime | None = None,
     as_json: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -42,6 +45,13 @@ def send_command(
     except (RecipientsError, StoreUnavailable, ValueError) as exc:
         print(f"newswatch send: {exc}", file=err)
         return 2
+    if retry_failed and not dry_run:
+        from crawler.alert.outbox import retry_failed as put_back
+
+        with db.session() as session:
+            n = put_back(session, since=since)
+        print(f"{n} failed alerts put back to pending" + (f" (created since {since:%Y-%m-%d})" if since else ""),
+              file=err if as_json else out)  # --json: stdout stays one JSON object
     try:
         report = drain(
             db, digest=digest, dry_run=dry_run, transport=transport, recipients=recipients,

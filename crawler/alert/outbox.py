@@ -175,6 +175,23 @@ def mark_failed_attempt(
                 row.message_id = None  # the next attempt may carry more alerts: a new set, a new id
 
 
+def retry_failed(session: Session, *, since: datetime | None = None) -> int:
+    """Put failed alerts (created since `since`, or all) back to pending, due now, attempts reset.
+
+    One UPDATE of rows still `failed`: two retries at once put each alert back once, and the
+    drains that follow claim each alert once (the claim is the exactly-once point, not this).
+    A failed alert was refused by the server, never accepted, so mailing it now is its first mail.
+    """
+    cond = [Alert.status == "failed"]
+    if since is not None:
+        cond.append(Alert.created_at >= since)
+    result = session.execute(
+        update(Alert).where(*cond).values(
+            status="pending", attempts=0, next_attempt_at=None, claimed_by=None, claimed_until=None,
+            message_id=None).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a CursorResult
+
+
 @dataclass(frozen=True)
 class OutboxSummary:
     """The outbox at a glance, for `newswatch status`."""

@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -428,17 +429,32 @@ def _notify_maintainers(run: _Drain) -> None:
     try:
         run.transport.send(msg, to)
     except DeliveryError as exc:
+        kept = _keep_notice(msg, notice_id)
         log.error(
-            "the maintainers' notice about %d failed alerts was not sent: %s", total, exc.message
+            "the maintainers' notice about %d failed alerts was not sent (%s); written to %s — "
+            "fix the mail server, then `newswatch send --retry-failed`", total, exc.message, kept,
         )
         run.report.lines.append(
-            RecipientLine(", ".join(to), "no notice", total, 0, detail=exc.message)
+            RecipientLine(", ".join(to), "no notice", total, 0, detail=f"{exc.message}; kept in {kept}")
         )
         return
     run.report.notices_sent += 1
     run.report.lines.append(
         RecipientLine(", ".join(to), "notice", total, 0, notice_id, "failed deliveries reported")
     )
+
+
+def _keep_notice(msg: EmailMessage, notice_id: str) -> Path:
+    """The maintainers' notice as an .eml under $NEWSWATCH_HOME/outbox/maintainers/ (the server
+    refused it too: the notice must not be lost with the alerts it is about)."""
+    folder = paths.outbox_dir() / "maintainers"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = notice_id.strip("<>").split("@")[0]
+    path = folder / f"{name}.eml"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_bytes(bytes(msg))
+    tmp.replace(path)
+    return path
 
 
 def render_preview(

@@ -154,7 +154,7 @@ class SmtpTransport:
             ) from None
         except smtplib.SMTPAuthenticationError as exc:
             raise DeliveryError(
-                False,
+                exc.smtp_code >= 500,  # 535 bad credentials: fails for good until fixed, then --retry-failed
                 f"{_code(exc.smtp_code, exc.smtp_error)} login as {self.settings.user!r} failed; "
                 "check NEWSWATCH_SMTP_USER and NEWSWATCH_SMTP_PASSWORD",
                 server_wide=True,

@@ -62,6 +62,10 @@ class CrawlContext:
         # article keys found new in this run, per outlet: requested once, and still "new" for paging
         self.discovered: defaultdict[str, set[str]] = defaultdict(set)
         self.revisited: defaultdict[str, set[int]] = defaultdict(set)  # article ids asked again this run
+        # discovered keys that need no store: dropped for a reason a retry cannot change
+        self.settled: defaultdict[str, set[str]] = defaultdict(set)
+        # article keys each list URL showed on its pages so far (a repeated page ends paging)
+        self.list_keys: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:
@@ -74,6 +78,18 @@ class CrawlContext:
     @cached_property
     def db(self) -> Database:
         return Database.open(self.db_url)
+
+    @cached_property
+    def incomplete(self) -> dict[str, datetime]:
+        """Outlets whose last crawl did not finish its work (read before this run marks its own):
+        their feeds are read without validators and their lists paged back past the gap."""
+        from crawler.store import ops
+
+        return ops.incomplete_outlets(self.db)
+
+    def deep_since(self, outlet_id: str) -> datetime | None:
+        """When the interrupted run of an incomplete outlet began (paging goes back to it)."""
+        return self.incomplete.get(outlet_id)
 
     @cached_property
     def registry(self) -> dict[str, Outlet]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -77,6 +77,22 @@ def feed_date(text: str) -> datetime | None:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def entry_date(text: str, now: datetime | None = None) -> tuple[datetime | None, str | None]:
+    """A feed or list entry's date (RFC 822, ISO 8601 or a Korean date text), checked like a page's
+    date: (date, None) when plausible, (None, reason) when in the future or before 2000, (None,
+    None) when there is none. A naive date is Seoul time."""
+    from zoneinfo import ZoneInfo
+
+    from crawler.extract.dates import check_date, parse_korean_datetime
+
+    value = feed_date(text) or (parse_korean_datetime(text) if text else None)
+    if value is None:
+        return None, None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo("Asia/Seoul"))
+    return check_date(value, now or datetime.now(UTC))
 
 
 def autodiscover_feeds(html: str, base_url: str) -> list[str]:

@@ -1,4 +1,13 @@
-"""The run recorder: every crawl leaves a `runs` row and one `outlet_runs` row per outlet."""
+"""The run recorder: every crawl leaves a `runs` row and one `outlet_runs` row per outlet.
+
+It also keeps outlets honest about being done (issue 16): every outlet of a run is recorded as
+incomplete when the run opens, and only an outlet whose discovered articles were all stored (or
+dropped for a reason a retry cannot change), with no error, in a run that ended `finished`, is
+cleared and gets its feed/list validators saved. Anything else — SIGTERM, the scheduler's timeout,
+a database error, a kill -9 that never reaches `spider_closed` — leaves the row, and the next run
+of that outlet (single process, scheduler tick or Redis worker: all go through OutletSpider)
+reads its feed without validators and pages its lists back past the gap (spiders/base.py).
+"""
 
 from __future__ import annotations
 
@@ -68,7 +77,56 @@ class RunRecorder:
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(ext.request_dropped, signal=signals.request_dropped)
+        crawler.signals.connect(ext.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
         return ext
+
+    def spider_error(self, failure: Any, response: Any = None, spider: Any = None) -> None:
+        """A callback raised (e.g. the database went away during a seen-check): what that page
+        listed is lost work — an outlet error, the outlet incomplete."""
+        oid = response.meta.get("outlet") if response is not None and response.request is not None else None
+        if oid:
+            self.ctx.tally[oid].errors += 1
+            self.ctx.count(oid, f"errors/callback_{type(failure.value).__name__}")
+
+    def request_dropped(self, request: Any, spider: Any = None) -> None:
+        """A request the scheduler refused (the duplicate filter): lost work when it was an article
+        never stored — a redirect to itself or a loop comes back here as a duplicate."""
+        oid = request.meta.get("outlet")
+        if not oid or request.meta.get("kind") != "article":
+            return
+        from crawler.dedupe.urls import article_key
+
+        outlet = self.ctx.registry.get(oid)
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        key = article_key(first, outlet.family if outlet else "generic")
+        if ops.seen_keys(self.ctx.db, [key]):
+            return
+        reason = "redirect_loop" if request.meta.get("redirect_urls") else "duplicate_filtered"
+        self.ctx.tally[oid].errors += 1
+        self.ctx.count(oid, f"errors/{reason}")
+        self.crawler.spider.logger.error("outlet %s: %s was never stored (%s) — an outlet error; the next run "
+                                         "requests it again", oid, first, reason.replace("_", " "))
+
+    def item_dropped(self, item: Any, response: Any = None, exception: Any = None, spider: Any = None) -> None:
+        """A pipeline dropped the article for a reason about its content (no body, not an article,
+        unchanged): fetching it again gives the same answer, so it needs no store."""
+        oid, url = getattr(item, "outlet_id", None), getattr(item, "request_url", None)
+        if oid and url:
+            from crawler.dedupe.urls import article_key
+
+            self.ctx.settled[oid].add(article_key(url, getattr(item, "family", "generic")))
+
+    def item_error(self, item: Any, response: Any = None, spider: Any = None, failure: Any = None) -> None:
+        """A pipeline raised (not DropItem): a retry may succeed, so the article is lost work. The
+        store pipeline counts its own failures; everything else is counted here."""
+        oid = getattr(item, "outlet_id", None)
+        if not oid or (failure is not None and type(failure.value).__name__ == "StoreFailed"):
+            return
+        self.ctx.tally[oid].errors += 1
+        self.ctx.count(oid, f"errors/pipeline_{type(failure.value).__name__ if failure is not None else 'error'}")
 
     def engine_stopped(self) -> None:
         self.ctx.close()
@@ -81,12 +139,55 @@ class RunRecorder:
             s.add(run)
             s.flush()
             self.ctx.run_id = run.id
+        self.begin_outlets([o.id for o in getattr(spider, "outlets", [])])
+
+    def begin_outlets(self, outlet_ids: list[str]) -> None:
+        """Record this run's outlets as incomplete until it proves otherwise (a kill -9 leaves them so),
+        after reading which were incomplete already (those are read deep in this run)."""
+        _ = self.ctx.incomplete
+        ops.mark_incomplete(self.ctx.db, outlet_ids, since=self.ctx.started_at, run_id=self.ctx.run_id,
+                            reason=f"run {self.ctx.run_id} (pid {os.getpid()}) has not finished")
+
+    def unfinished_work(self, outlet_id: str, reason: str) -> str:
+        """Why this outlet's work in this run is not done ("" when it is)."""
+        if reason != "finished":
+            return f"the run ended: {reason}"
+        tally = self.ctx.tally[outlet_id]
+        found = self.ctx.discovered.get(outlet_id, set()) - self.ctx.settled.get(outlet_id, set())
+        missing = len(found) - len(ops.seen_keys(self.ctx.db, sorted(found))) if found else 0
+        if missing:  # an error of its own only when nothing else counted the loss already
+            self.ctx.count(outlet_id, "unstored" if tally.errors else "errors/unstored", missing)
+            tally.errors = tally.errors or missing
+        if tally.errors:
+            stats = outlet_stats(self.crawler.stats.get_stats(), outlet_id)
+            why = ", ".join(f"{k[len('errors/'):]} {v}" for k, v in sorted(stats.items()) if k.startswith("errors/"))
+            return f"{tally.errors} error(s): {why or 'see the log'}"
+        return ""
+
+    def settle_outlets(self, outlet_ids: list[str], reason: str) -> dict[str, str]:
+        """Validators saved and incompleteness cleared for the outlets whose work is done; the
+        others stay incomplete with the reason. Returns {outlet: why not done}."""
+        pending: dict[str, str] = {}
+        for oid in outlet_ids:
+            why = self.unfinished_work(oid, reason)
+            if why:
+                pending[oid] = why
+                self.ctx.count(oid, "incomplete", 1)
+                ops.mark_incomplete(self.ctx.db, [oid], since=self.ctx.started_at, run_id=self.ctx.run_id,
+                                    reason=f"run {self.ctx.run_id}: {why}", interrupted=reason != "finished")
+            else:
+                ops.save_validators(self.ctx.db, self.ctx.pending_validators.get(oid, []))
+                self.complete(oid)
+        return pending
+
+    def complete(self, outlet_id: str) -> None:
+        """This run's work for the outlet is done (another run that took it over decides for itself)."""
+        ops.mark_complete(self.ctx.db, outlet_id, self.ctx.run_id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
-        stats = self.crawler.stats.get_stats()
         outlets = [o.id for o in getattr(spider, "outlets", [])]
-        clean = [o for o in outlets if self.ctx.tally[o].errors == 0]
-        ops.save_validators(self.ctx.db, [v for o in clean for v in self.ctx.pending_validators.get(o, [])])
+        incomplete = self.settle_outlets(outlets, reason)
+        stats = self.crawler.stats.get_stats()
         now = datetime.now(UTC)
         with self.ctx.db.session() as s:
             run = s.get(Run, self.ctx.run_id)
@@ -98,7 +199,9 @@ class RunRecorder:
             for outlet_id in outlets:
                 own = grouped.get(outlet_id, {})
                 row = OutletRun(run_id=run.id, outlet_id=outlet_id, started_at=self.ctx.started_at,
-                                finished_at=now, finish_reason=reason,
+                                finished_at=now,
+                                finish_reason=reason if outlet_id not in incomplete
+                                else f"{reason}; incomplete: {incomplete[outlet_id]}",
                                 errors=self.ctx.tally[outlet_id].errors,
                                 stats={k: v for k, v in own.items() if isinstance(v, int | float | str)})
                 for key, column in _COLUMNS.items():

@@ -76,15 +76,18 @@ def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
 
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
     from crawler.crawl.scaleout import enqueued_at
+    from crawler.store import ops
 
     now = now or datetime.now(UTC)
+    cut_short = ops.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
     last = last_runs(db)
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:
             last[oid] = at
     from crawler.schedule.cadence import choose_due
 
-    return choose_due(db, list(outlets), last, now)  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
+    due = {o.id for o in choose_due(db, list(outlets), last, now)}  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
+    return [o for o in outlets if o.id in cut_short or o.id in due]
 
 
 @dataclass

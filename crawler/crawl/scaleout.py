@@ -44,7 +44,7 @@ def keys(prefix: str | None = None) -> dict[str, str]:
     """The Redis keys of one deployment."""
     p = prefix or redis_prefix()
     return {"queue": f"{p}:requests", "dupefilter": f"{p}:dupefilter", "enqueued": f"{p}:enqueued",
-            "incomplete": f"{p}:incomplete", "ledger": f"{p}:ledger", "ticks": f"{p}:ticks"}
+            "ledger": f"{p}:ledger", "ticks": f"{p}:ticks"}
 
 
 def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[str, Any]:
@@ -108,15 +108,22 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
         server=server, spider=spider, key=settings["SCHEDULER_QUEUE_KEY"], serializer=picklecompat)
     pushed: dict[str, int] = {}
     try:
-        incomplete = {m.decode() for m in server.smembers(keys()["incomplete"])}
+        from crawler.store import ops
+
         last_ticks = {k.decode(): v.decode() for k, v in server.hgetall(keys()["ticks"]).items()}
+        last_enqueued = enqueued_at()
+        incomplete = spider.ctx.incomplete  # the store's record, the same as for `newswatch crawl`
         for outlet in spider.outlets:
             if outlet.id in last_ticks and outlet.id not in incomplete:
-                if unfinished(server, spider.ctx.db, last_ticks[outlet.id], outlet.id):
-                    incomplete.add(outlet.id)
+                missing = unfinished(server, spider.ctx.db, last_ticks[outlet.id], outlet.id)
+                if missing:  # a worker died with this outlet's requests before it could say so
+                    since = last_enqueued.get(outlet.id, datetime.now(UTC))
+                    ops.mark_incomplete(spider.ctx.db, [outlet.id], since=since, run_id=None,
+                                        reason=f"tick {last_ticks[outlet.id]}: {missing} wanted articles or "
+                                               "pages not done (a worker stopped with them)")
+                    incomplete[outlet.id] = since
+            # an incomplete outlet's discovery is read deep by the spider itself (spiders/base.py)
             requests = spider.discovery_requests(outlet)
-            if outlet.id in incomplete:
-                requests += _deep_lists(spider, outlet, requests)
             pages = note_pages(requests)
             if pages:
                 key = ledger_key(tick, outlet.id, "pages_wanted")
@@ -126,8 +133,6 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
                 queue.push(request)
             pushed[outlet.id] = len(requests)
         now = datetime.now(UTC).isoformat()
-        if incomplete & set(pushed):
-            server.srem(keys()["incomplete"], *(incomplete & set(pushed)))
         if pushed:
             server.hset(keys()["enqueued"], mapping={oid: now for oid in pushed})
             server.hset(keys()["ticks"], mapping={oid: tick for oid in pushed})
@@ -169,16 +174,6 @@ def note_pages(requests: Iterable[Any]) -> list[str]:
             request.meta.setdefault(PAGE_META, request.url)
             pages.append(request.meta[PAGE_META])
     return pages
-
-
-def _deep_lists(spider: Any, outlet: Any, discovery: list[Any]) -> list[Any]:
-    """A worker found this outlet's last tick incomplete (discovered articles not stored: a
-    worker died with them): its list pages are read to the page limit, not to the first page
-    with nothing new, so every unstored article is requested again."""
-    lists = [r for r in discovery if r.meta.get("kind") == "list"] or spider.list_requests(outlet)
-    for request in lists:
-        request.meta["deep"] = True
-    return [r for r in lists if r not in discovery]
 
 
 def _offline_crawler(spidercls: type, settings: Any, stats_cls: type) -> Any:

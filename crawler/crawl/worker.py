@@ -10,8 +10,9 @@ that period, so health checks and `newswatch status` see the same per-outlet fig
 aborted by the next worker (or crawl) starting on the same host.
 
 Feed/list validators (ETag, Last-Modified) are saved at a period's end only for outlets whose
-discovered articles are all stored; otherwise the outlet is marked incomplete in Redis and the
-next enqueue reads its lists to the page limit, so articles lost with a killed worker are found.
+discovered articles are all stored (across workers: the tick ledger); otherwise the outlet is
+recorded incomplete in the store, as `newswatch crawl` does (crawler/crawl/extensions.py), and
+the next enqueue reads its feed without validators and its lists deep.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from crawler.crawl.scaleout import (
     PAGE_META,
     TICK_META,
     connect,
-    keys,
     ledger_key,
     note_pages,
     redis_settings,
@@ -83,6 +83,8 @@ class WorkerSpider(OutletSpider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> WorkerSpider:
         spider: WorkerSpider = super().from_crawler(crawler, *args, **kwargs)  # type: ignore[assignment]
         crawler.signals.connect(spider.keep_alive, signal=signals.spider_idle)
+        if not kwargs.get("tick"):  # a worker (not the enqueuer): whether to read deep comes with each request
+            spider.ctx.__dict__["incomplete"] = {}
         return spider
 
     def keep_alive(self, spider: Any) -> None:
@@ -131,6 +133,10 @@ class WorkerSpider(OutletSpider):
         meta = failure.request.meta  # type: ignore[attr-defined]
         self.tick = meta.get(TICK_META, "")
         return self._want_pages(meta["outlet"], super().on_sitemap_error(failure))
+
+    def on_list_error(self, failure: Failure) -> None:
+        self._page_done(failure.request.meta)  # type: ignore[attr-defined]
+        super().on_list_error(failure)
 
     def on_error(self, failure: Failure) -> None:
         """A list or sitemap page that failed for good was read, as far as the ledger goes: what it
@@ -234,7 +240,7 @@ class WorkerRunRecorder(RunRecorder):
                 s.delete(run)
 
     def _close_period(self, reason: str) -> None:
-        self._keep_validators_of_complete_outlets(self.crawler.spider)
+        self._withheld = self._unfinished_outlets(self.crawler.spider)
         outlets = [SimpleNamespace(id=o) for o in self._active_outlets()]
         super().spider_closed(SimpleNamespace(outlets=outlets), reason)
         stats = self.crawler.stats
@@ -242,27 +248,36 @@ class WorkerRunRecorder(RunRecorder):
         self.ctx.tally.clear()
         self.ctx.pending_validators.clear()
 
-    def _keep_validators_of_complete_outlets(self, spider: Any) -> None:
+    def _unfinished_outlets(self, spider: Any) -> dict[str, int]:
         """A feed's ETag is saved only once every article it listed is stored.
 
         Another worker may have popped some of those article requests and died with them: had
         we saved the validator, the next tick would get a 304 and never see them again.
         """
+        out: dict[str, int] = {}
         if not isinstance(spider, WorkerSpider):
-            return
+            return out
         for oid in set(self.ctx.pending_validators) | set(self._active_outlets()):
             wanted = sorted(spider.discovered_keys(oid) | spider.ledger(oid, "wanted"))
             missing = len(wanted) - len(ops.seen_keys(self.ctx.db, wanted))
             missing += len(spider.ledger(oid, "pages_wanted") - spider.ledger(oid, "pages_done"))
             if missing:
                 self.ctx.count(oid, "validators/withheld_unstored", missing)
-                self.ctx.pending_validators.pop(oid, None)
-                self._redis().sadd(keys()["incomplete"], oid)  # the next tick reads its lists deep
+                out[oid] = missing
+        return out
 
-    def _redis(self) -> Any:
-        if getattr(self, "_server", None) is None:
-            self._server = connect(self.crawler.settings.get("REDIS_URL"))
-        return self._server
+    def unfinished_work(self, outlet_id: str, reason: str) -> str:
+        """The tick ledger (every worker's requests), not this worker's own discoveries, decides."""
+        if reason != "finished":
+            return f"the worker stopped: {reason}"
+        if getattr(self, "_withheld", {}).get(outlet_id):
+            return f"{self._withheld[outlet_id]} wanted articles or pages of the tick not done yet"
+        if self.ctx.tally[outlet_id].errors:
+            return f"{self.ctx.tally[outlet_id].errors} error(s)"
+        return ""
+
+    def complete(self, outlet_id: str) -> None:
+        ops.mark_complete(self.ctx.db, outlet_id, None, any_run=True)
 
     def _open_period(self) -> None:
         self.ctx.started_at = datetime.now(UTC)

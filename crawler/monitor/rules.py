@@ -243,6 +243,18 @@ def _fallbacks(window: OutletWindow) -> Measure:
     return Measure(float(n), {"extract/fallback": n, "pages": extracted_pages(r), "family": window.family})
 
 
+def _incomplete(window: OutletWindow) -> Measure:
+    """Whether the newest ended run left the outlet's work undone (lost work: errors with a reason,
+    articles discovered and not stored, an interrupted run); the next run reads it deep."""
+    done = window.done
+    if not done:
+        return Measure(None, skip="no finished run yet")
+    last = done[-1]
+    lost = {k: v for k, v in last.stats.items() if k.startswith("errors/") and isinstance(v, int | float)}
+    return Measure(float(last.stat("incomplete")), {"run_status": last.status, "errors": lost,
+                                                     "started_at": last.started_at.isoformat()})
+
+
 RULES: tuple[Rule, ...] = (
     Rule("no_new_articles", "runs in a row without a new article", _no_new, 3, "<", "runs_without_new", "runs"),
     Rule("daily_volume", "new articles in the last 24 hours", _new_last_day, None, ">=", "min_new_per_day"),
@@ -256,6 +268,8 @@ RULES: tuple[Rule, ...] = (
     Rule("empty_discovery", "entries on feeds and lists", _discovery_entries, 1, ">="),
     Rule("stale", "days since the last new article", _days_since_new, 3, "<=", "max_days_without_new", "days"),
     Rule("fallback", "pages extracted by the generic fallback", _fallbacks, 0, "<="),
+    Rule("incomplete", "the last run left work undone (see its errors; the next run reads it deep)",
+         _incomplete, 0, "<="),
 )
 RULE_NAMES = tuple(r.name for r in RULES)
 

@@ -46,6 +46,7 @@ class StatusReport:
     last_run: LastRun | None
     next_runs: list[tuple[str, datetime]] = field(default_factory=list)  # the scheduler's jobs
     last_published: dict[str, datetime] = field(default_factory=dict)  # outlet -> newest publication date
+    incomplete: list[tuple[str, datetime, str]] = field(default_factory=list)  # outlet, since, reason
 
     @property
     def problems(self) -> list[str]:
@@ -54,6 +55,8 @@ class StatusReport:
         if self.outbox.needs_a_person:
             out.append(f"outbox: {self.outbox.failed} failed, {self.outbox.stuck} stuck, "
                        f"{self.outbox.overdue} overdue (last error: {self.outbox.last_error or '-'})")
+        out += [f"{oid}: incomplete since {since:%Y-%m-%d %H:%M} UTC: {why} (the next crawl reads it deep)"
+                for oid, since, why in self.incomplete]
         if self.heartbeat.stale:
             out.append(f"scheduler: {self.heartbeat.check().message}")
         return out
@@ -72,11 +75,26 @@ def collect(db: Any, registry: Mapping[str, Outlet], now: datetime) -> StatusRep
         run = s.scalars(select(Run).where(Run.kind == "crawl").order_by(Run.started_at.desc(), Run.id.desc())
                         .limit(1)).first()
         last = LastRun(run.id, run.status, run.started_at, run.finished_at, run.finish_reason) if run else None
+        incomplete = _incomplete(s)
         # when an outlet last *published* (a crawl finding old pages says nothing about a living site)
         published = dict(s.execute(select(Article.outlet_id, func.max(Article.published_at))
                                    .where(Article.published_at <= now).group_by(Article.outlet_id)).all())
     published = {k: (v if v.tzinfo else v.replace(tzinfo=UTC)) for k, v in published.items() if v is not None}
-    return StatusReport(now, outlets, outbox, heartbeat, last, next_runs(db), published)
+    return StatusReport(now, outlets, outbox, heartbeat, last, next_runs(db), published, incomplete)
+
+
+def _incomplete(session: Any) -> list[tuple[str, datetime, str]]:
+    """Outlets whose work a run left undone; not those of a crawl still running (a live process)."""
+    from crawler.crawl.extensions import _alive
+    from crawler.store.models import IncompleteOutlet
+
+    out = []
+    for row in session.scalars(select(IncompleteOutlet).order_by(IncompleteOutlet.outlet_id)):
+        run = session.get(Run, row.run_id) if row.run_id is not None else None
+        if run is not None and run.status == "running" and run.pid and _alive(run.pid):
+            continue
+        out.append((row.outlet_id, row.since, row.reason))
+    return out
 
 
 def next_runs(db: Any) -> list[tuple[str, datetime]]:
@@ -110,6 +128,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
             "failing": [{"rule": c.rule, "value": c.value, "threshold": c.threshold, "operator": c.operator,
                          "message": c.message, "evidence": c.evidence} for c in o.failing],
         } for o in report.outlets],
+        "incomplete": [{"outlet": oid, "since": _iso(since), "reason": why} for oid, since, why in report.incomplete],
         "outbox": {"pending": ob.pending, "due": ob.due, "retrying": ob.retrying, "sending": ob.sending,
                    "stuck": ob.stuck, "overdue": ob.overdue, "failed": ob.failed, "sent": ob.sent,
                    "oldest_due_at": _iso(ob.oldest_due_at), "last_error": ob.last_error,

@@ -33,7 +33,7 @@ class SchedulerLock:
     def __init__(self, engine: Engine, lock_file: Path | None = None) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
-        self.lock_file = lock_file or paths.home() / "scheduler.lock"
+        self.lock_file = lock_file or sqlite_lock_file(engine, "scheduler")
         self._conn: Connection | None = None
         self._file: FileLock | None = None
 
@@ -58,7 +58,7 @@ class SchedulerLock:
             lock.acquire(timeout=0)
         except Timeout:
             raise AlreadyRunning(
-                f"another `newswatch schedule` is running with this NEWSWATCH_HOME ({self.describe()} is held"
+                f"another `newswatch schedule` is running on this database ({self.describe()} is held"
                 f" on {socket.gethostname()}); stop the other one first"
             ) from None
         self._file = lock
@@ -112,6 +112,16 @@ class SchedulerLock:
         if self._file is not None:
             self._file.release()
             self._file = None
+
+
+def sqlite_lock_file(engine: Engine, purpose: str) -> Path:
+    """A lock file next to the SQLite database file, so that two home directories sharing one
+    NEWSWATCH_DB_URL share the lock (an in-memory database: under NEWSWATCH_HOME)."""
+    db = engine.url.database
+    if engine.dialect.name == "sqlite" and db and db != ":memory:" and not db.startswith("file:"):
+        path = Path(db).resolve()
+        return path.with_name(f"{path.name}.{purpose}.lock")
+    return paths.home() / f"{purpose}.lock"
 
 
 def _first_line(exc: BaseException) -> str:

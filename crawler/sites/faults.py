@@ -19,6 +19,8 @@ class FaultKind(StrEnum):
     REDIRECT_LOOP = "redirect-loop"  # articles redirect to themselves
     NOTFOUND_FEED = "notfound-feed"  # feeds answer 404, lists still work
     SKINCHANGE = "skinchange"  # articles in a different DOM with only og/JSON-LD metadata
+    LIST_END_404 = "list-end-404"  # list pages past the last answer 404 (not an empty page)
+    LIST_END_REPEAT = "list-end-repeat"  # list pages past the last repeat the last page
 
 
 HANG_SECONDS = 120.0

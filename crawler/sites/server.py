@@ -159,7 +159,13 @@ class Site:
         return self.pages.articles.get(int(raw_id)) if raw_id.isdigit() else None
 
     def _list(self, code: str, raw_page: str) -> Page | None:
-        return self.pages.list_page(code, int(raw_page) if raw_page.isdigit() else 1)
+        number = int(raw_page) if raw_page.isdigit() else 1
+        if self.pages.renderer.has_list(code) and number > self.pages.renderer.page_count(code):
+            if FaultKind.LIST_END_404 in self.faults:
+                return None
+            if FaultKind.LIST_END_REPEAT in self.faults:
+                number = self.pages.renderer.page_count(code)
+        return self.pages.list_page(code, number)
 
     # replying ---------------------------------------------------------------------------------
 

@@ -21,6 +21,24 @@ def migrations_dir() -> Path:
     return paths.packaged("crawler.store", "migrations")
 
 
+DEFAULT_TIMEOUT_S = 30.0  # a crawl waits this long on a locked, paused or unreachable database, not for ever
+MIGRATION_LOCK_KEY = 0x6E657773_6D696772  # "newsmigr": the PostgreSQL advisory lock around migrations
+
+
+def db_timeout_s() -> float:
+    """NEWSWATCH_DB_TIMEOUT_S: connect, lock-wait and statement timeout in seconds."""
+    raw = os.environ.get("NEWSWATCH_DB_TIMEOUT_S", "").strip()
+    if not raw:
+        return DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise StoreUnavailable(f"NEWSWATCH_DB_TIMEOUT_S={raw!r}: write a positive number of seconds, e.g. 30")
+    return value
+
+
 class StoreUnavailable(RuntimeError):
     """The database cannot be used; the message carries the fix. Raised before anything is fetched."""
 
@@ -28,7 +46,7 @@ class StoreUnavailable(RuntimeError):
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={int(db_timeout_s() * 1000)}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     # a year's store is a few GB: through SQLite's 2 MB page cache every story lookup copies its
@@ -55,10 +73,17 @@ def make_engine(url: str | None = None) -> Engine:
         db = parsed.database
         if db and db != ":memory:":
             _check_writable(Path(db).parent)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": db_timeout_s()})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    timeout = db_timeout_s()
+    # a server that went away or paused: connecting and every statement give up after the timeout
+    # (the article is then counted as not stored and fetched again next run), never a hang
+    args = {"connect_timeout": max(1, round(timeout)),
+            "options": f"-c statement_timeout={int(timeout * 1000)} -c lock_timeout={int(timeout * 1000)}",
+            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3}
+    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=timeout,
+                         connect_args=args)
 
 
 def _check_writable(directory: Path) -> None:
@@ -95,7 +120,33 @@ def migrate(engine: Engine) -> None:
             f"the database at {engine.url.render_as_string(hide_password=True)} is not reachable "
             f"({str(exc.orig).strip().splitlines()[0] if exc.orig else exc}); start it or set NEWSWATCH_DB_URL"
         ) from exc
-    command.upgrade(alembic_config(engine), "head")
+    with _migration_lock(engine):
+        command.upgrade(alembic_config(engine), "head")
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Two processes opening a new or older store at once migrate one after the other (the second
+    then finds nothing to do): a lock file next to a SQLite store, an advisory lock on PostgreSQL."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+                conn.commit()
+        return
+    db = engine.url.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        yield
+        return
+    from filelock import FileLock
+
+    path = Path(db).resolve()
+    with FileLock(str(path.with_name(f"{path.name}.migrate.lock")), timeout=max(60.0, db_timeout_s())):
+        yield
 
 
 class Database:

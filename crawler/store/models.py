@@ -294,3 +294,21 @@ class ReleasePickup(Base):
     score: Mapped[float] = mapped_column(Float)
     evidence: Mapped[str] = mapped_column(Text)
     release: Mapped[Release] = relationship(back_populates="pickups")
+
+
+class IncompleteOutlet(Base):
+    """An outlet whose last crawl did not finish its work: the next run reads it deep.
+
+    Written for every outlet when a run starts and removed for an outlet when the run ends having
+    stored everything it discovered there; a killed process leaves the row. `since` is when the
+    earliest unfinished run began: the next run pages its lists back to articles stored before it.
+    """
+
+    __tablename__ = "incomplete_outlets"
+    outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime]
+    run_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    # cut short (killed, stopped, timed out) rather than finished with errors: due again at once
+    interrupted: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 
 from crawler.store.db import Database
-from crawler.store.models import Article, ArticleUrl, HttpValidator, Match, RobotsCache
+from crawler.store.models import (
+    Article,
+    ArticleUrl,
+    HttpValidator,
+    IncompleteOutlet,
+    Match,
+    RobotsCache,
+)
 
 _CHUNK = 500
 
@@ -111,3 +118,62 @@ def save_robots(db: Database, netloc: str, status: int, body: bytes) -> None:
             s.add(RobotsCache(netloc=netloc, status=status, body=body, fetched_at=datetime.now(UTC)))
         else:
             row.status, row.body, row.fetched_at = status, body, datetime.now(UTC)
+
+
+# --- outlet completeness (issue 16: nothing lost) ----------------------------------------------
+
+
+def incomplete_outlets(db: Database) -> dict[str, datetime]:
+    """Outlets whose last crawl did not finish its work, with when that crawl began."""
+    with db.sessions() as s:
+        return {row.outlet_id: row.since for row in s.scalars(select(IncompleteOutlet))}
+
+
+def incomplete_details(db: Database) -> list[IncompleteOutlet]:
+    with db.sessions() as s:
+        return list(s.scalars(select(IncompleteOutlet).order_by(IncompleteOutlet.outlet_id)))
+
+
+def mark_incomplete(db: Database, outlet_ids: Iterable[str], *, since: datetime, run_id: int | None,
+                    reason: str, interrupted: bool = True) -> None:
+    """Record these outlets as incomplete; an earlier `since` already recorded is kept (the gap
+    to read back over starts at the earliest unfinished run)."""
+    now = datetime.now(UTC)
+    with db.session() as s:
+        for oid in outlet_ids:
+            row = s.get(IncompleteOutlet, oid)
+            if row is None:
+                s.add(IncompleteOutlet(outlet_id=oid, since=since, run_id=run_id, reason=reason,
+                                       interrupted=interrupted, updated_at=now))
+            else:
+                row.since = min(row.since, since)
+                row.run_id, row.reason, row.interrupted, row.updated_at = run_id, reason, interrupted, now
+
+
+def interrupted_outlets(db: Database) -> set[str]:
+    """Incomplete outlets whose run was cut short (not one that finished with errors)."""
+    with db.sessions() as s:
+        return set(s.scalars(select(IncompleteOutlet.outlet_id).where(IncompleteOutlet.interrupted.is_(True))))
+
+
+def mark_complete(db: Database, outlet_id: str, run_id: int | None, *, any_run: bool = False) -> bool:
+    """The run `run_id` finished this outlet's work: forget its incompleteness, unless another
+    run took the outlet over since (its own end decides). `any_run`: a Redis worker, which
+    judged the whole tick from the shared ledger."""
+    with db.session() as s:
+        row = s.get(IncompleteOutlet, outlet_id)
+        if row is None or (row.run_id != run_id and not any_run):
+            return False
+        s.delete(row)
+        return True
+
+
+def stored_before(db: Database, keys: list[str], when: datetime) -> set[str]:
+    """The keys among these whose article was first stored before `when`."""
+    found: set[str] = set()
+    with db.sessions() as s:
+        for i in range(0, len(keys), _CHUNK):
+            found.update(s.scalars(
+                select(ArticleUrl.url_key).join(Article, Article.id == ArticleUrl.article_id)
+                .where(ArticleUrl.url_key.in_(keys[i : i + _CHUNK]), Article.first_seen_at < when)))
+    return found
