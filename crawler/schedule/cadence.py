@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from crawler.registry import DEFAULT_EVERY, Outlet, duration
-from crawler.schedule.config import ScheduleConfigError, parse_duration
+from crawler.schedule.config import ScheduleConfigError, env_duration
 
 if TYPE_CHECKING:
     from crawler.store import Database
@@ -62,9 +62,7 @@ class CadenceConfig:
         base = cls()
 
         def dur(key: str, default: timedelta) -> timedelta:
-            name = f"NEWSWATCH_SCHEDULE_{key}"
-            raw = env.get(name, "").strip()
-            return parse_duration(raw, name) if raw else default
+            return env_duration(env, key, default)
 
         mode = env.get("NEWSWATCH_SCHEDULE_CADENCE", "").strip().lower() or base.mode
         if mode not in MODES:

@@ -26,6 +26,13 @@ def parse_duration(value: str, name: str) -> timedelta:
     return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
 
 
+def env_duration(env: Mapping[str, str], key: str, default: timedelta) -> timedelta:
+    """NEWSWATCH_SCHEDULE_<key> as a duration; unset or empty means `default`."""
+    name = f"NEWSWATCH_SCHEDULE_{key}"
+    raw = env.get(name, "").strip()
+    return parse_duration(raw, name) if raw else default
+
+
 def parse_window(value: str, name: str = "NEWSWATCH_SCHEDULE_WINDOW") -> tuple[time, time] | None:
     """'06:00-23:00' -> (start, end) in Asia/Seoul; '' or 'always' -> None (all day)."""
     text = value.strip().lower()
@@ -75,9 +82,7 @@ class ScheduleConfig:
         base = cls()
 
         def dur(key: str, default: timedelta) -> timedelta:
-            name = f"NEWSWATCH_SCHEDULE_{key}"
-            raw = env.get(name, "").strip()
-            return parse_duration(raw, name) if raw else default
+            return env_duration(env, key, default)
 
         window_raw = env.get("NEWSWATCH_SCHEDULE_WINDOW")
         tick_raw = env.get("NEWSWATCH_SCHEDULE_TICK", "").strip()
