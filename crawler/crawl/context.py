@@ -77,7 +77,12 @@ class CrawlContext:
 
     @cached_property
     def db(self) -> Database:
-        return Database.open(self.db_url)
+        from crawler.store.watchdog import watch
+
+        db = Database.open(self.db_url)
+        # a paused database would hold the reactor for ever: the process ends instead (children first)
+        self._watchdog = watch(db.engine, what="crawl", before_exit=_kill_children)
+        return db
 
     @cached_property
     def incomplete(self) -> dict[str, datetime]:
@@ -140,9 +145,18 @@ class CrawlContext:
         if "cpu" in self.__dict__:
             self.cpu.close()
         if "db" in self.__dict__:
+            self._watchdog.stop()
             self.db.close()
 
     def count(self, outlet_id: str, key: str, n: int = 1) -> None:
         """Increment a per-outlet stat (outlet/<id>/<key>) in the crawler's stats."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value(f"outlet/{outlet_id}/{key}", n)
+
+
+def _kill_children() -> None:
+    """The writer and CPU pool processes (spawned by multiprocessing) end with the crawl's."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        child.kill()

@@ -68,6 +68,10 @@ def _init_writer(db_url: str, seed: bool) -> None:
     import crawler.ops.mutes  # noqa: F401
 
     _STATE = _open(db_url, seed)
+    from crawler.store.watchdog import watch
+
+    # a paused database would hold the batch for ever: the writer ends and its articles fail
+    watch(_STATE.db.engine, what="crawl writer")
 
 
 def store(state: WriterState, rec: ArticleRecord) -> IngestResult:
