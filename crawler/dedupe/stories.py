@@ -929,7 +929,13 @@ def related(a: StoryDoc, b: StoryDoc) -> bool:
         return False
     if not figures_conflict(fa, fb) and overlap(fa.body_hashes, fb.body_hashes)[0] >= JACCARD_RELATED:
         return True
-    return rewrite_decision(a, b)[0] >= RELATED_SCORE
+    score = rewrite_decision(a, b)[0]
+    if a.published_at is None or b.published_at is None:
+        # an unknown date is neither evidence for nor against: half the same-day weight, the
+        # expected value (the rewrite score counts it as not the same day, which kept a short
+        # rewrite out of a story whose undated first article it matched in all but the date)
+        score += 0.5 * REWRITE_WEIGHTS["same_day"]
+    return score >= RELATED_SCORE
 
 
 FOLLOW_DAYS = 45.0  # a follow-up comes days or weeks later; a year later is next year's event
