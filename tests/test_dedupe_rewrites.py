@@ -77,6 +77,19 @@ def test_the_same_programme_in_another_district_stays_apart() -> None:
     assert "달빛구" in reason or "different facts" in reason or "template" in reason
 
 
+def test_a_copy_with_a_typo_and_an_updated_count_joins_its_release() -> None:
+    """The same sentences with one figure mistyped and one count updated are the same story
+    (a template of another district restates its figures and its actors too)."""
+    copy = [
+        line.replace("3814명", "3841명").replace("모두 9명", "모두 11명")
+        for line in RELEASE
+    ]
+    release = doc("a", RELEASE, "해솔구, 몽골 의료관광 관계자 팸투어", "city")
+    updated = doc("u", copy, "해솔구, 몽골 의료관광 관계자 팸투어 진행", "daily", None)
+    ok, _score, reason = same_story(release, updated)
+    assert ok, reason
+
+
 def test_a_follow_up_days_later_is_its_own_story_that_follows_the_first() -> None:
     docs = [
         doc("a", RELEASE, "해솔구, 몽골 의료관광 관계자 팸투어", "city"),
@@ -120,7 +133,7 @@ def test_real_syndicated_copies_are_grouped(corpus: Path) -> None:
 
     precision, recall = _pair_scores(real_items(corpus / "stories-dev" / "items.jsonl"))
     assert precision >= 0.95, precision
-    assert recall >= 0.9, recall
+    assert recall >= 0.96, recall
 
 
 @pytest.mark.parametrize("warm", [False, True], ids=["cold", "warm-cache"])

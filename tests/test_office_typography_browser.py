@@ -107,6 +107,7 @@ def web_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     try:
         now = datetime.now(UTC)
         seeded = seed(db, now)
+        seed_releases(db, now)
         app = make_app(db, load_registry().by_id(), clock=lambda: now)
         token = make_token("team@example.org", WATCHLIST, seeded["a"], "mute-outlet", outlet_id="kbmaeil")
         for name, path, query in (("dashboard", "/", ""), ("story", "/story", f"id={seeded['a']}"),
@@ -116,6 +117,39 @@ def web_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     finally:
         db.close()
     return pages
+
+
+RELEASE_TITLE = "인천광역시, 우즈베키스탄·카자흐스탄 의료관광 관계자 초청 팸투어…중앙아시아 외국인환자 유치 본격화"
+
+
+def seed_releases(db: Any, now: datetime) -> None:
+    """Two releases for the dashboard's "보도자료 반영": one carried (a long headline), one by nobody."""
+    from sqlalchemy import select
+
+    from crawler.store.models import Article, Release, ReleasePickup
+
+    with db.session() as s:
+        carried = Release(title=RELEASE_TITLE, body="-", text_hash="a", source="a.txt", released_at=now - timedelta(hours=8))
+        s.add_all([carried, Release(title="인천시 의료관광 홍보관 개관 안내", body="-", text_hash="b", source="b.txt",
+                                    released_at=now - timedelta(hours=6))])
+        s.flush()
+        for i, (article_id, outlet_id) in enumerate(s.execute(select(Article.id, Article.outlet_id).limit(2))):
+            s.add(ReleasePickup(release_id=carried.id, article_id=article_id, outlet_id=outlet_id,
+                                first_seen_at=now - timedelta(hours=6 - i), verbatim_share=0.83, kind="rewritten",
+                                headline_changed=True, score=3.0, evidence="-"))
+
+
+def release_rows() -> list[dict[str, Any]]:
+    """The export's release section: a release carried by three outlets, one carried by nobody."""
+    from crawler.releases import CarriedBy, ReleaseReport
+    from crawler.releases.digest import echo_rows
+
+    carried = ReleaseReport(1, RELEASE_TITLE, NOW - timedelta(days=2), [
+        CarriedBy(f"o{i}", region, 3.0 + i, kind, 0.83, True, "우즈베키스탄 의료관광 관계자들, 인천 병원 둘러본다",
+                  f"https://www.incheonilbo.example/news/articleView.html?idxno={2000 + i}")
+        for i, (region, kind) in enumerate((("인천", "verbatim"), ("경기", "rewritten"), ("서울", "trimmed")))])
+    nobody = ReleaseReport(2, "인천시 의료관광 홍보관 개관 안내", NOW - timedelta(days=1))
+    return echo_rows([nobody, carried], {"o0": "인천일보", "o1": "경기남부매일신문", "o2": "서울신문"})
 
 
 def export_html(tmp_path: Path) -> str:
@@ -129,7 +163,7 @@ def export_html(tmp_path: Path) -> str:
             for i in range(1, 6)]
     days = [((NOW - timedelta(days=6 - i)).date().isoformat(), 1) for i in range(7)]
     report = Report("medical-tourism", "의료관광", (NOW - timedelta(days=6)).date(), NOW.date(), rows, days,
-                    [("인천일보", 5), ("달구벌새소식", 5), ("경기남부매일신문", 5)])
+                    [("인천일보", 5), ("달구벌새소식", 5), ("경기남부매일신문", 5)], release_rows())
     out = tmp_path / "report.html"
     write_html(report, out)
     return out.read_text(encoding="utf-8")
@@ -161,6 +195,8 @@ def test_no_hangul_word_is_broken_and_nothing_overflows(
     chromium: str, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pages = {"mail": mail_html(), **web_pages(home, monkeypatch), "export": export_html(tmp_path)}
+    for name in ("dashboard", "export"):  # the releases sections are measured too
+        assert RELEASE_TITLE in pages[name] and "아직 실은 매체가 없습니다." in pages[name], name
     shots = home / "artifacts"
     shots.mkdir(parents=True, exist_ok=True)
     with ThreadPoolExecutor(max_workers=1) as pool:

@@ -753,7 +753,11 @@ REWRITE_WEIGHTS = {
 REWRITE_BIAS = -6.6
 REWRITE_SCORE = 0.5
 RELATED_SCORE = -1.0  # looser: keeps a rewrite's story open to its rewrites (no chaining across)
-TEMPLATE_CHANGED_SHARE = 4  # a quarter of the aligned sentences with other figures: a template
+TEMPLATE_CHANGED_SHARE = 4  # a quarter of the aligned sentences with other figures: a template ...
+# ... unless the pair still states most of the same figures: a copy with a typo or an updated count
+# (one or two sentences restated, 0.5-0.64 of the figures shared on stories-dev) is not another
+# district's release from one template (a third of the figures shared, the rest its own)
+FIGURE_SHARE_COPY = 0.45
 ACTORS_MIN_REWRITE = 1  # named actors (district, body, hospital; a country is not enough) both name
 FIGURES_MIN_REWRITE = 3  # distinct figures on each side before their share decides
 FIGURE_SHARE_REWRITE = 0.2  # of the smaller side's figures, stated by the other
@@ -828,7 +832,11 @@ def rewrite_decision(a: StoryDoc, b: StoryDoc) -> tuple[float, str]:
         # next stop of a roadshow); a rewrite keeps the figures and changes the sentences
         return float("-inf"), f"template: figures shared {evidence['figure_share']:.2f}"
     found, with_figures, changed = aligned_sentences(fa, fb)
-    if changed and changed * TEMPLATE_CHANGED_SHARE >= with_figures:
+    if (
+        changed
+        and changed * TEMPLATE_CHANGED_SHARE >= with_figures
+        and (2 * changed > with_figures or evidence["figure_share"] < FIGURE_SHARE_COPY)
+    ):
         return float("-inf"), (
             f"template: {changed} of {with_figures} shared sentences with figures state others"
         )
@@ -921,7 +929,13 @@ def related(a: StoryDoc, b: StoryDoc) -> bool:
         return False
     if not figures_conflict(fa, fb) and overlap(fa.body_hashes, fb.body_hashes)[0] >= JACCARD_RELATED:
         return True
-    return rewrite_decision(a, b)[0] >= RELATED_SCORE
+    score = rewrite_decision(a, b)[0]
+    if a.published_at is None or b.published_at is None:
+        # an unknown date is neither evidence for nor against: half the same-day weight, the
+        # expected value (the rewrite score counts it as not the same day, which kept a short
+        # rewrite out of a story whose undated first article it matched in all but the date)
+        score += 0.5 * REWRITE_WEIGHTS["same_day"]
+    return score >= RELATED_SCORE
 
 
 FOLLOW_DAYS = 45.0  # a follow-up comes days or weeks later; a year later is next year's event

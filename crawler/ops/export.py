@@ -7,6 +7,11 @@ date, oldest first. Each story is shown by its representative article with the m
 dashboard's figures (`crawler.alert.explain`). An empty range writes a valid file with the
 headers only (and, in XLSX/HTML, a note instead of charts); the command says so and exits 0.
 
+XLSX and HTML also show the office's press releases released in the range (`crawler.releases`):
+per release the outlets that carried it (by Korean name), when (Seoul time, hours after the
+release), verbatim / trimmed / rewritten, the regions, and the releases nobody carried. CSV keeps
+one table of stories (a spreadsheet reading it expects one header row).
+
 A scraped cell starting with = + - @ (or a tab or CR) would run as a formula in a spreadsheet:
 CSV gets a leading apostrophe; XLSX stores it as text.
 """
@@ -15,9 +20,10 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import func, select
@@ -81,6 +87,7 @@ class Report:
     rows: list[ExportRow]
     per_day: list[tuple[str, int]]
     per_outlet: list[tuple[str, int]]
+    releases: list[dict[str, Any]] = field(default_factory=list)  # `crawler.releases.digest.echo_rows`
 
 
 def outlet_names() -> dict[str, str]:
@@ -139,7 +146,13 @@ def build_report(db: Database, watchlist_id: str, since: date, until: date) -> R
     outlets = Counter(o for r in rows for o in dict.fromkeys(r.outlets))
     per_outlet = sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))
     name = watchlist_names([watchlist_id])[watchlist_id]
-    return Report(watchlist_id, name, since, until, rows, per_day, per_outlet)
+    from crawler.releases import report as release_report
+    from crawler.releases.digest import echo_rows
+
+    with db.sessions() as s:
+        releases = [r for r in release_report(s, seoul_start(since), regions) if r.released_at < seoul_end(until)]
+    return Report(watchlist_id, name, since, until, rows, per_day, per_outlet,
+                  echo_rows(releases, {k: v for k, v in names.items() if v}))
 
 
 def default_path(watchlist_id: str, since: date, until: date, fmt: str) -> Path:
@@ -212,8 +225,42 @@ def write_xlsx(report: Report, path: Path) -> None:
         charts.add_chart(_bar(BarChart, Reference, charts, 1, len(report.per_day), "일별 보도 수 (처음 보도된 날)", "날짜"), "G2")
         charts.add_chart(_bar(BarChart, Reference, charts, 4, len(report.per_outlet), "매체별 보도 수", "매체"), "G20")
         ws.add_chart(_bar(BarChart, Reference, charts, 1, len(report.per_day), "일별 보도 수 (처음 보도된 날)", "날짜"), "K2")
+    _releases_sheet(wb, report)
     wb.properties.title = f"{report.watchlist_name} {report.since}~{report.until}"
     wb.save(path)
+
+
+RELEASE_HEADERS = ["보도자료", "배포 일시 (서울)", "매체", "지역", "보도 일시 (서울)", "배포 후 시간", "반영 방식",
+                   "원문 문장 비율", "제목 변경", "기사 제목", "링크"]
+NOBODY = "아직 실은 매체가 없습니다."
+
+
+def _releases_sheet(wb: Any, report: Report) -> None:
+    """The sheet "보도자료 반영": one row per article that carried a release of the range, and one
+    row per release nobody carried (its outlet cell says so)."""
+    if not report.releases:
+        return
+    from openpyxl.styles import Font
+
+    ws = wb.create_sheet("보도자료 반영")
+    ws.append(RELEASE_HEADERS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    lines = []
+    for rel in report.releases:
+        if not rel["pickups"]:
+            lines.append([rel["title"], rel["released"], NOBODY])
+        lines += [[rel["title"], rel["released"], p["outlet"], p["region"], p["seen"], f"{p['hours']}시간",
+                   p["kind"], p["verbatim"], "예" if p["new_headline"] else "", p["title"], p["url"]]
+                  for p in rel["pickups"]]
+    for line in lines:
+        ws.append(line)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # scraped titles: text, never a formula
+    for col, width in zip("ABCDEFGHIJK", (40, 17, 16, 8, 17, 10, 10, 10, 8, 50, 50), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
 
 
 def _bar(bar_chart, reference, ws, col: int, n: int, title: str, axis: str):  # type: ignore[no-untyped-def]
@@ -243,5 +290,6 @@ def write_html(report: Report, path: Path) -> None:
         day_bars=[(korean_date(seoul_start(date.fromisoformat(d))).split("년 ", 1)[1], n, round(100 * n / top_day, 1))
                   for d, n in report.per_day],
         outlet_bars=[(o, n, round(100 * n / top_outlet, 1)) for o, n in report.per_outlet],
+        nobody=NOBODY,
     )
     path.write_text(html, encoding="utf-8")

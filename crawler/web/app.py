@@ -154,6 +154,7 @@ class Dashboard:
 
     def dashboard(self, environ: Environ) -> tuple[str, str]:
         from crawler.monitor.health import outlet_health
+        from crawler.releases.digest import release_pickups
         from crawler.web.chart import volume_chart
         from crawler.web.queries import daily_volume, known_watchlists, recent_runs, recent_stories
 
@@ -166,12 +167,13 @@ class Dashboard:
             health = outlet_health(s, self.registry, now)
             runs = recent_runs(s)
             volume = daily_volume(s, now=now)
+            pickups = release_pickups(s, self.registry, now=now, days=filters.days)
         from crawler.alert.views import watchlist_names
 
         names = {o.id: o.name for o in self.registry.values()}
         return "200 OK", render("dashboard.html.j2", now=now, filters=filters, watchlists=watchlists,
                                 wl_names=watchlist_names(watchlists), stories=stories, health=health,
-                                runs=runs, names=names, chart=volume_chart(volume, names))
+                                runs=runs, names=names, chart=volume_chart(volume, names), releases=pickups)
 
     def story_page(self, environ: Environ) -> tuple[str, str]:
         """One story: every outlet and version, why it matched, what was mailed, the labels."""
