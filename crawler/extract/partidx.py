@@ -1,6 +1,6 @@
 """The `part_idx` CMS: `/news/view.php?idx=<int>` (no mcode) and `/default/index_view_page.php?idx=&part_idx=`.
 
-Used by local papers of 경북, 충남 and elsewhere (dgy, kbsm, ksmnews, ysnews, gjnews, icnnews,
+Used by local papers, mostly of 대구·경북 and 경남 (dgy, kbsm, ksmnews, ysnews, gjnews, icnnews,
 kimcheon … in the registry's evidence). The same outlet has served both URL shapes (kbsm:
 `/default/index_view_page.php?idx=…&part_idx=320`, later `/news/view.php?idx=…`), and both
 generations page their lists with base64 arguments naming the section by `part_idx`
