@@ -1,8 +1,8 @@
 """The `/article.php?aid=<timestamp-like int>` CMS of 광주·전남 and 제주 dailies.
 
 Seen in the registry's evidence for 광주일보 (kwangju), 광남일보 (gwangnam), 광주매일신문 (kjdaily),
-한라일보 (ihalla) and 우리군민신문 (yhnews); mobile/image hosts (`m.`, `imgm.`) serve the same `aid`. Pages are
-often EUC-KR. The visible order, from stored pages: the title, a bare date line
+한라일보 (ihalla) and 우리군민신문 (yhnews); mobile/image hosts (`m.`, `imgm.`) serve the same
+`aid`. Pages are often EUC-KR. The visible order, from stored pages: the title, a bare date line
 "YYYY년 MM월 DD일(요) HH:MM" followed by the font-size buttons ("가가"), subtitle lines, the
 body, and a closing byline "/<place>=<name> 기자 <email>". Lists are `/section.php?section=<n>`
 paged with `&page=<n>`.
