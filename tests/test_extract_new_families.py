@@ -105,6 +105,12 @@ def test_articlephp_and_scrs_navigators_know_their_article_urls() -> None:
     assert not scrs.has_article_id("https://mulgyeol.example/Social/12")
 
 
+def test_articlephp_section_page_is_a_list_not_an_article() -> None:
+    html = (PAGES / "articlephp/article/page.html").read_bytes()
+    assert not extract(html, "http://www.nambit.example/section.php?section=87&page=2", family="articlephp",
+                       now=NOW).is_article
+
+
 def test_skin_without_the_family_selectors_falls_back_to_generic_and_says_so() -> None:
     html = """<html><head><meta charset="utf-8"><meta property="og:title" content="새 스킨의 기사 제목"></head><body>
     <div class="brand_new"><h1>새 스킨의 기사 제목</h1><p class="when">입력 2025.03.04 09:30</p>

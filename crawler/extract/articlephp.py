@@ -14,10 +14,11 @@ import re
 
 from .authors import clean_authors
 from .landmarks import LandmarkPage
-from .page import field
+from .page import PageKind, field
 from .text import TITLES
 
 ARTICLE_URL = re.compile(r"/article\.php\?[^#]*\baid=\d{15,}", re.I)  # a timestamp-based id
+_LIST_URL = re.compile(r"/section\.php(?:\?|$)", re.I)
 # the closing byline: "/함평=홍길동 기자 hong@…" or "/홍길동 기자"
 _CLOSING_BYLINE = re.compile(r"^/(?:[가-힣·]{1,10}=)?\s*([가-힣]{2,4})\s*" + TITLES)
 
@@ -34,6 +35,11 @@ class ArticlePhpPage(LandmarkPage):
 
     def is_article_url(self, url: str) -> bool:
         return bool(ARTICLE_URL.search(url))
+
+    def kind(self) -> PageKind:
+        if not self.is_article_url(self.url) and _LIST_URL.search(self.url):
+            return PageKind.LIST  # section.php is this CMS's list, a shape url_kind does not know
+        return super().kind()
 
     @field
     def authors(self) -> list[str]:
