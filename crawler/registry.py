@@ -22,7 +22,7 @@ REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
     "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
 )
-FAMILIES = ("ndsoft", "gnuboard", "mcode", "articleno", "generic")
+FAMILIES = ("ndsoft", "gnuboard", "mcode", "articleno", "partidx", "articlephp", "scrs", "generic")
 SCOPES = ("local", "regional", "trade")
 # The article-id shapes (crawler/dedupe/urls.py) an evidence URL of each family must have;
 # a family not listed here (generic) accepts any article URL.
@@ -31,6 +31,10 @@ _FAMILY_SHAPES: dict[str, tuple[str, ...]] = {
     "gnuboard": ("gnuboard",),
     "mcode": ("mcode",),
     "articleno": ("article.html",),
+    # the id rules of these shapes predate the families: their names stay, so stored keys do too
+    "partidx": ("mcode", "index_view_page.php"),
+    "articlephp": ("article.php",),
+    "scrs": ("NewsArticle",),
 }
 _SEEN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")

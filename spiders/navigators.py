@@ -28,9 +28,12 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from crawler.crawl.discovery import Entry, autodiscover_feeds, list_links, robots_sitemaps
 from crawler.dedupe.urls import article_id
+from crawler.extract.articlephp import ARTICLE_URL as ARTICLEPHP_URL
 from crawler.extract.listlinks import ShapeBook, article_links
 from crawler.extract.page import PageKind
 from crawler.extract.pagekind import url_kind
+from crawler.extract.partidx import ARTICLE_URL as PARTIDX_URL
+from crawler.extract.scrs import ARTICLE_URL as SCRS_URL
 from crawler.registry import Outlet
 
 
@@ -180,10 +183,55 @@ class ArticleNoNavigator(Navigator):
     default_lists = ("news/article_list_all.html",)
 
 
+class _ShapeNavigator(Navigator):
+    """A family known by its article URL shape (crawler/extract/landmarks.py), lists read by shape.
+
+    Its id rule is the shortcut for list links; feed and sitemap entries are taken as the
+    generic family takes them (anything not a home or list page), so moving an outlet from
+    `generic` to its family never loses an entry discovery used to find."""
+
+    def is_article_url(self, url: str) -> bool:
+        return self.has_article_id(url) or (url_kind(url) is None and not self.is_home(url))
+
+
+class PartIdxNavigator(_ShapeNavigator):
+    """/news/view.php?idx=<int> (no mcode) and /default/index_view_page.php?idx=&part_idx=.
+
+    Lists are /news/list.php?board_data=<base64>&search_items=<base64 part_idx=…>: their paging
+    is inside the base64 argument, so registry lists are read one page per tick (the `page`
+    parameter is ignored by the site and the second page, having nothing new, stops paging)."""
+
+    family = "partidx"
+
+    def has_article_id(self, url: str) -> bool:
+        return bool(PARTIDX_URL.search(url)) and article_id(url, self.family) is not None
+
+
+class ArticlePhpNavigator(_ShapeNavigator):
+    """/article.php?aid=<int>: lists /section.php?section=<n>, paged with &page=<n>."""
+
+    family = "articlephp"
+
+    def has_article_id(self, url: str) -> bool:
+        return bool(ARTICLEPHP_URL.search(url)) and article_id(url, self.family) is not None
+
+
+class ScrsNavigator(_ShapeNavigator):
+    """Regional MBC /NewsArticle/<int>: lists are section paths (/Social/<page>), no feed known."""
+
+    family = "scrs"
+
+    def has_article_id(self, url: str) -> bool:
+        return bool(SCRS_URL.search(url)) and article_id(url, self.family) is not None
+
+
 NAVIGATORS: dict[str, type[Navigator]] = {
     n.family: n
-    for n in (Navigator, NdsoftNavigator, GnuboardNavigator, McodeNavigator, ArticleNoNavigator)
-}
+    for n in (
+        Navigator, NdsoftNavigator, GnuboardNavigator, McodeNavigator, ArticleNoNavigator,
+        PartIdxNavigator, ArticlePhpNavigator, ScrsNavigator,
+    )
+}  # fmt: skip
 
 
 def navigator_for(outlet: Outlet) -> Navigator:

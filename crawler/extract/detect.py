@@ -12,6 +12,11 @@ _URL_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("gnuboard", re.compile(r"/bbs/(?:board|rss)\.php\?(?:[^#]*&)?bo_table=", re.I)),
     ("mcode", re.compile(r"/news/view\.php\?(?=[^#]*\bidx=\d+)(?=[^#]*\bmcode=)", re.I)),
     ("articleno", re.compile(r"/(?:news|mobile)/article\.html\?(?:[^#]*&)?no=\d+", re.I)),
+    # after mcode: a /news/view.php?idx= link without mcode= is the part_idx CMS
+    ("partidx", re.compile(r"/news/view\.php\?(?:[^#]*&)?idx=\d+|/index_view_page\.php\?(?:[^#]*&)?idx=\d+", re.I)),
+    # this CMS's aid is a 15–19 digit timestamp-based number; a short aid is another CMS
+    ("articlephp", re.compile(r"/article\.php\?(?:[^#]*&)?aid=\d{15,}", re.I)),
+    ("scrs", re.compile(r"/NewsArticle/\d+/?(?:\?|$)", re.I)),
 )
 # Literal substrings: a plain `in` test over a 100 KB page costs microseconds, a regex milliseconds.
 _MARKERS: dict[str, tuple[str, ...]] = {
@@ -34,12 +39,15 @@ _MARKERS: dict[str, tuple[str, ...]] = {
     ),
     "mcode": ("/news/view.php?idx=", "기사 메일전송", "mcode="),
     "articleno": ("/news/article.html?no=", "news_body_area", "art_info", "art_top", "article_list_all"),
+    "partidx": ("index_view_page.php?", "part_idx=", "board_data=", "search_items="),
+    "articlephp": ("article.php?aid=", "section.php?section="),
+    "scrs": ("/NewsArticle/", "/byReporters/", "scrs.kr"),
 }
 _MIN_MARKERS = 2
 
 
 def detect_family(html: str, url: str) -> str:
-    """The family of a page and its URL: "ndsoft", "gnuboard", "mcode", "articleno" or "generic"."""
+    """The family of a page and its URL: one of crawler.registry.FAMILIES ("generic" when unsure)."""
     parts = urlsplit(url or "")
     path_and_query = f"{parts.path}?{parts.query}"
     for family, rule in _URL_RULES:
@@ -61,6 +69,8 @@ _LIST_LINKS: dict[str, re.Pattern[str]] = {
     "gnuboard": re.compile(r"/bbs/board\.php\?(?![^#]*\bwr_id=)[^#]*\bbo_table=", re.I),
     "mcode": re.compile(r"/news/list\.php\?[^#]*\bmcode=", re.I),
     "articleno": re.compile(r"/news/article_list(?:_all)?\.html", re.I),
+    "partidx": re.compile(r"/news/list\.php\?(?![^#]*\bmcode=)[^#]*\b(?:board_data|search_items)=", re.I),
+    "articlephp": re.compile(r"/section\.php\?[^#]*\bsection=\d+", re.I),
 }
 _MAX_LISTS = 3
 _SECOND_LEVEL = frozenset("co or go ne re pe ac mil hs ms es sc kg com net org".split())

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from .articleno import ArticleNoPage
+from .articlephp import ArticlePhpPage
 from .generic import GenericPage
 from .gnuboard import GnuboardPage
 from .mcode import McodePage
 from .ndsoft import NDSoftPage
 from .page import ArticlePage
+from .partidx import PartIdxPage
+from .scrs import ScrsPage
 
 PAGE_OBJECTS: dict[str, type[ArticlePage]] = {
     "ndsoft": NDSoftPage,
     "gnuboard": GnuboardPage,
     "mcode": McodePage,
     "articleno": ArticleNoPage,
+    "partidx": PartIdxPage,
+    "articlephp": ArticlePhpPage,
+    "scrs": ScrsPage,
     "generic": GenericPage,
 }
 
