@@ -117,9 +117,9 @@ def site() -> Iterator[tuple[str, list[tuple[str, str]]]]:
 
 def _registry(path: Path, base: str) -> Path:
     path.write_text(
-        f'[[outlet]]\nid = "gaonjs"\nname = "가온신문"\nregion = "세종"\nhome = "{base}/"\n'
+        f'[[outlet]]\nid = "gaonjs"\nname = "가온신문"\nregion = "세종"\nhome = "{base}/news/"\n'
         f'family = "generic"\nlists = ["{base}/news/list.html"]\nrender = "js"\n\n'
-        f'[[outlet]]\nid = "gaonhttp"\nname = "가온신문 정적판"\nregion = "세종"\nhome = "{base}/"\n'
+        f'[[outlet]]\nid = "gaonhttp"\nname = "가온신문 정적판"\nregion = "세종"\nhome = "{base}/static/"\n'
         f'family = "generic"\nlists = ["{base}/static/list.html"]\n',
         encoding="utf-8",
     )
