@@ -105,7 +105,7 @@ class OutletSpider(scrapy.Spider):
                      **extra: Any) -> scrapy.Request:
         """A feed/list request with the validators stored by the last run (If-None-Match/-Modified-Since)."""
         headers = {}
-        etag, modified = ops.validators(self.ctx.db, url)
+        etag, modified = self.ctx.validators(url)
         if etag:
             headers["If-None-Match"] = etag
         if modified:
@@ -114,9 +114,32 @@ class OutletSpider(scrapy.Spider):
                               meta=self._meta(outlet, kind, **extra), dont_filter=True)
 
     async def start(self) -> AsyncIterator[Any]:
+        self.prefetch()
         for outlet in self.outlets:
             for request in self.discovery_requests(outlet):
                 yield request
+
+    def prefetch(self) -> None:
+        """Read what every outlet's discovery needs from the store in a few queries (validators of
+        feeds and lists, cached robots.txt, revisits due) instead of a few per outlet."""
+        from urllib.parse import urlsplit
+
+        settings = self.crawler.settings
+        urls: list[str] = []
+        for outlet in self.outlets:
+            nav = navigator_for(outlet)
+            urls += nav.feeds() or nav.lists()
+        hosts = {urlsplit(u).netloc for u in urls} | {urlsplit(o.home).netloc for o in self.outlets}
+        self.ctx.prefetch(urls, hosts, timedelta(hours=settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)))
+        limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
+        if limit > 0 and not self.ctx.since:
+            self.ctx.revisits = ops.revisits_due_many(self.ctx.db, [o.id for o in self.outlets], **self._revisit_window(limit))
+
+    def _revisit_window(self, limit: int) -> dict[str, Any]:
+        settings = self.crawler.settings
+        return {"now": datetime.now(UTC), "limit": limit,
+                "max_age": timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_MAX_AGE_HOURS", 48)),
+                "every": timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_EVERY_HOURS", 6))}
 
     def discovery_requests(self, outlet: Outlet) -> list[scrapy.Request]:
         nav = navigator_for(outlet)
@@ -148,7 +171,7 @@ class OutletSpider(scrapy.Spider):
         from urllib.parse import urlsplit
 
         hours = self.crawler.settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)
-        cached = ops.cached_robots(self.ctx.db, urlsplit(outlet.home).netloc, timedelta(hours=hours))
+        cached = self.ctx.cached_robots(urlsplit(outlet.home).netloc, timedelta(hours=hours))
         return cached[1] if cached and cached[0] < 400 else None
 
     def list_requests(self, outlet: Outlet) -> list[scrapy.Request]:
@@ -202,10 +225,9 @@ class OutletSpider(scrapy.Spider):
         limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
         if limit <= 0 or self.ctx.since:
             return []
-        due = ops.revisits_due(
-            self.ctx.db, outlet.id, now=datetime.now(UTC), limit=limit,
-            max_age=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_MAX_AGE_HOURS", 48)),
-            every=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_EVERY_HOURS", 6)))
+        prefetched = self.ctx.revisits
+        due = (prefetched.pop(outlet.id) if prefetched is not None and outlet.id in prefetched
+               else ops.revisits_due(self.ctx.db, outlet.id, **self._revisit_window(limit)))
         out = []
         for was in due:
             self.ctx.revisited[outlet.id].add(was.article_id)
