@@ -51,7 +51,7 @@ BASE_EVERY = timedelta(minutes=5)
 WARM_HOURS, DAY_HOURS = 7 * 24.0, 24.0  # a week of history to learn from, one day measured
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 00:00 Tuesday in Seoul
 REPLAN_S = 600.0
-DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "150"))  # the real daemon's run over 3,000 outlets
+DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "60"))  # the real daemon's run over 3,000 outlets
 DAEMON_SEND_EVERY_S = 10
 ISSUE_RPS = 300 / 2.1  # the issue's idle tick: 300 outlets in 2.1 s, 1.00 request each
 TARGETS = {
@@ -468,7 +468,6 @@ def _slope_per_hour(values: list[float], tick_s: float) -> float:
 
 
 def run() -> dict[str, Any]:
-    from crawler.schedule.cadence import CadenceConfig
 
     count = int(os.environ.get("FRESHNESS_OUTLETS", OUTLETS))
     real = os.environ.get("FRESHNESS_REAL", "1") != "0"
@@ -497,6 +496,35 @@ def run() -> dict[str, Any]:
             figures["freshness.peak_rss_mb"] = max(figures["freshness.peak_rss_mb"], tick["all_rss_peak_mb"])
     else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
         rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
+    if real and os.environ.get("FRESHNESS_LIVE", "1") != "0":
+        seed_db = seeded_store(count)
+        for policy in ("fixed", "adaptive"):
+            for key, value in live(policy, count, seed_db).items():
+                figures[f"freshness.{policy}_{key}"] = value
+        figures["freshness.time_scale"] = LIVE_SCALE
+        # missed: published and never stored, or alerted and never mailed; a relevant-looking story
+        # the watchlist did not match is the matcher's decision, counted apart (*_unmatched)
+        figures["freshness.missed"] = sum(
+            figures[f"freshness.{p}_unfound"] + figures[f"freshness.{p}_relevant_unmailed"]
+            - figures[f"freshness.{p}_relevant_found_unalerted"] for p in ("fixed", "adaptive"))
+        figures["freshness.adaptive_over_fixed_p95"] = round(
+            figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
+        figures["freshness.peak_rss_mb"] = max(figures.get("freshness.peak_rss_mb", 0),
+                                               figures["freshness.fixed_peak_rss_mb"], figures["freshness.adaptive_peak_rss_mb"])
+        figures["freshness.cpu_share"] = round(max(figures[f"freshness.{p}_cpu_per_sim_hour_s"]
+                                                   for p in ("fixed", "adaptive")) / 3600, 3)
+        prefix = "freshness.sim_"  # the event-driven day: a cross-check under the live figures' keys
+    else:
+        prefix = "freshness."
+    figures.update(simulated_day(count, rps, per_request_cpu, tick_cpu, prefix))
+    return figures
+
+
+def simulated_day(count: int, rps: float, per_request_cpu: float, tick_cpu: float, prefix: str) -> dict[str, Any]:
+    """Part 2's figures under `prefix`."""
+    from crawler.schedule.cadence import CadenceConfig
+
+    figures: dict[str, Any] = {}
     config = CadenceConfig(mode="adaptive", base_every=BASE_EVERY)  # the default min_every/max_every
     wall0 = time.monotonic()
     outcome = day(count, rps, config)
@@ -505,41 +533,41 @@ def run() -> dict[str, Any]:
     for name, o in outcome.items():
         requests = o.polls + o.article_requests
         figures.update({
-            f"freshness.{name}_tick_s": (BASE_EVERY if name == "fixed" else adaptive_tick(config)).total_seconds(),
-            f"freshness.{name}_p50_mail_min": round(_pct(o.mail_delays, 0.50) / 60, 2),
-            f"freshness.{name}_p95_mail_min": round(_pct(o.mail_delays, 0.95) / 60, 2),
-            f"freshness.{name}_max_mail_min": round(max(o.mail_delays, default=float("nan")) / 60, 2),
-            f"freshness.{name}_p50_alert_min": round(_pct(o.alert_delays, 0.50) / 60, 2),
-            f"freshness.{name}_p95_alert_min": round(_pct(o.alert_delays, 0.95) / 60, 2),
-            f"freshness.{name}_max_alert_min": round(max(o.alert_delays, default=float("nan")) / 60, 2),
-            f"freshness.{name}_p95_article_min": round(_pct(o.article_delays, 0.95) / 60, 2),
-            f"freshness.{name}_polls_per_outlet_hour": round(o.polls / count / hours, 2),
-            f"freshness.{name}_requests_per_outlet_hour": round(requests / count / hours, 2),
-            f"freshness.{name}_cpu_share": round((requests * per_request_cpu + o.ticks_run * tick_cpu) / (hours * 3600), 3),
-            f"freshness.{name}_missed": o.missed,
-            f"freshness.{name}_busiest_tick_s": round(o.busiest_tick_s, 1),
+            f"{prefix}{name}_tick_s": (BASE_EVERY if name == "fixed" else adaptive_tick(config)).total_seconds(),
+            f"{prefix}{name}_p50_mail_min": round(_pct(o.mail_delays, 0.50) / 60, 2),
+            f"{prefix}{name}_p95_mail_min": round(_pct(o.mail_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_max_mail_min": round(max(o.mail_delays, default=float("nan")) / 60, 2),
+            f"{prefix}{name}_p50_alert_min": round(_pct(o.alert_delays, 0.50) / 60, 2),
+            f"{prefix}{name}_p95_alert_min": round(_pct(o.alert_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_max_alert_min": round(max(o.alert_delays, default=float("nan")) / 60, 2),
+            f"{prefix}{name}_p95_article_min": round(_pct(o.article_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_polls_per_outlet_hour": round(o.polls / count / hours, 2),
+            f"{prefix}{name}_requests_per_outlet_hour": round(requests / count / hours, 2),
+            f"{prefix}{name}_cpu_share": round((requests * per_request_cpu + o.ticks_run * tick_cpu) / (hours * 3600), 3),
+            f"{prefix}{name}_missed": o.missed,
+            f"{prefix}{name}_busiest_tick_s": round(o.busiest_tick_s, 1),
         })
     fixed, adaptive = outcome["fixed"], outcome["adaptive"]
-    figures["freshness.missed"] = fixed.missed + adaptive.missed
-    figures["freshness.cpu_share"] = max(figures["freshness.fixed_cpu_share"], figures["freshness.adaptive_cpu_share"])
-    figures["freshness.adaptive_over_fixed_p95"] = round(
-        figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
-    figures["freshness.relevant_stories"] = len(fixed.mail_delays)
-    figures["freshness.articles"] = len(fixed.article_delays)
-    figures[f"freshness.plan_{count}_ms"] = round(1000 * sum(adaptive.plan_s) / max(len(adaptive.plan_s), 1), 1)
-    figures[f"freshness.plan_{count}_ms_slope_per_hour"] = round(1000 * _slope_per_hour(adaptive.plan_s, REPLAN_S), 3)
-    figures["freshness.sim_outlets"] = count
-    figures["freshness.sim_speedup"] = round(2 * hours * 3600 / sim_wall)  # simulated s per wall s
-    figures["freshness.sim_rps"] = round(rps, 1)
+    figures[f"{prefix}missed"] = fixed.missed + adaptive.missed
+    figures[f"{prefix}cpu_share"] = max(figures[f"{prefix}fixed_cpu_share"], figures[f"{prefix}adaptive_cpu_share"])
+    figures[f"{prefix}adaptive_over_fixed_p95"] = round(
+        figures[f"{prefix}adaptive_p95_mail_min"] / figures[f"{prefix}fixed_p95_mail_min"], 2)
+    figures[f"{prefix}relevant_stories"] = len(fixed.mail_delays)
+    figures[f"{prefix}articles"] = len(fixed.article_delays)
+    figures[f"{prefix}plan_{count}_ms"] = round(1000 * sum(adaptive.plan_s) / max(len(adaptive.plan_s), 1), 1)
+    figures[f"{prefix}plan_{count}_ms_slope_per_hour"] = round(1000 * _slope_per_hour(adaptive.plan_s, REPLAN_S), 3)
+    figures[f"{prefix}outlets"] = count
+    figures[f"{prefix}sim_speedup"] = round(2 * hours * 3600 / sim_wall)  # simulated s per wall s
+    figures[f"{prefix}sim_rps"] = round(rps, 1)
     return figures
 
 
 # --- part 3: the live daemon against a live publisher (compressed time) ------------------------------
 
 LIVE_SCALE = float(os.environ.get("FRESHNESS_TIME_SCALE", "5"))  # simulated seconds per wall second
-LIVE_PUBLISH_S = float(os.environ.get("FRESHNESS_LIVE_PUBLISH_S", "110"))  # wall seconds of publishing
-LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "50"))  # then nothing new, the daemon runs on
-LIVE_LEAD_S = 30.0  # wall seconds between starting the server and the first publication
+LIVE_PUBLISH_S = float(os.environ.get("FRESHNESS_LIVE_PUBLISH_S", "90"))  # wall seconds of publishing
+LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "65"))  # then nothing new, the daemon runs on
+LIVE_LEAD_S = 25.0  # wall seconds between starting the server and the first publication
 LIVE_HISTORY_H = 72.0  # simulated history (what polling found before) the adaptive cadence learns from
 _TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): -m crawler\.cli crawl")
 
