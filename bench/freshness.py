@@ -23,6 +23,14 @@ Two parts, one run (`make bench ONLY=freshness`):
 
 What part 2 is not: the real scheduler daemon crawling a live publisher. The crawl's cost and
 speed come from part 1; matching, dedupe and mail composition are taken as instant.
+
+3. **The live daemon against a live publisher** (`live`, the `freshness.fixed_*`/`adaptive_*` keys;
+   part 2 then reports as `freshness.sim_*`; FRESHNESS_LIVE=0 skips it): the site server publishes
+   `publications(...)` as simulated time passes (crawler.sites.server.Publisher), the real
+   `newswatch schedule` runs with time compressed FRESHNESS_TIME_SCALE× (crawler.schedule.simclock),
+   fixed and then adaptive from the same seeded store, and publication → alert row / mail file is
+   read from the store and the outbox. A tick's crawl counts FRESHNESS_TIME_SCALE times its wall
+   time there: the live latencies are pessimistic by up to (scale - 1) × a tick's wall.
 """
 
 from __future__ import annotations
