@@ -378,7 +378,7 @@ def fixed_chooser(count: int) -> Chooser:
 def adaptive_chooser(count: int, warm: World, config: Any) -> Chooser:
     """Due outlets by the real cadence code, from the first-seen times found so far (warm-up day included)."""
     from crawler.registry import Outlet
-    from crawler.schedule.cadence import History, is_due_every, plan, profile_of, tick_share
+    from crawler.schedule.cadence import History, is_due_every, plan, profile_of
 
     outlets = [Outlet(id=f"o{i}", name=f"o{i}", region="서울", home="http://127.0.0.1:1/") for i in range(count)]
     counts = [0] * count
@@ -409,23 +409,14 @@ def adaptive_chooser(count: int, warm: World, config: Any) -> Chooser:
             history = History({f"o{i}": c for i, c in enumerate(counts)},
                               dict.fromkeys((o.id for o in outlets), watched), profile_of(hours))
             t0 = time.perf_counter()
-            current["plan"] = plan(outlets, history, config, now)
-            current["intervals"] = current["plan"].intervals
+            current["intervals"] = plan(outlets, history, config, now).intervals
             plan_seconds.append(time.perf_counter() - t0)
             current.update(at=t, hour=now.hour)
         intervals = current["intervals"]
         tolerance = adaptive_tick(config) / 2
-        due = [i for i, o in enumerate(outlets)
-               if is_due_every(None if last[i] is None else now - timedelta(seconds=t - last[i]),
-                               intervals[o.id], now, tolerance)]
-        latest = max((x for x in last if x is not None), default=None)
-        since = timedelta(seconds=t - latest) if latest is not None else timedelta(0)
-        share = tick_share(current["plan"], max(adaptive_tick(config), since))  # as choose_due
-        if len(due) > share:
-            every = {i: intervals[outlets[i].id].total_seconds() for i in due}
-            due = sorted(due, key=lambda i: math.inf if last[i] is None else (t - last[i]) / every[i],
-                         reverse=True)[:share]
-        return due
+        return [i for i, o in enumerate(outlets)
+                if is_due_every(None if last[i] is None else now - timedelta(seconds=t - last[i]),
+                                intervals[o.id], now, tolerance)]
 
     def attach(world: World) -> None:
         seen_upto[0] = 0

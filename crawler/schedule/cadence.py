@@ -373,11 +373,7 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
     # half a tick (tick_for) rounds an interval to the nearest tick
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)
     due = [o for o in outlets if not o.fixed and is_due_every(last.get(o.id), intervals[o.id], now, tolerance)]
-    # the share covers the time since the last tick really started: a tick that ran long (and made
-    # the next ones skip) is made up for, so the cap never starves the plan
-    latest = max((at for oid, at in last.items() if oid in intervals), default=None)
-    since = now - latest if latest is not None else timedelta(0)
-    share = tick_share(current, max(_tick(config, clock), since))
+    share = tick_share(current, _tick(config, clock))
     if len(due) > share:
 
         def lateness(o: Outlet) -> float:  # intervals since the last poll (never polled: first)
