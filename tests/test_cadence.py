@@ -223,25 +223,3 @@ def test_a_tick_crawls_the_busy_outlet_again_before_the_quiet_one(db: Any) -> No
     assert [o.id for o in choose_due(db, outlets, last, NOW, CadenceConfig())] == ["fixed"]  # fixed: 30m default
     last["quiet"] = NOW - timedelta(hours=5)
     assert "quiet" in [o.id for o in choose_due(db, outlets, last, NOW, config)]
-
-
-def test_outlets_due_together_are_spread_over_ticks_the_most_overdue_first(db: Any) -> None:
-    # 40 outlets never crawled and 2 crawled long ago; at a 30-minute base a 30-s tick's share of
-    # the budget is a couple of polls: all 42 are due, a tick takes its share, never-crawled first
-    from crawler.schedule.cadence import tick_share
-
-    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30))
-    outlets = [_outlet(f"o{i:02d}") for i in range(42)] + [_outlet("fixed", every="10m")]
-    last = {"o00": NOW - timedelta(hours=3), "o01": NOW - timedelta(hours=2), "fixed": NOW - timedelta(hours=1)}
-    history = load_history(db, [o.id for o in outlets[:-1]], NOW, config)
-    share = tick_share(plan(outlets, history, config, NOW), timedelta(seconds=30))
-    assert 1 <= share < 40
-    chosen = [o.id for o in choose_due(db, outlets, last, NOW, config)]
-    assert "fixed" in chosen  # registry `every` is never held back
-    adaptive = [oid for oid in chosen if oid != "fixed"]
-    assert len(adaptive) == share
-    assert "o00" not in adaptive and "o01" not in adaptive  # crawled before: after the never-crawled ones
-    for oid in adaptive:  # the next tick takes the next share
-        last[oid] = NOW
-    later = [o.id for o in choose_due(db, outlets, last, NOW + timedelta(seconds=30), config) if o.id != "fixed"]
-    assert len(later) == share and not set(later) & set(adaptive)

@@ -294,19 +294,6 @@ def _short(budget: float, outlets: int) -> None:
                 "polling them at max_every (raise NEWSWATCH_SCHEDULE_BUDGET or max_every)", budget, outlets)
 
 
-SPREAD_SLACK = 1.25  # a tick may poll a quarter more than the plan's rate over one tick
-
-
-def tick_share(current: Plan, tick: timedelta) -> int:
-    """How many adaptive outlets one tick may poll: the plan's current rate over one tick, with slack.
-
-    Why: outlets that all fall due at once (the daemon's first tick, after an outage) would
-    otherwise stay in step, polled together in one long crawl per interval; capped, the most overdue
-    go first and the rest follow over the next ticks, so polls spread over the interval and every
-    tick's crawl stays short. The budget holds per tick, not only on average."""
-    return max(1, math.ceil(current.polls_per_hour() * tick.total_seconds() / 3600.0 * SPREAD_SLACK))
-
-
 def is_due_every(last: datetime | None, every: timedelta, now: datetime, tolerance: timedelta) -> bool:
     """Whether `every` has passed since the last crawl (a tick up to `tolerance` early counts)."""
     return last is None or last + every <= now + min(tolerance, every / 2)
@@ -368,28 +355,9 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
     if config.mode == "fixed" or all(o.fixed for o in outlets):
         return [o for o in outlets if is_due(o, last.get(o.id), now)]
     history = load_history(db, [o.id for o in outlets if not o.fixed], now, config, clock)
-    current = plan(outlets, history, config, now)
-    intervals = current.intervals
+    intervals = plan(outlets, history, config, now).intervals
     # half a tick (tick_for) rounds an interval to the nearest tick
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)
-    due = [o for o in outlets if not o.fixed and is_due_every(last.get(o.id), intervals[o.id], now, tolerance)]
-    share = tick_share(current, _tick(config, clock))
-    if len(due) > share:
-
-        def lateness(o: Outlet) -> float:  # intervals since the last poll (never polled: first)
-            at = last.get(o.id)
-            return math.inf if at is None else (now - at) / intervals[o.id]
-
-        due = sorted(due, key=lateness, reverse=True)[:share]
-    chosen = {o.id for o in due}
-    return [o for o in outlets if (is_due(o, last.get(o.id), now) if o.fixed else o.id in chosen)]
-
-
-def _tick(config: CadenceConfig, clock: SimClock | None) -> timedelta:
-    """The daemon's tick in the time the cadence decides in: NEWSWATCH_SCHEDULE_TICK, else tick_for."""
-    from crawler.schedule.config import ScheduleConfig
-
-    tick = ScheduleConfig.from_env().tick
-    if tick is None:
-        return tick_for(config)
-    return tick * clock.scale if clock is not None else tick
+    return [o for o in outlets
+            if (is_due(o, last.get(o.id), now) if o.fixed
+                else is_due_every(last.get(o.id), intervals[o.id], now, tolerance))]
