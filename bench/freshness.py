@@ -23,6 +23,14 @@ Two parts, one run (`make bench ONLY=freshness`):
 
 What part 2 is not: the real scheduler daemon crawling a live publisher. The crawl's cost and
 speed come from part 1; matching, dedupe and mail composition are taken as instant.
+
+3. **The live daemon against a live publisher** (`live`, the `freshness.fixed_*`/`adaptive_*` keys;
+   part 2 then reports as `freshness.sim_*`; FRESHNESS_LIVE=0 skips it): the site server publishes
+   `publications(...)` as simulated time passes (crawler.sites.server.Publisher), the real
+   `newswatch schedule` runs with time compressed FRESHNESS_TIME_SCALE× (crawler.schedule.simclock),
+   fixed and then adaptive from the same seeded store, and publication → alert row / mail file is
+   read from the store and the outbox. A tick's crawl counts FRESHNESS_TIME_SCALE times its wall
+   time there: the live latencies are pessimistic by up to (scale - 1) × a tick's wall.
 """
 
 from __future__ import annotations
@@ -51,7 +59,7 @@ BASE_EVERY = timedelta(minutes=5)
 WARM_HOURS, DAY_HOURS = 7 * 24.0, 24.0  # a week of history to learn from, one day measured
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 00:00 Tuesday in Seoul
 REPLAN_S = 600.0
-DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "150"))  # the real daemon's run over 3,000 outlets
+DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "60"))  # the real daemon's run over 3,000 outlets
 DAEMON_SEND_EVERY_S = 10
 ISSUE_RPS = 300 / 2.1  # the issue's idle tick: 300 outlets in 2.1 s, 1.00 request each
 TARGETS = {
@@ -468,7 +476,6 @@ def _slope_per_hour(values: list[float], tick_s: float) -> float:
 
 
 def run() -> dict[str, Any]:
-    from crawler.schedule.cadence import CadenceConfig
 
     count = int(os.environ.get("FRESHNESS_OUTLETS", OUTLETS))
     real = os.environ.get("FRESHNESS_REAL", "1") != "0"
@@ -497,6 +504,35 @@ def run() -> dict[str, Any]:
             figures["freshness.peak_rss_mb"] = max(figures["freshness.peak_rss_mb"], tick["all_rss_peak_mb"])
     else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
         rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
+    if real and os.environ.get("FRESHNESS_LIVE", "1") != "0":
+        seed_db = seeded_store(count)
+        for policy in ("fixed", "adaptive"):
+            for key, value in live(policy, count, seed_db).items():
+                figures[f"freshness.{policy}_{key}"] = value
+        figures["freshness.time_scale"] = LIVE_SCALE
+        # missed: published and never stored, or alerted and never mailed; a relevant-looking story
+        # the watchlist did not match is the matcher's decision, counted apart (*_unmatched)
+        figures["freshness.missed"] = sum(
+            figures[f"freshness.{p}_unfound"] + figures[f"freshness.{p}_relevant_unmailed"]
+            - figures[f"freshness.{p}_relevant_found_unalerted"] for p in ("fixed", "adaptive"))
+        figures["freshness.adaptive_over_fixed_p95"] = round(
+            figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
+        figures["freshness.peak_rss_mb"] = max(figures.get("freshness.peak_rss_mb", 0),
+                                               figures["freshness.fixed_peak_rss_mb"], figures["freshness.adaptive_peak_rss_mb"])
+        figures["freshness.cpu_share"] = round(max(figures[f"freshness.{p}_cpu_per_sim_hour_s"]
+                                                   for p in ("fixed", "adaptive")) / 3600, 3)
+        prefix = "freshness.sim_"  # the event-driven day: a cross-check under the live figures' keys
+    else:
+        prefix = "freshness."
+    figures.update(simulated_day(count, rps, per_request_cpu, tick_cpu, prefix))
+    return figures
+
+
+def simulated_day(count: int, rps: float, per_request_cpu: float, tick_cpu: float, prefix: str) -> dict[str, Any]:
+    """Part 2's figures under `prefix`."""
+    from crawler.schedule.cadence import CadenceConfig
+
+    figures: dict[str, Any] = {}
     config = CadenceConfig(mode="adaptive", base_every=BASE_EVERY)  # the default min_every/max_every
     wall0 = time.monotonic()
     outcome = day(count, rps, config)
@@ -505,30 +541,248 @@ def run() -> dict[str, Any]:
     for name, o in outcome.items():
         requests = o.polls + o.article_requests
         figures.update({
-            f"freshness.{name}_tick_s": (BASE_EVERY if name == "fixed" else adaptive_tick(config)).total_seconds(),
-            f"freshness.{name}_p50_mail_min": round(_pct(o.mail_delays, 0.50) / 60, 2),
-            f"freshness.{name}_p95_mail_min": round(_pct(o.mail_delays, 0.95) / 60, 2),
-            f"freshness.{name}_max_mail_min": round(max(o.mail_delays, default=float("nan")) / 60, 2),
-            f"freshness.{name}_p50_alert_min": round(_pct(o.alert_delays, 0.50) / 60, 2),
-            f"freshness.{name}_p95_alert_min": round(_pct(o.alert_delays, 0.95) / 60, 2),
-            f"freshness.{name}_max_alert_min": round(max(o.alert_delays, default=float("nan")) / 60, 2),
-            f"freshness.{name}_p95_article_min": round(_pct(o.article_delays, 0.95) / 60, 2),
-            f"freshness.{name}_polls_per_outlet_hour": round(o.polls / count / hours, 2),
-            f"freshness.{name}_requests_per_outlet_hour": round(requests / count / hours, 2),
-            f"freshness.{name}_cpu_share": round((requests * per_request_cpu + o.ticks_run * tick_cpu) / (hours * 3600), 3),
-            f"freshness.{name}_missed": o.missed,
-            f"freshness.{name}_busiest_tick_s": round(o.busiest_tick_s, 1),
+            f"{prefix}{name}_tick_s": (BASE_EVERY if name == "fixed" else adaptive_tick(config)).total_seconds(),
+            f"{prefix}{name}_p50_mail_min": round(_pct(o.mail_delays, 0.50) / 60, 2),
+            f"{prefix}{name}_p95_mail_min": round(_pct(o.mail_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_max_mail_min": round(max(o.mail_delays, default=float("nan")) / 60, 2),
+            f"{prefix}{name}_p50_alert_min": round(_pct(o.alert_delays, 0.50) / 60, 2),
+            f"{prefix}{name}_p95_alert_min": round(_pct(o.alert_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_max_alert_min": round(max(o.alert_delays, default=float("nan")) / 60, 2),
+            f"{prefix}{name}_p95_article_min": round(_pct(o.article_delays, 0.95) / 60, 2),
+            f"{prefix}{name}_polls_per_outlet_hour": round(o.polls / count / hours, 2),
+            f"{prefix}{name}_requests_per_outlet_hour": round(requests / count / hours, 2),
+            f"{prefix}{name}_cpu_share": round((requests * per_request_cpu + o.ticks_run * tick_cpu) / (hours * 3600), 3),
+            f"{prefix}{name}_missed": o.missed,
+            f"{prefix}{name}_busiest_tick_s": round(o.busiest_tick_s, 1),
         })
     fixed, adaptive = outcome["fixed"], outcome["adaptive"]
-    figures["freshness.missed"] = fixed.missed + adaptive.missed
-    figures["freshness.cpu_share"] = max(figures["freshness.fixed_cpu_share"], figures["freshness.adaptive_cpu_share"])
-    figures["freshness.adaptive_over_fixed_p95"] = round(
-        figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
-    figures["freshness.relevant_stories"] = len(fixed.mail_delays)
-    figures["freshness.articles"] = len(fixed.article_delays)
-    figures[f"freshness.plan_{count}_ms"] = round(1000 * sum(adaptive.plan_s) / max(len(adaptive.plan_s), 1), 1)
-    figures[f"freshness.plan_{count}_ms_slope_per_hour"] = round(1000 * _slope_per_hour(adaptive.plan_s, REPLAN_S), 3)
-    figures["freshness.sim_outlets"] = count
-    figures["freshness.sim_speedup"] = round(2 * hours * 3600 / sim_wall)  # simulated s per wall s
-    figures["freshness.sim_rps"] = round(rps, 1)
+    figures[f"{prefix}missed"] = fixed.missed + adaptive.missed
+    figures[f"{prefix}cpu_share"] = max(figures[f"{prefix}fixed_cpu_share"], figures[f"{prefix}adaptive_cpu_share"])
+    figures[f"{prefix}adaptive_over_fixed_p95"] = round(
+        figures[f"{prefix}adaptive_p95_mail_min"] / figures[f"{prefix}fixed_p95_mail_min"], 2)
+    figures[f"{prefix}relevant_stories"] = len(fixed.mail_delays)
+    figures[f"{prefix}articles"] = len(fixed.article_delays)
+    figures[f"{prefix}plan_{count}_ms"] = round(1000 * sum(adaptive.plan_s) / max(len(adaptive.plan_s), 1), 1)
+    figures[f"{prefix}plan_{count}_ms_slope_per_hour"] = round(1000 * _slope_per_hour(adaptive.plan_s, REPLAN_S), 3)
+    figures[f"{prefix}outlets"] = count
+    figures[f"{prefix}sim_speedup"] = round(2 * hours * 3600 / sim_wall)  # simulated s per wall s
+    figures[f"{prefix}sim_rps"] = round(rps, 1)
     return figures
+
+
+# --- part 3: the live daemon against a live publisher (compressed time) ------------------------------
+
+LIVE_SCALE = float(os.environ.get("FRESHNESS_TIME_SCALE", "5"))  # simulated seconds per wall second
+LIVE_PUBLISH_S = float(os.environ.get("FRESHNESS_LIVE_PUBLISH_S", "90"))  # wall seconds of publishing
+LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "65"))  # then nothing new, the daemon runs on
+LIVE_LEAD_S = 25.0  # wall seconds between starting the server and the first publication
+LIVE_HISTORY_H = 72.0  # simulated history (what polling found before) the adaptive cadence learns from
+_TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): -m crawler\.cli crawl")
+
+
+def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
+    """One real `newswatch schedule` daemon over `count` outlets while the site server publishes
+    (compressed time, NEWSWATCH_SCHEDULE_TIME_SCALE): publication → alert row / mail file from the
+    store and the outbox. `policy`: fixed (every outlet every 5 simulated minutes) or adaptive (the
+    same budget, NEWSWATCH_SCHEDULE_CADENCE=adaptive, learning from LIVE_HISTORY_H of history)."""
+    import signal
+
+    from bench.schedule import _copy_db
+    from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock
+
+    work = paths.bench_dir() / f"freshness-live-{policy}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db_file, pub_log = work / "newswatch.db", work / "published.jsonl"
+    _copy_db(seed_db, db_file)
+    first_pub = datetime.now(UTC) + timedelta(seconds=LIVE_LEAD_S)
+    # simulated and wall time agree when the run ends: no article is dated in the future
+    clock = SimClock(LIVE_SCALE, first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S + 30))
+    start = clock.sim(first_pub)
+    _prepare_store(db_file, clock, start, count, history=policy == "adaptive")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+         "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"),
+         "--publish-clock", clock.text(), "--publish-start", start.isoformat(),
+         "--publish-hours", str(LIVE_PUBLISH_S * LIVE_SCALE / 3600.0), "--publish-log", str(pub_log)],
+        stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+    try:
+        assert server.stdout is not None
+        if not server.stdout.readline():
+            server.wait(timeout=10)
+            raise RuntimeError(f"the site server did not start (ports {PORT_BASE}+{count} busy?)")
+        registry = (work / "outlets.toml").read_text(encoding="utf-8")
+        every = 'every = "5m"' if policy == "fixed" else ""  # adaptive: no `every`, the cadence decides
+        (work / "outlets.toml").write_text(re.sub(r'(?m)^every = ".*"$', every, registry), encoding="utf-8")
+        (work / "recipients.toml").write_text(
+            '[[recipient]]\naddress = "bench@example.org"\nwatchlists = ["medical-tourism"]\nmode = "immediate"\n'
+            'immediate_min_score = 0.0\nweekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n',
+            encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "SENTRY_"))}
+        env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
+                    "NEWSWATCH_DB_URL": f"sqlite:///{db_file}", "NEWSWATCH_RECIPIENTS_FILE": str(work / "recipients.toml"),
+                    "NEWSWATCH_SCHEDULE_WINDOW": "always", "NEWSWATCH_SCHEDULE_SEND_EVERY": "5s",
+                    SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat()})
+        if policy == "adaptive":
+            env.update({"NEWSWATCH_SCHEDULE_CADENCE": "adaptive", "NEWSWATCH_SCHEDULE_BASE_EVERY": "5m",
+                        "NEWSWATCH_SCHEDULE_LOOKBACK": f"{int(LIVE_HISTORY_H)}h"})
+        log_path = work / "daemon.log"
+        t0 = time.monotonic()
+        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = 0.0
+        with log_path.open("w", encoding="utf-8") as log_file:
+            daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=env,
+                                      stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
+            try:
+                end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
+                while datetime.now(UTC) < end and daemon.poll() is None:
+                    time.sleep(1.0)
+                    peak = max(peak, _rss_mb(daemon.pid) + sum(_rss_mb(k) for k in _descendants(daemon.pid)))
+            finally:
+                daemon.send_signal(signal.SIGTERM)
+                try:
+                    daemon.wait(timeout=90)
+                except subprocess.TimeoutExpired:
+                    daemon.kill()
+                    daemon.wait()
+        wall = time.monotonic() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_mb = _vm_hwm_mb(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    log_text = log_path.read_text(encoding="utf-8", errors="replace")
+    if daemon.returncode not in (0, -signal.SIGTERM):
+        raise RuntimeError(f"the scheduler daemon failed ({daemon.returncode}):\n{log_text[-3000:]}")
+    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
+    figures = measure_live(work, clock, start, log_text)
+    sim_hours = wall * LIVE_SCALE / 3600.0
+    figures.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "server_mb": round(server_mb),
+                    "peak_rss_mb": round(peak), "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
+                    "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2)})
+    return figures
+
+
+def _prepare_store(db_file: Path, clock: Any, start: datetime, count: int, *, history: bool) -> None:
+    """Date the seed's crawl runs before the simulated history (so every outlet was watched all of it
+    and is due at the first tick) and, for the adaptive run, store what polling every 5 minutes found
+    over LIVE_HISTORY_H simulated hours before `start` (first-seen times in wall time, as the daemon's
+    crawls write them under the bench's clock)."""
+    import sqlite3
+
+    from crawler.sites.scale import publications
+
+    def stored(moment: datetime) -> str:
+        return clock.wall(moment).astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+    watched_from = start - timedelta(hours=LIVE_HISTORY_H + 1)
+    with sqlite3.connect(db_file) as conn:
+        conn.execute("UPDATE outlet_runs SET started_at = ?, finished_at = ?", (stored(watched_from), stored(watched_from)))
+        conn.execute("UPDATE robots_cache SET fetched_at = ?", (datetime.now(UTC).replace(tzinfo=None).isoformat(" "),))
+        if history:
+            rng = random.Random("freshness-live-history")
+            begin = start - timedelta(hours=LIVE_HISTORY_H)
+            rows = []
+            for n, p in enumerate(publications(count, begin, LIVE_HISTORY_H, seed="freshness-live-history")):
+                published = begin + timedelta(seconds=p.at)
+                seen = published + timedelta(seconds=rng.uniform(0, BASE_EVERY.total_seconds()))
+                url = f"http://history.invalid/{p.outlet}/{n}"
+                rows.append((f"bench{p.outlet + 1:03d}", url, url, url, "이력", "[]", published.replace(tzinfo=None).isoformat(" "),
+                             "0" * 64, 1, "ndsoft", 0, stored(seen), stored(seen)))
+            conn.executemany("INSERT INTO articles (outlet_id, url, url_key, canonical_url, title, authors, published_at, "
+                             "body_hash, version, family, fallback, first_seen_at, fetched_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+_IDXNO = re.compile(r"idxno=(\d+)")
+
+
+def measure_live(work: Path, clock: Any, start: datetime, log_text: str) -> dict[str, float]:
+    """Latencies (simulated minutes) from the publisher's log, the store's rows and the outbox files."""
+    import json
+    import sqlite3
+    from email import message_from_binary_file
+
+    def sim(stored_at: str) -> datetime:
+        return clock.sim(datetime.fromisoformat(stored_at).replace(tzinfo=UTC))
+
+    pubs = [json.loads(line) for line in (work / "published.jsonl").read_text(encoding="utf-8").splitlines()]
+    with sqlite3.connect(work / "newswatch.db") as conn:
+        found = {(oid, m.group(1)): (aid, first, story)
+                 for aid, oid, url, first, story in conn.execute(
+                     "SELECT id, outlet_id, url, first_seen_at, story_id FROM articles WHERE url LIKE 'http://127.%'")
+                 if (m := _IDXNO.search(url))}
+        alerts: dict[int, list[tuple[str, str | None]]] = {}
+        for story_id, created, message_id in conn.execute(
+                "SELECT story_id, created_at, message_id FROM alerts WHERE followup = 0"):
+            alerts.setdefault(story_id, []).append((created, message_id))
+        runs = conn.execute("SELECT COALESCE(SUM(requests), 0) FROM outlet_runs WHERE started_at > ?",
+                            (clock.wall(start - timedelta(minutes=30)).replace(tzinfo=None).isoformat(" "),)).fetchone()[0]
+    mailed: dict[str, datetime] = {}
+    for eml in sorted((work / "outbox").glob("*.eml")):
+        with eml.open("rb") as fh:
+            message_id = str(message_from_binary_file(fh).get("Message-ID", "")).strip()
+        written = datetime.strptime(eml.name.split("-", 1)[0], "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC)
+        mailed.setdefault(message_id, written)
+    stories: dict[int, dict[str, Any]] = {}
+    unfound = 0
+    for p in pubs:
+        key = (p["outlet"], _IDXNO.search(p["url"]).group(1))  # type: ignore[union-attr]
+        entry = stories.setdefault(p["story"], {"at": datetime.fromisoformat(p["sim"]), "relevant": p["relevant"],
+                                                "alert": None, "mail": None, "found": False})
+        entry["at"] = min(entry["at"], datetime.fromisoformat(p["sim"]))
+        if key not in found:
+            unfound += 1
+            continue
+        entry["found"] = True
+        for created, message_id in alerts.get(found[key][2], []):
+            entry["alert"] = min(filter(None, (entry["alert"], sim(created))))
+            if message_id and message_id.strip() in mailed:
+                entry["mail"] = min(filter(None, (entry["mail"], clock.sim(mailed[message_id.strip()]))))
+    relevant = [s for s in stories.values() if s["relevant"]]
+    alert_min = [(s["alert"] - s["at"]).total_seconds() / 60 for s in relevant if s["alert"]]
+    mail_min = [(s["mail"] - s["at"]).total_seconds() / 60 for s in relevant if s["mail"]]
+    ticks = [datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f") for m in map(_TICK_START.match, log_text.splitlines()) if m]
+    tick_walls = [float(m.group(3)) for m in map(_TICK_LINE.match, log_text.splitlines()) if m and m.group(2) == "ok"]
+    return {
+        "articles": float(len(pubs)), "relevant_stories": float(len(relevant)),
+        "unfound": float(unfound),  # articles published and never stored by the end of the run
+        "relevant_found_unalerted": float(sum(1 for s in relevant if s["found"] and not s["alert"])),
+        "relevant_unmailed": float(sum(1 for s in relevant if not s["mail"])),
+        "p50_alert_min": round(_pct(alert_min, 0.5), 2), "p95_alert_min": round(_pct(alert_min, 0.95), 2),
+        "max_alert_min": round(max(alert_min, default=float("nan")), 2),
+        "p50_mail_min": round(_pct(mail_min, 0.5), 2), "p95_mail_min": round(_pct(mail_min, 0.95), 2),
+        "max_mail_min": round(max(mail_min, default=float("nan")), 2),
+        "ticks": float(len(ticks)), "tick_wall_s": round(sum(tick_walls) / len(tick_walls), 1) if tick_walls else float("nan"),
+        "requests": float(runs),
+    }
+
+
+def seeded_store(count: int) -> Path:
+    """The cached store of a seeding crawl over `count` outlets (made once, as part 1 does)."""
+    from bench.schedule import _copy_db
+
+    cache = _cache_file(count)
+    if cache.exists():
+        return cache
+    work = paths.bench_dir() / "freshness-seed"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+         "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml")],
+        stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+    try:
+        assert server.stdout is not None
+        if not server.stdout.readline():
+            server.wait(timeout=10)
+            raise RuntimeError(f"the site server did not start (ports {PORT_BASE}+{count} busy?)")
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "SENTRY_"))}
+        env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
+                    "NEWSWATCH_DB_URL": f"sqlite:///{work / 'newswatch.db'}"})
+        _crawl(env, "--seed", *SEED_SETTINGS)
+        _copy_db(work / "newswatch.db", cache)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return cache

@@ -109,7 +109,7 @@ class OutletSpider(scrapy.Spider):
         # an incomplete outlet's last run lost work behind these validators: ask unconditionally
         # --since and --recrawl must read what a 304 would hide
         fresh_read = deep or self.ctx.since or self.ctx.recrawl
-        etag, modified = (None, None) if fresh_read else ops.validators(self.ctx.db, url)
+        etag, modified = (None, None) if fresh_read else self.ctx.validators(url)
         if etag:
             headers["If-None-Match"] = etag
         if modified:
@@ -128,9 +128,32 @@ class OutletSpider(scrapy.Spider):
         return since.isoformat() if since else None
 
     async def start(self) -> AsyncIterator[Any]:
+        self.prefetch()
         for outlet in self.outlets:
             for request in self.discovery_requests(outlet):
                 yield request
+
+    def prefetch(self) -> None:
+        """Read what every outlet's discovery needs from the store in a few queries (validators of
+        feeds and lists, cached robots.txt, revisits due) instead of a few per outlet."""
+        from urllib.parse import urlsplit
+
+        settings = self.crawler.settings
+        urls: list[str] = []
+        for outlet in self.outlets:
+            nav = navigator_for(outlet)
+            urls += nav.feeds() or nav.lists()
+        hosts = {urlsplit(u).netloc for u in urls} | {urlsplit(o.home).netloc for o in self.outlets}
+        self.ctx.prefetch(urls, hosts, timedelta(hours=settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)))
+        limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
+        if limit > 0 and not self.ctx.since:
+            self.ctx.revisits = ops.revisits_due_many(self.ctx.db, [o.id for o in self.outlets], **self._revisit_window(limit))
+
+    def _revisit_window(self, limit: int) -> dict[str, Any]:
+        settings = self.crawler.settings
+        return {"now": datetime.now(UTC), "limit": limit,
+                "max_age": timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_MAX_AGE_HOURS", 48)),
+                "every": timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_EVERY_HOURS", 6))}
 
     def discovery_requests(self, outlet: Outlet) -> list[scrapy.Request]:
         nav = navigator_for(outlet)
@@ -162,7 +185,7 @@ class OutletSpider(scrapy.Spider):
         from urllib.parse import urlsplit
 
         hours = self.crawler.settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)
-        cached = ops.cached_robots(self.ctx.db, urlsplit(outlet.home).netloc, timedelta(hours=hours))
+        cached = self.ctx.cached_robots(urlsplit(outlet.home).netloc, timedelta(hours=hours))
         return cached[1] if cached and cached[0] < 400 else None
 
     def list_requests(self, outlet: Outlet, deep: str | bool | None = None) -> list[scrapy.Request]:
@@ -218,10 +241,9 @@ class OutletSpider(scrapy.Spider):
         limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
         if limit <= 0 or self.ctx.since:
             return []
-        due = ops.revisits_due(
-            self.ctx.db, outlet.id, now=datetime.now(UTC), limit=limit,
-            max_age=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_MAX_AGE_HOURS", 48)),
-            every=timedelta(hours=settings.getfloat("NEWSWATCH_REVISIT_EVERY_HOURS", 6)))
+        prefetched = self.ctx.revisits
+        due = (prefetched.pop(outlet.id) if prefetched is not None and outlet.id in prefetched
+               else ops.revisits_due(self.ctx.db, outlet.id, **self._revisit_window(limit)))
         out = []
         for was in due:
             self.ctx.revisited[outlet.id].add(was.article_id)

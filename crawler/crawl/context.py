@@ -7,15 +7,16 @@ the crawler object (not in module state), so two crawlers in one process never s
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
 from crawler import paths
 from crawler.crawl.cpu import workers_from_env
 from crawler.registry import Outlet, load_registry
-from crawler.store import Database
+from crawler.store import Database, ops
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -66,6 +67,31 @@ class CrawlContext:
         self.settled: defaultdict[str, set[str]] = defaultdict(set)
         # article keys each list URL showed on its pages so far (a repeated page ends paging)
         self.list_keys: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        # what a tick's start reads from the store for all its outlets at once (prefetch): one
+        # query per kind instead of three per outlet (~10 ms each: 30 s over 3,000 outlets)
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
+        self._robots: dict[str, tuple[int, bytes] | None] = {}
+        self.revisits: dict[str, list[ops.StoredEntry]] | None = None
+
+    def prefetch(self, urls: Iterable[str], netlocs: Iterable[str], robots_max_age: timedelta) -> None:
+        """Read the validators of these feed/list URLs and the cached robots.txt of these hosts."""
+        urls, netlocs = set(urls), set(netlocs)
+        known = ops.validators_many(self.db, urls)
+        self._validators.update({u: known.get(u, (None, None)) for u in urls})
+        robots = ops.cached_robots_many(self.db, netlocs, robots_max_age)
+        self._robots.update({n: robots.get(n) for n in netlocs})
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        """The stored ETag and Last-Modified of a feed or list URL (prefetched, else one query)."""
+        if url in self._validators:
+            return self._validators[url]
+        return ops.validators(self.db, url)
+
+    def cached_robots(self, netloc: str, max_age: timedelta) -> tuple[int, bytes] | None:
+        """A fresh cached robots.txt of a host (prefetched, else one query)."""
+        if netloc in self._robots:
+            return self._robots[netloc]
+        return ops.cached_robots(self.db, netloc, max_age)
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:

@@ -41,7 +41,7 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
         url = urlparse_cached(request)
         netloc = url.netloc
         if netloc not in self._parsers:
-            cached = ops.cached_robots(self.ctx.db, netloc, self.max_age)
+            cached = self.ctx.cached_robots(netloc, self.max_age)
             if cached is not None:
                 self._stats.inc_value("robotstxt/cache_hit")
                 return self._install(netloc, cached[1] if cached[0] < 400 else b"")

@@ -27,6 +27,7 @@ from crawler.registry import DEFAULT_EVERY, Outlet, duration
 from crawler.schedule.config import ScheduleConfigError, env_duration
 
 if TYPE_CHECKING:
+    from crawler.schedule.simclock import SimClock
     from crawler.store import Database
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,8 @@ def is_due_every(last: datetime | None, every: timedelta, now: datetime, toleran
     return last is None or last + every <= now + min(tolerance, every / 2)
 
 
-def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config: CadenceConfig) -> History:
+def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config: CadenceConfig,
+                 clock: SimClock | None = None) -> History:
     """Fresh first-seen counts and watched hours per outlet in the lookback, and the hour profile.
 
     An article first seen long after its publication is backlog a first crawl found, not a sign of
@@ -307,24 +309,27 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
     from crawler.store.models import Article, OutletRun
 
     since = now - config.lookback
+    # stored times are wall time; with the bench's clock they are read as simulated time
+    to_sim = clock.sim if clock is not None else _aware
+    since_stored = clock.wall(since) if clock is not None else since
     backlog = max(2 * config.max_every, timedelta(days=1))
     wanted = set(outlet_ids)
     counts: dict[str, int] = {}
     seen: list[datetime] = []
     with db.sessions() as s:
         rows = s.execute(select(Article.outlet_id, Article.first_seen_at, Article.published_at)
-                         .where(Article.first_seen_at >= since))
+                         .where(Article.first_seen_at >= since_stored))
         for oid, first, published in rows:
             if oid not in wanted:
                 continue
-            first = _aware(first)
+            first = to_sim(first)
             if published is not None and first - _aware(published) > backlog:
                 continue
             counts[oid] = counts.get(oid, 0) + 1
             seen.append(first)
         # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
         watched = s.execute(select(OutletRun.outlet_id, func.min(OutletRun.started_at)).group_by(OutletRun.outlet_id))
-        hours = {oid: (now - max(_aware(at), since)).total_seconds() / 3600.0
+        hours = {oid: (now - max(to_sim(at), since)).total_seconds() / 3600.0
                  for oid, at in watched if oid in wanted}
         hours = {oid: max(0.0, h) for oid, h in hours.items()}
     return History(counts, hours, hour_profile(seen))
@@ -338,11 +343,16 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
                config: CadenceConfig | None = None) -> list[Outlet]:
     """The outlets a tick crawls: registry `every`/`cron` as written; the rest by the cadence mode."""
     from crawler.crawl.runner import DUE_TOLERANCE, is_due
+    from crawler.schedule.simclock import from_env as sim_clock
 
     config = config or CadenceConfig.from_env()
+    clock = sim_clock()
+    if clock is not None:  # the freshness bench's compressed time: decide in simulated time
+        now = clock.sim(now)
+        last = {oid: clock.sim(at) for oid, at in last.items()}
     if config.mode == "fixed" or all(o.fixed for o in outlets):
         return [o for o in outlets if is_due(o, last.get(o.id), now)]
-    history = load_history(db, [o.id for o in outlets if not o.fixed], now, config)
+    history = load_history(db, [o.id for o in outlets if not o.fixed], now, config, clock)
     intervals = plan(outlets, history, config, now).intervals
     # half a tick (tick_for) rounds an interval to the nearest tick
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)

@@ -60,6 +60,15 @@ def tick_interval(registry: Registry, config: ScheduleConfig, cadence: CadenceCo
     if config.tick is not None:
         return config.tick
     from crawler.schedule.cadence import tick_for
+    from crawler.schedule.simclock import from_env as sim_clock
+
+    clock = sim_clock()
+    if clock is not None:  # the freshness bench's compressed time: a simulated tick in wall time
+        return max(timedelta(seconds=1), clock.wall_span(_tick_interval(registry, cadence, tick_for)))
+    return _tick_interval(registry, cadence, tick_for)
+
+
+def _tick_interval(registry: Registry, cadence: CadenceConfig | None, tick_for: Any) -> timedelta:
 
     adaptive = cadence is not None and cadence.mode == "adaptive"
     intervals = [(tick_for(cadence, cadence.bounds(o)[0]) if adaptive and cadence and not o.fixed else o.interval)

@@ -11,11 +11,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from crawler.sites import content, scale
 from crawler.sites.faults import Fault, parse_fault
 from crawler.sites.registry import write_registry
-from crawler.sites.server import SiteServer
+from crawler.sites.server import Publisher, SiteServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--registry-out", type=Path, help="write a registry TOML for the served outlets"
     )
+    publish = serve.add_argument_group("publishing over time (the freshness bench; needs --scale)")
+    publish.add_argument("--publish-clock", metavar="SCALE@INSTANT",
+                         help="simulated time: SCALE simulated seconds per wall second, equal to wall time at INSTANT")
+    publish.add_argument("--publish-start", metavar="ISO", help="simulated instant publishing starts")
+    publish.add_argument("--publish-hours", type=float, default=0.0, help="simulated hours of publishing")
+    publish.add_argument("--publish-seed", default="freshness-live", help="seed of what is published")
+    publish.add_argument("--publish-log", type=Path, help="one JSON line per published article (required)")
     return parser
 
 
@@ -74,15 +82,35 @@ def serve(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    publisher = None
     try:
         if args.registry_out:
             write_registry(args.registry_out, outlets, urls)
+        publisher = _publisher(args, server, outlets)
         print(json.dumps({"outlets": urls}, ensure_ascii=False), flush=True)
         while not stop.wait(1.0):
             pass
     finally:
+        if publisher is not None:
+            publisher.stop()
         server.stop()
     return 0
+
+
+def _publisher(args: argparse.Namespace, server: SiteServer, outlets: list[Any]) -> Publisher | None:
+    if not args.publish_clock:
+        return None
+    from datetime import datetime
+
+    from crawler.schedule.simclock import SimClock
+
+    if not (args.scale and args.publish_start and args.publish_hours > 0 and args.publish_log):
+        raise ValueError("--publish-clock needs --scale, --publish-start, --publish-hours and --publish-log")
+    start = datetime.fromisoformat(args.publish_start)
+    schedule = scale.publications(len(outlets), start, args.publish_hours, seed=args.publish_seed)
+    publisher = Publisher(server, schedule, start, SimClock.parse(args.publish_clock), args.publish_log)
+    publisher.begin()
+    return publisher
 
 
 def main(argv: list[str] | None = None) -> int:

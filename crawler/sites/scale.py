@@ -233,3 +233,33 @@ def publications(count: int, start: datetime, hours: float, *, seed: str = "fres
             t += rng.expovariate(per_s)
     out.sort(key=lambda p: p.at)
     return out
+
+
+def story_article(outlet: Outlet, number: int, story: int, relevant: bool, published: datetime) -> DemoArticle:
+    """A newly published article: `number` counts the outlet's new articles (ids above the seeded
+    ones); the text is the story's, so syndicated copies of a story carry the same words."""
+    words = _words()
+    relevant_pool, other_pool = _sentences()
+    rng = random.Random(f"story-{story}")
+    region = REGIONS[story % len(REGIONS)]
+    sections = [s.code for s in outlet.sections if s.code not in ("S1N9", "S1N5")]
+    if relevant:
+        title = rng.choice(words["relevant"]).format(region=region, country=rng.choice(words["countries"]))
+        section = "S1N5"
+    else:
+        subject, predicate = rng.choice(words["general"])
+        title = f"{region}{rng.choice(words['places'])} {subject} {predicate} ({story})"
+        section = sections[story % len(sections)]
+    paragraphs = [title.split(",")[0] + " 관련 소식이다. " + rng.choice(other_pool)]
+    for _ in range(rng.randint(4, 7)):
+        pool = relevant_pool if relevant and rng.random() < 0.7 else other_pool
+        paragraphs.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 4))))
+    record = {
+        "id": NEW_ID_BASE + number, "section": section, "kind": "synthetic", "expect_relevant": relevant,
+        "age_hours": 0.0, "reporter": rng.choice(words["reporters"]), "title": title, "subtitle": "",
+        "caption": "", "paragraphs": paragraphs, "story": f"s{story}",
+    }
+    return resolve(record, outlet, published)
+
+
+NEW_ID_BASE = 50000  # above any seeded article id (1000 + articles per outlet)

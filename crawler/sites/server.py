@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
@@ -394,6 +394,19 @@ class SiteServer:
         self.sites[outlet.id].pages = self._pages(outlet, grouped.get(outlet.id, []))
         return edited
 
+    def add_articles(self, articles: Sequence[DemoArticle]) -> None:
+        """Serve new articles from now on (their outlets' feeds, lists and home re-rendered): what
+        the freshness bench's publisher does as simulated time passes."""
+        if not articles:
+            return
+        self.articles.extend(articles)
+        touched = {a.outlet for a in articles}
+        grouped = content.articles_by_outlet(a for a in self.articles if a.outlet in touched)
+        for outlet in self.outlets:
+            if outlet.id in touched:
+                # one assignment: the serving thread sees the old pages or the new ones, never a mix
+                self.sites[outlet.id].pages = self._pages(outlet, grouped.get(outlet.id, []))
+
     async def _listen(self, sockets: list[socket.socket]) -> None:
         for outlet, sock in zip(self.outlets, sockets, strict=True):
             site = self.sites[outlet.id]
@@ -480,3 +493,53 @@ async def _read_request(reader: asyncio.StreamReader) -> Request | int | None:
     if length.isdigit() and int(length):
         await reader.readexactly(int(length))
     return Request(parts[0].upper(), parts[1], parts[2], headers)
+
+
+class Publisher:
+    """Publishes scheduled articles on a running SiteServer as simulated time passes (a thread).
+
+    `schedule` holds `scale.Publication`s (`at`: simulated seconds after `start`); `clock` maps wall
+    to simulated time (crawler.schedule.simclock). Each article appears in its outlet's feed and
+    lists dated with its simulated publication time, and one JSON line per article goes to `log`
+    (simulated and wall time, outlet, URL, story, relevance): the ground truth the bench measures
+    latency against.
+    """
+
+    def __init__(self, server: SiteServer, schedule: Sequence[Any], start: datetime, clock: Any,
+                 log_path: Path, step_s: float = 0.25) -> None:
+        self.server, self.schedule, self.start, self.clock = server, list(schedule), start, clock
+        self.log_path, self.step_s = log_path, step_s
+        self.done = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="newswatch-publisher", daemon=True)
+        self.published = 0
+
+    def begin(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        outlets = self.server.outlets
+        numbers = [0] * len(outlets)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            while self.published < len(self.schedule) and not self._stop.is_set():
+                wall = datetime.now(UTC)
+                elapsed = (self.clock.sim(wall) - self.start).total_seconds()
+                batch = []
+                while self.published < len(self.schedule) and self.schedule[self.published].at <= elapsed:
+                    p = self.schedule[self.published]
+                    numbers[p.outlet] += 1
+                    at = self.start + timedelta(seconds=p.at)
+                    article = scale.story_article(outlets[p.outlet], numbers[p.outlet], p.story, p.relevant, at)
+                    batch.append(article)
+                    log.write(json.dumps({"sim": at.isoformat(), "wall": wall.isoformat(),
+                                          "outlet": article.outlet, "url": self.server.article_url(article),
+                                          "story": p.story, "relevant": p.relevant}) + "\n")
+                    self.published += 1
+                self.server.add_articles(batch)
+                log.flush()
+                self._stop.wait(self.step_s)
+        self.done.set()

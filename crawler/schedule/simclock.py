@@ -1,0 +1,83 @@
+"""Compressed time for the freshness bench (NEWSWATCH_SCHEDULE_TIME_SCALE / _TIME_ANCHOR).
+
+A bench tool, not an operating mode: it lets the real daemon run a simulated half hour in a few
+minutes of wall time. With scale F and anchor A (a wall instant), the simulated time of a wall
+instant t is `A + (t - A) * F`: the two clocks agree at A and simulated time runs F times faster,
+so before A it lags behind the wall clock (no article of the bench's publisher is ever dated in
+the future). The site server's publisher dates articles in simulated time; the scheduler then
+reads every time it decides with (now, last crawls, first-seen history) in simulated time and
+divides its tick by F. What is *not* scaled: the crawl's own work, cron jobs, the sender and the
+heartbeat (their NEWSWATCH_SCHEDULE_* intervals are wall time), and every timestamp the store
+writes (wall time; the bench maps them back).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from crawler.schedule.config import ScheduleConfigError
+
+SCALE_VAR, ANCHOR_VAR = "NEWSWATCH_SCHEDULE_TIME_SCALE", "NEWSWATCH_SCHEDULE_TIME_ANCHOR"
+
+
+@dataclass(frozen=True)
+class SimClock:
+    """Wall ↔ simulated time at `scale` simulated seconds per wall second, equal at `anchor`."""
+
+    scale: float
+    anchor: datetime
+
+    def sim(self, wall: datetime) -> datetime:
+        return self.anchor + (_aware(wall) - self.anchor) * self.scale
+
+    def wall(self, sim: datetime) -> datetime:
+        return self.anchor + (_aware(sim) - self.anchor) / self.scale
+
+    def wall_span(self, span: timedelta) -> timedelta:
+        """A simulated duration in wall time."""
+        return span / self.scale
+
+    def now(self) -> datetime:
+        return self.sim(datetime.now(UTC))
+
+    def text(self) -> str:
+        return f"{self.scale:g}@{self.anchor.isoformat()}"
+
+    @classmethod
+    def parse(cls, text: str) -> SimClock:
+        """'F@ISO-INSTANT' (the form `text()` writes)."""
+        scale, sep, anchor = text.partition("@")
+        if not sep:
+            raise ValueError(f"{text!r}: write SCALE@ISO-INSTANT, e.g. 5@2026-12-07T05:00:00+00:00")
+        return cls(float(scale), _aware(datetime.fromisoformat(anchor)))
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def from_env(env: Mapping[str, str] | None = None) -> SimClock | None:
+    """The bench's clock, or None (real time) when NEWSWATCH_SCHEDULE_TIME_SCALE is unset or 1."""
+    env = os.environ if env is None else env
+    raw = env.get(SCALE_VAR, "").strip()
+    if not raw:
+        return None
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not scale > 0:
+        raise ScheduleConfigError(f"{SCALE_VAR}={raw!r}: write simulated seconds per wall second, e.g. 5 "
+                                  "(a bench tool; leave it unset in production)")
+    if scale == 1:
+        return None
+    raw_anchor = env.get(ANCHOR_VAR, "").strip()
+    try:
+        anchor = _aware(datetime.fromisoformat(raw_anchor))
+    except ValueError:
+        raise ScheduleConfigError(f"{ANCHOR_VAR}={raw_anchor!r}: with {SCALE_VAR} set, write the wall instant "
+                                  "where simulated and wall time agree, e.g. 2026-12-07T05:00:00+00:00") from None
+    return SimClock(scale, anchor)

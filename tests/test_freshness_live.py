@@ -1,0 +1,130 @@
+"""The live freshness bench's parts: compressed time the scheduler honours, the site server's
+publisher, and the batched store reads a tick's start does for all its outlets."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.registry import Outlet, Registry
+from crawler.schedule import jobs
+from crawler.schedule.cadence import CadenceConfig, choose_due, load_history
+from crawler.schedule.config import ScheduleConfig, ScheduleConfigError
+from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock, from_env
+from crawler.sites.scale import Publication, scale_outlets
+from crawler.sites.server import Publisher, SiteServer
+
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
+BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
+
+
+def test_the_clock_runs_scale_times_faster_and_agrees_with_the_wall_at_its_anchor() -> None:
+    clock = SimClock(5.0, NOW)
+    assert clock.sim(NOW) == NOW
+    assert clock.sim(NOW - timedelta(minutes=1)) == NOW - timedelta(minutes=5)  # before the anchor it lags
+    assert clock.wall(clock.sim(NOW - timedelta(seconds=37))) == NOW - timedelta(seconds=37)
+    assert clock.wall_span(timedelta(minutes=5)) == timedelta(minutes=1)
+    assert SimClock.parse(clock.text()) == clock
+
+
+def test_time_scale_settings() -> None:
+    assert from_env({}) is None
+    assert from_env({SCALE_VAR: "1"}) is None  # real time
+    assert from_env({SCALE_VAR: "5", ANCHOR_VAR: NOW.isoformat()}) == SimClock(5.0, NOW)
+    for env in ({SCALE_VAR: "0"}, {SCALE_VAR: "fast"}, {SCALE_VAR: "5"}, {SCALE_VAR: "5", ANCHOR_VAR: "noon"}):
+        with pytest.raises(ScheduleConfigError, match="NEWSWATCH_SCHEDULE_TIME_"):
+            from_env(env)
+
+
+def _compressed(monkeypatch: pytest.MonkeyPatch, scale: float, anchor: datetime = NOW) -> SimClock:
+    monkeypatch.setenv(SCALE_VAR, str(scale))
+    monkeypatch.setenv(ANCHOR_VAR, anchor.isoformat())
+    clock = from_env()
+    assert clock is not None
+    return clock
+
+
+def test_the_daemon_ticks_a_simulated_interval_in_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = Registry(outlet=[Outlet(id="a", **BASE, every="5m")])
+    assert jobs.tick_interval(reg, ScheduleConfig()) == timedelta(minutes=5)
+    _compressed(monkeypatch, 5)
+    assert jobs.tick_interval(reg, ScheduleConfig()) == timedelta(minutes=1)
+    adaptive = Registry(outlet=[Outlet(id="a", **BASE)])
+    assert jobs.tick_interval(adaptive, ScheduleConfig(), CadenceConfig(mode="adaptive")) == timedelta(seconds=6)
+
+
+def test_a_tick_decides_in_simulated_time(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    outlets = [Outlet(id="a", **BASE, every="5m")]
+    recent = {"a": NOW - timedelta(seconds=70)}  # 70 s of wall time: 350 simulated seconds at 5×
+    assert choose_due(db, outlets, recent, NOW, CadenceConfig()) == []
+    _compressed(monkeypatch, 5)
+    assert [o.id for o in choose_due(db, outlets, recent, NOW, CadenceConfig())] == ["a"]
+    assert choose_due(db, outlets, {"a": NOW - timedelta(seconds=20)}, NOW, CadenceConfig()) == []  # 100 s
+
+
+def test_history_is_read_in_simulated_time(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.store.models import Article
+
+    clock = SimClock(10.0, NOW)
+    with db.session() as s:
+        for h in range(1, 49):  # one an hour over two simulated days, stored in wall time
+            seen = clock.wall(NOW - timedelta(hours=h))
+            s.add(Article(outlet_id="a", url=f"http://a/{h}", url_key=f"a/{h}", canonical_url=f"http://a/{h}",
+                          title="제목", body_hash="h", family="ndsoft", first_seen_at=seen,
+                          published_at=seen - timedelta(seconds=20)))
+    config = CadenceConfig(mode="adaptive", lookback=timedelta(days=1))
+    assert load_history(db, ["a"], NOW, config).counts == {"a": 48}  # all within 4.8 wall hours
+    assert load_history(db, ["a"], NOW, config, clock).counts == {"a": 24}  # one simulated day
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 — the local test server
+        return response.read().decode("utf-8")
+
+
+def test_the_publisher_serves_articles_as_simulated_time_passes(tmp_path: Path) -> None:
+    outlets = scale_outlets(2, 1)
+    clock = SimClock(3600.0, datetime.now(UTC) + timedelta(hours=1))  # a simulated hour per wall second
+    start = clock.sim(datetime.now(UTC))
+    # one story syndicated to both outlets within two simulated minutes; one far beyond the test
+    schedule = [Publication(30.0, 0, 7, True), Publication(150.0, 1, 7, True), Publication(10 * 86400.0, 0, 8, False)]
+    log = tmp_path / "published.jsonl"
+    with SiteServer(outlets, datetime(2026, 1, 2, 12, tzinfo=UTC)) as server:
+        before = _get(server.urls["bench001"] + "rss/allArticle.xml")
+        publisher = Publisher(server, schedule, start, clock, log, step_s=0.02)
+        publisher.begin()
+        deadline = time.monotonic() + 10
+        while publisher.published < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        publisher.stop()
+        lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+        assert [(x["outlet"], x["story"], x["relevant"]) for x in lines] == [("bench001", 7, True), ("bench002", 7, True)]
+        assert publisher.published == 2  # the third is ten simulated days away
+        feed = _get(server.urls["bench001"] + "rss/allArticle.xml")
+        assert feed != before and lines[0]["url"].replace("&", "&amp;") in feed
+        first, copy = (_get(x["url"]) for x in lines)
+        title = next(a.title for a in server.articles if server.article_url(a) == lines[0]["url"])
+        assert title in first and title in copy  # a syndicated copy carries the same story
+        published = next(a.published_at for a in server.articles if server.article_url(a) == lines[0]["url"])
+        assert published == (start + timedelta(seconds=30)).replace(second=0, microsecond=0)
+
+
+def test_batched_store_reads_equal_the_one_by_one_ones(db: Any) -> None:
+    from crawler.store import ops
+
+    ops.save_validators(db, [("http://a/rss", '"e1"', None), ("http://b/rss", None, "Mon, 05 Jan 2026 03:00:00 GMT")])
+    ops.save_robots(db, "a:1", 200, b"User-agent: *\nDisallow: /x\n")
+    ops.save_robots(db, "b:1", 404, b"")
+    urls = ["http://a/rss", "http://b/rss", "http://c/rss"]
+    many = ops.validators_many(db, urls)
+    assert {u: many.get(u, (None, None)) for u in urls} == {u: ops.validators(db, u) for u in urls}
+    hosts, age = ["a:1", "b:1", "c:1"], timedelta(hours=24)
+    robots = ops.cached_robots_many(db, hosts, age)
+    assert {h: robots.get(h) for h in hosts} == {h: ops.cached_robots(db, h, age) for h in hosts}
+    assert ops.cached_robots_many(db, hosts, timedelta(0)) == {}  # stale entries are not served
