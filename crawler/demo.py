@@ -69,7 +69,8 @@ def write_recipients(home: Path) -> Path:
         'mode = "digest"\n'
         'digest_times = ["08:30"]\n'
         'weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
-        "skip_holidays = false\n",
+        "skip_holidays = false\n"
+        "echo = true\n",  # the digest shows the demo office's release and who carried it
         encoding="utf-8",
     )
     return path

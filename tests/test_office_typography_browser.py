@@ -194,8 +194,10 @@ def _measure(chromium: str, pages: dict[str, str], shots: Path) -> dict[str, dic
 def test_no_hangul_word_is_broken_and_nothing_overflows(
     chromium: str, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # the digest's "보도자료 반영" (a recipient with echo = true) with the export's release rows
+    monkeypatch.setattr("crawler.alert.compose._release_echo", lambda _recipient, _now: release_rows())
     pages = {"mail": mail_html(), **web_pages(home, monkeypatch), "export": export_html(tmp_path)}
-    for name in ("dashboard", "export"):  # the releases sections are measured too
+    for name in ("mail", "dashboard", "export"):  # the releases sections are measured too
         assert RELEASE_TITLE in pages[name] and "아직 실은 매체가 없습니다." in pages[name], name
     shots = home / "artifacts"
     shots.mkdir(parents=True, exist_ok=True)

@@ -40,6 +40,8 @@ def test_the_demo_release_is_traced_in_three_outlets(sites: SiteServer, tmp_path
     assert "3 article(s) in 3 outlet(s); verbatim 1, trimmed 1, rewritten 1" in lines[0]
     kinds = {line.split()[0]: line.split(" h  ")[1].split()[0] for line in lines[1:]}
     assert kinds == {"busanmaru": "verbatim", "incheonnuri": "trimmed", "ydpharu": "rewritten"}
+    # in the order the outlets carried it, whatever order the crawl found them in
+    assert list(kinds) == ["busanmaru", "incheonnuri", "ydpharu"]
     assert "+   2.0 h" in shown.stdout  # busanmaru: 20 h old, released 22 h before the anchor
 
 

@@ -435,6 +435,7 @@ def report(session: Session, since: datetime | None = None,
             rep.pickups.append(CarriedBy(pickup.outlet_id, regions.get(pickup.outlet_id, ""),
                                          round(hours, 1), pickup.kind, pickup.verbatim_share,
                                          pickup.headline_changed, title, url))  # fmt: skip
+        rep.pickups.sort(key=lambda c: c.hours_after)  # in the order the outlets carried it
         out.append(rep)
     return out
 
