@@ -131,9 +131,7 @@ def query(db: Path | str, sql: str) -> list[tuple[Any, ...]]:
 class CutProxy:
     """A TCP proxy on 127.0.0.1 in front of a server (PostgreSQL): `cut()` resets every
     connection and refuses new ones until `restore()` — the database going away for real as far
-    as the client can tell, without stopping a server other processes share; `pause()` keeps
-    every connection open but passes nothing on until `resume()` — a paused server (a stopped
-    process, a frozen VM), whose kernel still accepts and acknowledges."""
+    as the client can tell, without stopping a server other processes share."""
 
     def __init__(self, target_port: int, target_host: str = "127.0.0.1") -> None:
         import socket
@@ -144,8 +142,6 @@ class CutProxy:
         self.port = self._listener.getsockname()[1]
         self._up = threading.Event()
         self._up.set()
-        self._flowing = threading.Event()
-        self._flowing.set()
         self._conns: list[Any] = []
         self._lock = threading.Lock()
         self._stop = False
@@ -181,7 +177,6 @@ class CutProxy:
                 data = src.recv(65536)
                 if not data:
                     break
-                self._flowing.wait()
                 dst.sendall(data)
         except OSError:
             pass
@@ -208,15 +203,8 @@ class CutProxy:
     def restore(self) -> None:
         self._up.set()
 
-    def pause(self) -> None:
-        self._flowing.clear()
-
-    def resume(self) -> None:
-        self._flowing.set()
-
     def close(self) -> None:
         self._stop = True
-        self._flowing.set()
         self.cut()
         self._listener.close()
 

@@ -30,14 +30,19 @@ from bench.faults import (
 pytestmark = pytest.mark.postgres
 
 
-def test_database_cut_mid_crawl_loses_nothing(pg_server: str, tmp_path: Path) -> None:
+def _through_a_proxy(pg_server: str) -> tuple[int, CutProxy, str]:
+    """An emptied test database, the fault seed, and a proxy in front of PostgreSQL with its URL."""
     from conftest import _reset_pg
 
     _reset_pg(pg_server)
     seed = int(os.environ.get("NEWSWATCH_FAULT_SEED", "") or random.randrange(1, 10**6))
     url = make_url(pg_server)
     proxy = CutProxy(url.port or 5432)
-    via_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+    return seed, proxy, url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+
+
+def test_database_cut_mid_crawl_loses_nothing(pg_server: str, tmp_path: Path) -> None:
+    seed, proxy, via_proxy = _through_a_proxy(pg_server)
     try:
         with Sites(3, 25, tmp_path) as sites:
             at = int(sites.served * random.Random(seed).uniform(0.2, 0.7))
@@ -74,45 +79,3 @@ def test_database_cut_mid_crawl_loses_nothing(pg_server: str, tmp_path: Path) ->
     finally:
         proxy.close()
 
-
-def test_a_paused_database_ends_the_crawl_and_loses_nothing(pg_server: str, tmp_path: Path) -> None:
-    """A paused server answers nothing and resets nothing: no driver timeout fires. The crawl's
-    watchdog ends the process (EX_TEMPFAIL) within 4 x NEWSWATCH_DB_TIMEOUT_S instead of waiting
-    for ever; once the database is back, the next run closes the old one and stores everything."""
-    from conftest import _reset_pg
-
-    from crawler.store.watchdog import EX_TEMPFAIL
-
-    _reset_pg(pg_server)
-    seed = int(os.environ.get("NEWSWATCH_FAULT_SEED", "") or random.randrange(1, 10**6))
-    url = make_url(pg_server)
-    proxy = CutProxy(url.port or 5432)
-    via_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    try:
-        with Sites(3, 25, tmp_path) as sites:
-            at = int(sites.served * random.Random(seed).uniform(0.2, 0.7))
-            print(f"NEWSWATCH_FAULT_SEED={seed}: database paused at {at} of {sites.served} stored")
-            env = cli_env(tmp_path / "home", sites.registry, NEWSWATCH_DB_URL=via_proxy, NEWSWATCH_DB_TIMEOUT_S="1")
-            paused_at: list[float] = []
-
-            def pause() -> None:
-                paused_at.append(time.monotonic())
-                proxy.pause()
-
-            code = interrupted_crawl(env, pg_server, at, pause, "--all", timeout=120)
-            waited = time.monotonic() - paused_at[0] if paused_at else 0.0
-            assert paused_at, "the crawl ended before the pause"
-            assert code == EX_TEMPFAIL, f"exit {code}"
-            assert waited < 30, f"the crawl waited {waited:.0f} s on a paused database"
-            proxy.resume()
-            assert query(pg_server, "SELECT status FROM runs WHERE kind = 'crawl'") == [("running",)]
-
-            result = newswatch(env, *crawl_args("--all"))  # the operator (or the next cron line) runs it again
-            assert result.returncode == 0, result.stderr[-2000:]
-            t = tally(pg_server)
-            assert t.articles == sites.served, f"{sites.served - t.articles} articles lost"
-            assert t.alerted_stories == t.matched_stories > 0 and t.duplicate_alerts == 0
-            runs = query(pg_server, "SELECT status, finish_reason FROM runs WHERE kind = 'crawl' ORDER BY id")
-            assert runs[0] == ("aborted", "process ended without closing the run")
-    finally:
-        proxy.close()
