@@ -114,7 +114,7 @@ def run() -> dict[str, Any]:
     work.mkdir(parents=True)
     registry, log = work / "outlets.toml", work / "requests.log"
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{OUTLETS}:{ARTICLES}", "--port-base", "0",
+        [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{OUTLETS}:{ARTICLES}", "--port-base", "0",
          "--registry-out", str(registry), "--log", str(log)],
         stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
     try:

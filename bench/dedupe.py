@@ -308,8 +308,8 @@ def measure_assign(size: int) -> dict[str, float]:
 
 def measure_seen(size: int) -> float:
     """Median ms of `seen_keys` for 20 keys (10 stored, 10 not)."""
+    from crawler.store.crawlstate import seen_keys
     from crawler.store.db import Database
-    from crawler.store.ops import seen_keys
 
     db = Database.open(f"sqlite:///{store_path(size)}", migrate_schema=False)
     rng = random.Random(7)

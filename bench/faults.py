@@ -40,7 +40,7 @@ TARGETS: dict[str, str] = {}
 
 @dataclass
 class Sites:
-    """`python -m crawler.sites serve --scale …` in a subprocess, with its registry file."""
+    """`python -m crawler.demosites serve --scale …` in a subprocess, with its registry file."""
 
     outlets: int
     articles: int
@@ -58,7 +58,7 @@ class Sites:
         return self.outlets * self.articles
 
     def start(self) -> Sites:
-        args = [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{self.outlets}:{self.articles}",
+        args = [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{self.outlets}:{self.articles}",
                 "--registry-out", str(self.registry), "--log", str(self.work / "sites.log")]
         for fault in self.faults:
             args += ["--fault", fault]

@@ -9,7 +9,7 @@ Two parts, one run (`make bench ONLY=freshness`):
    peak RSS of the server and the crawl are measured. Skipped (figures from the issue's 300-outlet
    tick scaled ×10 instead) with FRESHNESS_REAL=0.
 2. **A simulated day, fixed vs adaptive polling with the same request budget**: the publisher of
-   `crawler.sites.scale.publications` (3,000 outlets: 3% publish every few minutes in office hours,
+   `crawler.demosites.scale.publications` (3,000 outlets: 3% publish every few minutes in office hours,
    77% a few times a day, 20% weekly; 5% of stories syndicated to 2-5 outlets, 8% about medical
    tourism; shaped by the Seoul day) runs for a warm-up day polled every 5 minutes (the history the
    adaptive cadence learns from), then for the measured day twice: fixed 5-minute ticks over every
@@ -26,7 +26,7 @@ speed come from part 1; matching, dedupe and mail composition are taken as insta
 
 3. **The live daemon against a live publisher** (`live`, the `freshness.fixed_*`/`adaptive_*` keys;
    part 2 then reports as `freshness.sim_*`; FRESHNESS_LIVE=0 skips it): the site server publishes
-   `publications(...)` as simulated time passes (crawler.sites.server.Publisher), the real
+   `publications(...)` as simulated time passes (crawler.demosites.server.Publisher), the real
    `newswatch schedule` runs with time compressed FRESHNESS_TIME_SCALE× (crawler.schedule.simclock),
    fixed and then adaptive from the same seeded store, and publication → alert row / mail file is
    read from the store and the outbox. A tick's crawl counts FRESHNESS_TIME_SCALE times its wall
@@ -99,7 +99,7 @@ def idle_tick(count: int) -> dict[str, float]:
     work.mkdir(parents=True)
     log, db_file, cache = work / "requests.log", work / "newswatch.db", _cache_file(count)
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+        [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
          "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"), "--log", str(log)],
         stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
     try:
@@ -442,7 +442,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def day(count: int, rps: float, config: Any) -> dict[str, Outcome]:
     """The warm-up day, then the measured day under fixed and adaptive polling."""
-    from crawler.sites.scale import publications
+    from crawler.demosites.scale import publications
 
     warm_start = START - timedelta(hours=WARM_HOURS)
     pubs_warm = publications(count, warm_start, WARM_HOURS, seed="freshness-warm")
@@ -601,7 +601,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
     start = clock.sim(first_pub)
     _prepare_store(db_file, clock, start, count, history=policy == "adaptive")
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+        [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
          "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"),
          "--publish-clock", clock.text(), "--publish-start", start.isoformat(),
          "--publish-hours", str(LIVE_PUBLISH_S * LIVE_SCALE / 3600.0), "--publish-log", str(pub_log)],
@@ -670,7 +670,7 @@ def _prepare_store(db_file: Path, clock: Any, start: datetime, count: int, *, hi
     crawls write them under the bench's clock)."""
     import sqlite3
 
-    from crawler.sites.scale import publications
+    from crawler.demosites.scale import publications
 
     def stored(moment: datetime) -> str:
         return clock.wall(moment).astimezone(UTC).replace(tzinfo=None).isoformat(" ")
@@ -769,7 +769,7 @@ def seeded_store(count: int) -> Path:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
+        [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
          "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml")],
         stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
     try:

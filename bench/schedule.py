@@ -41,7 +41,7 @@ def _cache_file() -> Path:
 
 def _serve(work: Path, log: Path) -> subprocess.Popen[str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "crawler.sites", "serve", "--scale", f"{OUTLETS}:{ARTICLES}",
+        [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{OUTLETS}:{ARTICLES}",
          "--anchor", ANCHOR, "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"),
          "--log", str(log)],
         stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)

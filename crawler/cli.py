@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-EXIT_CONFIG = 2  # bad configuration or an unusable database: nothing was done
+from crawler.errors import EXIT_CONFIG, USER_ERRORS
 
 
 def _die(message: str) -> int:
@@ -432,8 +432,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from crawler.errors import CONFIG_ERRORS
-
     args = build_parser().parse_args(argv)
     if args.command == "outlets" and args.action == "detect" and not args.target:
         return _die("outlets detect needs a URL or a saved HTML file")
@@ -446,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _die(str(exc))
     try:
         return func(args)
-    except CONFIG_ERRORS as exc:
+    except USER_ERRORS as exc:
         return _die(str(exc))
     except BrokenPipeError:
         return 0

@@ -92,7 +92,7 @@ def _anchor(demo_dir: Path, fresh_store: bool) -> str:
 
 def start_sites(demo_dir: Path, anchor: str, port_base: int, extra: list[str] | None = None) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """Start the demo site server; return the process and outlet id -> base URL."""
-    cmd = [sys.executable, "-m", "crawler.sites", "serve", "--anchor", anchor, "--port-base", str(port_base),
+    cmd = [sys.executable, "-m", "crawler.demosites", "serve", "--anchor", anchor, "--port-base", str(port_base),
            "--registry-out", str(demo_dir / "outlets.toml"), "--log", str(demo_dir / "requests.log"), *(extra or [])]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
     deadline = time.monotonic() + SERVER_START_TIMEOUT

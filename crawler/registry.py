@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
-from crawler.configerrors import plain_message
 from crawler.dedupe.urls import article_id, canonical_url
+from crawler.errors import ConfigError, plain_message
 
 REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
@@ -44,7 +44,7 @@ _WEEKDAY_NUMBERS = re.compile(r"(^|[\s,/-])[0-7]([\s,/-]|$)")
 DEFAULT_EVERY = "30m"
 
 
-class RegistryError(ValueError):
+class RegistryError(ConfigError):
     """A registry file that cannot be used; the message says where and how to fix it."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crawler.store import ops
+from crawler.store import crawlstate
 from crawler.store.ingest import stored_version
 from crawler.types import ArticleRecord
 from pipelines.base import Pipeline
@@ -18,7 +18,7 @@ class DedupePipeline(Pipeline):
                 stored = stored_version(s, item.keys)
         if stored is not None and stored[1] == item.body_hash:
             # a revisit that found the same text: the fetch time (revisit clock) and entry move on
-            ops.touch_article(self.ctx.db, stored[0], fetched_at=item.fetched_at, feed_title=item.feed_title,
+            crawlstate.touch_article(self.ctx.db, stored[0], fetched_at=item.fetched_at, feed_title=item.feed_title,
                               feed_modified=item.feed_modified)
             self.ctx.tally[item.outlet_id].unchanged += 1
             raise self.drop(item, "already stored, unchanged", "unchanged")

@@ -33,8 +33,8 @@ from crawler.dedupe.urls import article_key
 from crawler.extract.listlinks import ShapeBook
 from crawler.monitor.failures import save_failing_page
 from crawler.registry import Outlet
-from crawler.store import ops
-from spiders.items import ArticleItem
+from crawler.store import crawlstate
+from crawler.types import ArticleRecord
 from spiders.navigators import Navigator, navigator_for
 
 
@@ -147,7 +147,7 @@ class OutletSpider(scrapy.Spider):
         self.ctx.prefetch(urls, hosts, timedelta(hours=settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)))
         limit = settings.getint("NEWSWATCH_REVISITS_PER_OUTLET", 1)
         if limit > 0 and not self.ctx.since:
-            self.ctx.revisits = ops.revisits_due_many(self.ctx.db, [o.id for o in self.outlets], **self._revisit_window(limit))
+            self.ctx.revisits = crawlstate.revisits_due_many(self.ctx.db, [o.id for o in self.outlets], **self._revisit_window(limit))
 
     def _revisit_window(self, limit: int) -> dict[str, Any]:
         settings = self.crawler.settings
@@ -204,7 +204,7 @@ class OutletSpider(scrapy.Spider):
         if self.ctx.since:
             keyed = {k: e for k, e in keyed.items() if not _older_than(e, self.ctx.since)}
         found_now = self.ctx.discovered[outlet.id]  # new when this run began, maybe stored since
-        seen = set() if self.ctx.recrawl else ops.seen_keys(self.ctx.db, [k for k in keyed if k not in found_now])
+        seen = set() if self.ctx.recrawl else crawlstate.seen_keys(self.ctx.db, [k for k in keyed if k not in found_now])
         new = [k for k in keyed if k not in seen]
         self.ctx.count(outlet.id, "discovered", len(keyed))
         self.ctx.count(outlet.id, "skipped_stored", len(keyed) - len(new))
@@ -224,7 +224,7 @@ class OutletSpider(scrapy.Spider):
             return []
         revisited = self.ctx.revisited[outlet.id]
         out = []
-        for key, was in ops.stored_entries(self.ctx.db, sorted(stored)).items():
+        for key, was in crawlstate.stored_entries(self.ctx.db, sorted(stored)).items():
             entry = stored[key]
             why = entry_changed(was, entry)
             if why and was.article_id not in revisited:
@@ -243,7 +243,7 @@ class OutletSpider(scrapy.Spider):
             return []
         prefetched = self.ctx.revisits
         due = (prefetched.pop(outlet.id) if prefetched is not None and outlet.id in prefetched
-               else ops.revisits_due(self.ctx.db, outlet.id, **self._revisit_window(limit)))
+               else crawlstate.revisits_due(self.ctx.db, outlet.id, **self._revisit_window(limit)))
         out = []
         for was in due:
             self.ctx.revisited[outlet.id].add(was.article_id)
@@ -381,7 +381,7 @@ class OutletSpider(scrapy.Spider):
         go_on = bool(fresh)
         if not go_on and deep and keys:
             since = datetime.fromisoformat(deep) if isinstance(deep, str) else None
-            go_on = since is None or not ops.stored_before(self.ctx.db, keys, since)
+            go_on = since is None or not crawlstate.stored_before(self.ctx.db, keys, since)
         if not go_on:
             return None
         limit = 1000 if self.ctx.since else self.ctx.max_list_pages
@@ -405,11 +405,11 @@ class OutletSpider(scrapy.Spider):
             return
         self.on_error(failure)
 
-    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleRecord]:
         outlet = self._outlet(response)
         if response.status == 304:  # a revisit: not modified since the last fetch
             self.ctx.count(outlet.id, "revisit/not_modified")
-            ops.touch_article(self.ctx.db, response.meta["article_id"], fetched_at=datetime.now(UTC))
+            crawlstate.touch_article(self.ctx.db, response.meta["article_id"], fetched_at=datetime.now(UTC))
             return
         charset = outlet.encoding or _header_charset(response)
         extracted = await self.ctx.cpu.extract(response.body, response.url, outlet.family, charset)
@@ -436,7 +436,7 @@ class OutletSpider(scrapy.Spider):
         elif extracted.is_article and not (extracted.title and extracted.body):
             save_failing_page(outlet.id, response.url, response.body,
                               "missing_title" if not extracted.title else "missing_body")
-        yield ArticleItem(
+        yield ArticleRecord(
             outlet_id=outlet.id, url=response.url, request_url=response.request.url if response.request else response.url,
             family=outlet.family, extracted=extracted, fetched_at=datetime.now(UTC),
             feed_title=entry.title, feed_modified=entry.modified,
@@ -448,7 +448,7 @@ class OutletSpider(scrapy.Spider):
         """The outlet's article URL shapes, read once per crawl from the store."""
         books: dict[str, ShapeBook] = self.__dict__.setdefault("_shape_books", {})
         if outlet_id not in books:
-            stored, _ = ops.validators(self.ctx.db, shapes_key(outlet_id))
+            stored, _ = crawlstate.validators(self.ctx.db, shapes_key(outlet_id))
             books[outlet_id] = ShapeBook.loads(stored)
         return books[outlet_id]
 
@@ -457,7 +457,7 @@ class OutletSpider(scrapy.Spider):
         books: dict[str, ShapeBook] = self.__dict__.get("_shape_books", {})
         rows = [(shapes_key(oid), book.dumps(), None) for oid, book in books.items() if book.changed]
         if rows:
-            ops.save_validators(self.ctx.db, rows)
+            crawlstate.save_validators(self.ctx.db, rows)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from crawler.crawl.channel import WorkerGone, Workers
-from crawler.normalize import Rejected
+from crawler.crawl.channel import ProcessGone, ProcessPool
+from crawler.extract.cleanup import Rejected
 from tests.helpers import run_async as run
 
 
@@ -48,12 +48,12 @@ def fail_to_start() -> None:
 
 @pytest.fixture
 def workers() -> Any:
-    pool = Workers(2, name="test")
+    pool = ProcessPool(2, name="test")
     yield pool
     pool.close(timeout=10)
 
 
-def test_concurrent_calls_come_back_to_their_callers_and_use_both_workers(workers: Workers) -> None:
+def test_concurrent_calls_come_back_to_their_callers_and_use_both_workers(workers: ProcessPool) -> None:
     async def main() -> list[tuple[int, Any]]:
         return await asyncio.gather(*(workers.call(pid_after, 0.02, n) for n in range(20)))
 
@@ -66,7 +66,7 @@ def test_concurrent_calls_come_back_to_their_callers_and_use_both_workers(worker
 def test_a_burst_of_calls_reaches_one_worker_together_and_each_answer_its_own_caller() -> None:
     # 300 calls of mixed sizes written in one turn of the loop: the worker reads them in chunks that
     # split calls anywhere and answers several per send; every caller still gets its own answer
-    pool = Workers(1, name="burst")
+    pool = ProcessPool(1, name="burst")
     try:
         async def main() -> list[Any]:
             calls = [pool.call(echo_or_reject, n, "x" * (n * 997 % 50_000)) for n in range(300)]
@@ -82,7 +82,7 @@ def test_a_burst_of_calls_reaches_one_worker_together_and_each_answer_its_own_ca
             assert result == (n, n * 997 % 50_000)
 
 
-def test_a_large_argument_does_not_block_and_arrives_whole(workers: Workers) -> None:
+def test_a_large_argument_does_not_block_and_arrives_whole(workers: ProcessPool) -> None:
     page = "가" * 3_000_000  # 9 MB of UTF-8: far more than a socket buffer holds
 
     async def main() -> list[tuple[int, Any]]:
@@ -91,7 +91,7 @@ def test_a_large_argument_does_not_block_and_arrives_whole(workers: Workers) -> 
     assert all(value == page for _, value in run(main))
 
 
-def test_an_exception_reaches_the_caller_with_its_type(workers: Workers) -> None:
+def test_an_exception_reaches_the_caller_with_its_type(workers: ProcessPool) -> None:
     async def main() -> None:
         await workers.call(reject, "no body (empty page)")
 
@@ -99,7 +99,7 @@ def test_an_exception_reaches_the_caller_with_its_type(workers: Workers) -> None
         run(main)
 
 
-def test_what_does_not_cross_the_boundary_is_reported_not_hung(workers: Workers) -> None:
+def test_what_does_not_cross_the_boundary_is_reported_not_hung(workers: ProcessPool) -> None:
     async def unpicklable_exception() -> None:
         await workers.call(raise_unpicklable)
 
@@ -113,7 +113,7 @@ def test_what_does_not_cross_the_boundary_is_reported_not_hung(workers: Workers)
     assert run(lambda: workers.call(pid_after, 0, "still serving"))[1] == "still serving"
 
 
-def test_a_killed_worker_fails_its_calls_and_the_other_one_carries_on(workers: Workers) -> None:
+def test_a_killed_worker_fails_its_calls_and_the_other_one_carries_on(workers: ProcessPool) -> None:
     async def main() -> tuple[list[Any], Any]:
         slow = [asyncio.ensure_future(workers.call(pid_after, 2, n)) for n in range(4)]
         await asyncio.sleep(0.5)
@@ -124,22 +124,22 @@ def test_a_killed_worker_fails_its_calls_and_the_other_one_carries_on(workers: W
         return done, (victim.pid, after)
 
     done, (victim, (pid, value)) = run(main)
-    gone = [r for r in done if isinstance(r, WorkerGone)]
+    gone = [r for r in done if isinstance(r, ProcessGone)]
     assert len(gone) == 2 and all(str(victim) in str(r) for r in gone)
     assert sorted(r[1] for r in done if not isinstance(r, BaseException)) == [1, 3]
     assert (value, pid != victim) == ("after", True)
 
 
 def test_with_every_worker_gone_a_call_raises_at_once() -> None:
-    pool = Workers(1, name="test")
+    pool = ProcessPool(1, name="test")
     try:
         assert run(lambda: pool.call(pid_after, 0, 1))[1] == 1
         pool.processes[0].kill()
 
         async def main() -> None:
-            with pytest.raises(WorkerGone):
+            with pytest.raises(ProcessGone):
                 await asyncio.wait_for(pool.call(pid_after, 0, 2), timeout=30)  # noticed on this call
-            with pytest.raises(WorkerGone, match="no worker process is running"):
+            with pytest.raises(ProcessGone, match="no worker process is running"):
                 await pool.call(pid_after, 0, 3)
 
         run(main)
@@ -148,7 +148,7 @@ def test_with_every_worker_gone_a_call_raises_at_once() -> None:
 
 
 def test_a_failed_initializer_answers_every_call_with_its_error() -> None:
-    pool = Workers(1, name="test", initializer=fail_to_start)
+    pool = ProcessPool(1, name="test", initializer=fail_to_start)
     try:
         with pytest.raises(RuntimeError, match="worker start failed: OSError: no database here"):
             run(lambda: pool.call(pid_after, 0, 1))
@@ -157,7 +157,7 @@ def test_a_failed_initializer_answers_every_call_with_its_error() -> None:
 
 
 def test_close_lets_a_worker_finish_what_it_was_sent(tmp_path: Any) -> None:
-    pool = Workers(1, name="test")
+    pool = ProcessPool(1, name="test")
     marker = tmp_path / "written"
 
     async def main() -> None:

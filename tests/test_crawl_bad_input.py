@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun
 from tests.helpers import FAST, cli_env, log_length, newswatch
 

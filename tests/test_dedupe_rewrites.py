@@ -143,7 +143,8 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
     """Arrival order must not split a release: the rewrite opens the story, the verbatim copy
     joins it, and a trimmed copy (nothing like the rewrite) joins through the verbatim copy."""
     from crawler.alert.recipients import load_recipients
-    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.crawl.cpu import story_signature
+    from crawler.extract.cleanup import clean_record
     from crawler.store.ingest import StoryCache, ingest
     from crawler.store.models import Article
     from crawler.types import ArticleRecord, Extracted
@@ -159,7 +160,7 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
     def record(n: int, outlet: str, title: str, lines: list[str]) -> ArticleRecord:
         ex = Extracted(title=title, body="\n".join(lines), published_at=WHEN)
         url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
-        rec = normalize_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
+        rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
                                              extracted=ex, fetched_at=WHEN), None)  # fmt: skip
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         return rec
@@ -175,7 +176,8 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
 
 def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monkeypatch: Any) -> None:
     from crawler.alert.recipients import load_recipients
-    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.crawl.cpu import story_signature
+    from crawler.extract.cleanup import clean_record
     from crawler.store.ingest import ingest
     from crawler.store.models import Article, Story
     from crawler.types import ArticleRecord, Extracted
@@ -188,7 +190,7 @@ def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monke
     def record(n: int, outlet: str, title: str, lines: list[str], when: datetime) -> ArticleRecord:
         ex = Extracted(title=title, body="\n".join(lines), published_at=when)
         url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
-        rec = normalize_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
+        rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
                                              extracted=ex, fetched_at=when), None)  # fmt: skip
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         return rec

@@ -7,13 +7,13 @@ from parsel import Selector
 
 from crawler.extract.blocks import paragraphs
 from crawler.extract.text import (
+    collapse_spaces,
     is_copyright,
     is_dateline,
     is_related_heading,
     is_reporter_line,
     is_ui_text,
     is_weather_ticker,
-    normalize_space,
 )
 
 
@@ -110,8 +110,8 @@ def test_related_heading(line: str, heading: bool) -> None:
     assert is_related_heading(line) is heading
 
 
-def test_normalize_space() -> None:
-    assert normalize_space(" 의료\u00a0관광\u200b \n\t 팸투어\u3000") == "의료 관광 팸투어"
+def test_collapse_spaces() -> None:
+    assert collapse_spaces(" 의료\u00a0관광\u200b \n\t 팸투어\u3000") == "의료 관광 팸투어"
 
 
 def body_of(html: str) -> list[str]:

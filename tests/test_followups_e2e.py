@@ -9,8 +9,8 @@ from email import policy
 from email.message import EmailMessage
 from pathlib import Path
 
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from tests.helpers import FAST, cli_env, newswatch
 
 

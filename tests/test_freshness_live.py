@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from crawler.demosites.scale import Publication, scale_outlets
+from crawler.demosites.server import Publisher, SiteServer
 from crawler.registry import Outlet, Registry
 from crawler.schedule import jobs
 from crawler.schedule.cadence import CadenceConfig, choose_due, load_history
 from crawler.schedule.config import ScheduleConfig, ScheduleConfigError
 from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock, from_env
-from crawler.sites.scale import Publication, scale_outlets
-from crawler.sites.server import Publisher, SiteServer
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
 BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
@@ -116,15 +116,15 @@ def test_the_publisher_serves_articles_as_simulated_time_passes(tmp_path: Path) 
 
 
 def test_batched_store_reads_equal_the_one_by_one_ones(db: Any) -> None:
-    from crawler.store import ops
+    from crawler.store import crawlstate
 
-    ops.save_validators(db, [("http://a/rss", '"e1"', None), ("http://b/rss", None, "Mon, 05 Jan 2026 03:00:00 GMT")])
-    ops.save_robots(db, "a:1", 200, b"User-agent: *\nDisallow: /x\n")
-    ops.save_robots(db, "b:1", 404, b"")
+    crawlstate.save_validators(db, [("http://a/rss", '"e1"', None), ("http://b/rss", None, "Mon, 05 Jan 2026 03:00:00 GMT")])
+    crawlstate.save_robots(db, "a:1", 200, b"User-agent: *\nDisallow: /x\n")
+    crawlstate.save_robots(db, "b:1", 404, b"")
     urls = ["http://a/rss", "http://b/rss", "http://c/rss"]
-    many = ops.validators_many(db, urls)
-    assert {u: many.get(u, (None, None)) for u in urls} == {u: ops.validators(db, u) for u in urls}
+    many = crawlstate.validators_many(db, urls)
+    assert {u: many.get(u, (None, None)) for u in urls} == {u: crawlstate.validators(db, u) for u in urls}
     hosts, age = ["a:1", "b:1", "c:1"], timedelta(hours=24)
-    robots = ops.cached_robots_many(db, hosts, age)
-    assert {h: robots.get(h) for h in hosts} == {h: ops.cached_robots(db, h, age) for h in hosts}
-    assert ops.cached_robots_many(db, hosts, timedelta(0)) == {}  # stale entries are not served
+    robots = crawlstate.cached_robots_many(db, hosts, age)
+    assert {h: robots.get(h) for h in hosts} == {h: crawlstate.cached_robots(db, h, age) for h in hosts}
+    assert crawlstate.cached_robots_many(db, hosts, timedelta(0)) == {}  # stale entries are not served

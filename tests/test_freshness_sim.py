@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bench import freshness
+from crawler.demosites.scale import Publication, daily_rates, publications
 from crawler.schedule.cadence import CadenceConfig
-from crawler.sites.scale import Publication, daily_rates, publications
 
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # midnight in Seoul
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from crawler.logs import add_file_handler
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
 from tests.helpers import FAST, cli_env, newswatch
 
 

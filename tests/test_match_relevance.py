@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import crawler.sites as sites
+import crawler.demosites as sites
 from crawler.match import Matcher, WatchlistError, load_watchlist
 from crawler.match.evaluate import Evaluation
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from crawler.crawl.check import CheckResult, check_outlet, mark_verified, write_verified
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from crawler.registry import load_registry
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
 from tests.helpers import ROOT, cli_env
 
 FAULTS = {"ydpharu": "500", "dalgubeol": "notfound-feed", "busanmaru": "skinchange"}

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from crawler.alert.recipients import load_recipients
-from crawler.crawl.cpu import normalize_record, story_signature
+from crawler.crawl.cpu import story_signature
+from crawler.extract.cleanup import clean_record
 from crawler.releases import (
     ReleaseError,
     ReleaseText,
@@ -81,7 +82,7 @@ def release(title: str, lines: list[str], source: str = "test.txt") -> ReleaseTe
 
 def record(n: int, outlet: str, title: str, lines: list[str]) -> ArticleRecord:
     ex = Extracted(title=title, body="\n".join(lines), published_at=RELEASED + timedelta(hours=n))
-    rec = normalize_record(ArticleRecord(
+    rec = clean_record(ArticleRecord(
         outlet_id=outlet, url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}",
         request_url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}", family="ndsoft", extracted=ex,
         fetched_at=RELEASED + timedelta(hours=n)), None)  # fmt: skip

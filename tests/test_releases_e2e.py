@@ -1,5 +1,5 @@
 """The press-release echo end to end on the bundled demo sites: the demo office's release
-(crawler/sites/data/release_seogu.txt) registered by the command, a crawl, the report."""
+(crawler/demosites/data/release_seogu.txt) registered by the command, a crawl, the report."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from crawler.demo import DEMO_RELEASE, DEMO_RELEASE_AGE_HOURS
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from tests.helpers import FAST, cli_env, newswatch
 
 

@@ -19,7 +19,8 @@ from test_web_support import call, setup_home
 
 from crawler.alert.explain import korean_time
 from crawler.alert.recipients import load_recipients
-from crawler.crawl.cpu import normalize_record, story_signature
+from crawler.crawl.cpu import story_signature
+from crawler.extract.cleanup import clean_record
 from crawler.ops.commands import main
 from crawler.registry import load_registry
 from crawler.releases import ReleaseText, add_release
@@ -49,7 +50,7 @@ def home_setup(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         when = RELEASED + timedelta(hours=n)
         ex = Extracted(title=title, body="\n".join(lines), published_at=when)
         url = f"https://{outlet}.example/news/{n}"
-        rec = normalize_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
+        rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
                                              extracted=ex, fetched_at=when), None)
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         with db.session() as s:

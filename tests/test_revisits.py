@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from crawler.crawl.discovery import Entry
 from crawler.crawl.revisit import entry_changed
 from crawler.dedupe.revisions import PreviousMatch, material_change, text_change
-from crawler.sites import SiteServer
-from crawler.sites.content import KST, DemoArticle
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.content import KST, DemoArticle
+from crawler.demosites.registry import write_registry
+from crawler.store.crawlstate import StoredEntry
 from crawler.store.models import Alert, Article, ArticleVersion, Match
-from crawler.store.ops import StoredEntry
 from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet
 
 TITLE = "인천시, 중앙아시아 외국인 환자 유치 나선다"

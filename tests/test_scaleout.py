@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from crawler.sites import SiteServer, scale_outlets
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer, scale_outlets
+from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun, Run
 from tests.conftest import _reset_pg
 from tests.helpers import FAST, ROOT, cli_env, newswatch
@@ -218,7 +218,8 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
 
     from crawler.crawl.discovery import Entry
     from crawler.crawl.scaleout import _offline_crawler
-    from crawler.crawl.worker import WorkerSpider, worker_settings
+    from crawler.crawl.worker import worker_settings
+    from spiders.worker import WorkerSpider
 
     with SiteServer(scale_outlets(2, 3)) as server:
         _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
@@ -287,8 +288,9 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
     from scrapy_redis.queue import PriorityQueue
 
     from crawler.crawl.scaleout import _offline_crawler, enqueue, keys, unfinished
-    from crawler.crawl.worker import WorkerSpider, worker_settings
-    from crawler.store import ops
+    from crawler.crawl.worker import worker_settings
+    from crawler.store import crawlstate
+    from spiders.worker import WorkerSpider
 
     with SiteServer(scale_outlets(1, 50)) as server:
         _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
@@ -312,7 +314,7 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
             # the store records the outlet incomplete (the same record `newswatch crawl` keeps), and
             # the next tick's discovery reads it deep: the feed without validators, then its lists
             assert enqueue(["bench001"]) == {"bench001": 1}, "the next tick: the feed, read deep"
-            assert "bench001" in ops.incomplete_outlets(spider.ctx.db)
+            assert "bench001" in crawlstate.incomplete_outlets(spider.ctx.db)
             feed2 = queue.pop()
             assert feed2.meta["kind"] == "feed" and feed2.meta.get("deep")
             assert b"If-None-Match" not in feed2.headers and b"If-Modified-Since" not in feed2.headers
@@ -350,12 +352,14 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from scrapy_redis.queue import PriorityQueue
 
     from crawler.alert.recipients import load_recipients
-    from crawler.crawl.cpu import normalize_record, story_signature
+    from crawler.crawl.cpu import story_signature
     from crawler.crawl.scaleout import _offline_crawler, enqueue, keys
-    from crawler.crawl.worker import WorkerSpider, worker_settings
+    from crawler.crawl.worker import worker_settings
     from crawler.crawl.writer import WriterState, store
+    from crawler.extract.cleanup import clean_record
     from crawler.store.ingest import StoryCache
     from crawler.types import ArticleRecord, Extracted
+    from spiders.worker import WorkerSpider
 
     with SiteServer(scale_outlets(1, 50)) as server:
         _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
@@ -376,7 +380,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
             for n, request in enumerate(articles):
                 ex = Extracted(title=f"벤치 기사 {n}번 제목", body=f"본문 {n}번 문장입니다.\n둘째 문장 {n}.",
                                published_at=datetime.now(UTC) - timedelta(hours=1))
-                rec = normalize_record(ArticleRecord(
+                rec = clean_record(ArticleRecord(
                     outlet_id="bench001", url=request.url, request_url=request.url, family="ndsoft", extracted=ex,
                     fetched_at=datetime.now(UTC)), server.urls["bench001"])
                 rec.signature, rec.story_features = story_signature(ex.title or "", rec.extracted.body)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from tests.helpers import ROOT, cli_env
 
 DEPLOY = ROOT / "deploy"

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from crawler.sites import SiteServer
-from crawler.sites.registry import write_registry
+from crawler.demosites import SiteServer
+from crawler.demosites.registry import write_registry
 from crawler.store.models import Alert, Heartbeat, OutletRun
 from tests.helpers import FAST, ROOT, cli_env
 

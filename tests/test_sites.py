@@ -22,8 +22,7 @@ import pytest
 from lxml import etree
 from parsel import Selector
 
-from crawler.registry import load_registry
-from crawler.sites import (
+from crawler.demosites import (
     SiteServer,
     article_url,
     demo_articles,
@@ -31,9 +30,10 @@ from crawler.sites import (
     parse_anchor,
     scale_outlets,
 )
-from crawler.sites.content import DemoArticle, find_article
-from crawler.sites.faults import FaultError, parse_fault
-from crawler.sites.scale import ScaleError, parse_scale
+from crawler.demosites.content import DemoArticle, find_article
+from crawler.demosites.faults import FaultError, parse_fault
+from crawler.demosites.scale import ScaleError, parse_scale
+from crawler.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHOR = parse_anchor("2026-01-02T12:00:00+09:00")
@@ -591,7 +591,7 @@ def test_cli_serves_prints_urls_writes_registry_and_exits_on_sigterm(tmp_path: P
     command = [
         sys.executable,
         "-m",
-        "crawler.sites",
+        "crawler.demosites",
         "serve",
         "--anchor",
         ANCHOR.isoformat(),
@@ -625,7 +625,7 @@ def test_cli_serves_prints_urls_writes_registry_and_exits_on_sigterm(tmp_path: P
 
 def test_cli_rejects_a_bad_fault() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "crawler.sites", "serve", "--fault", "incheonnuri=boom"],
+        [sys.executable, "-m", "crawler.demosites", "serve", "--fault", "incheonnuri=boom"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from crawler.crawl.cpu import normalize_record, story_signature
+from crawler.crawl.cpu import story_signature
 from crawler.crawl.writer import StoreFailed, StoreWriter, WriterState, store_batch
+from crawler.extract.cleanup import clean_record
 from crawler.store.ingest import StoryCache
 from crawler.store.models import Article, ArticleVersion, Story
 from crawler.types import ArticleRecord, Extracted
@@ -47,7 +48,7 @@ def record(n: int, body: str | None = None, title: str | None = None) -> Article
     title = title or words(6)
     body = body or "\n".join(words(14) + "." for _ in range(4))
     ex = Extracted(title=title, body=body, published_at=datetime.now(UTC) - timedelta(hours=1))
-    rec = normalize_record(ArticleRecord(
+    rec = clean_record(ArticleRecord(
         outlet_id="demo-busan", url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}",
         request_url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}", family="ndsoft", extracted=ex,
         fetched_at=datetime.now(UTC)), None)

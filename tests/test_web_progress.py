@@ -84,8 +84,8 @@ def test_a_real_crawl_prints_progress(tmp_path: Any, home: Any) -> None:
     """The demo sites crawled by `newswatch crawl --all` with the extension forced on."""
     import json
 
-    from crawler.sites import SiteServer
-    from crawler.sites.registry import write_registry
+    from crawler.demosites import SiteServer
+    from crawler.demosites.registry import write_registry
     from settings import EXTENSIONS
     from tests.helpers import FAST, cli_env, newswatch
 

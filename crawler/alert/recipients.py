@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
-from crawler.configerrors import plain_message
+from crawler.errors import ConfigError, plain_message
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -29,7 +29,7 @@ _ADDRESS = re.compile(
 _WATCHLIST_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class RecipientsError(ValueError):
+class RecipientsError(ConfigError):
     """A recipients file that cannot be used; the message says where and how to fix it."""
 
 

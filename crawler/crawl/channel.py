@@ -15,8 +15,8 @@ a wake-up per call and per answer, that cut the 2000-article bench crawl from 11
 The rules the executor gave, kept: workers are spawned, never forked from the reactor's process;
 each runs an initializer once; an exception in a call is raised to the caller with its type (or
 as `RuntimeError` naming it when it does not pickle); a worker that dies fails the calls it had
-(`WorkerGone`) instead of leaving them waiting, and later calls go to the workers left (none left:
-`WorkerGone`). `close()` lets each worker finish what it has received, then ends it.
+(`ProcessGone`) instead of leaving them waiting, and later calls go to the workers left (none left:
+`ProcessGone`). `close()` lets each worker finish what it has received, then ends it.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _REQUEST = struct.Struct("!QQ")
 _ANSWER = struct.Struct("!QQB")
 
 
-class WorkerGone(RuntimeError):
+class ProcessGone(RuntimeError):
     """The worker process that had (or would get) the call is not running."""
 
 
@@ -121,7 +121,7 @@ class _Worker:
         return f"worker process {self.process.pid} ended" + (f" (exit code {code})" if code is not None else "")
 
 
-class Workers:
+class ProcessPool:
     """`size` spawned processes; `call()` runs a picklable function in the least busy one."""
 
     def __init__(self, size: int, *, name: str, initializer: Callable[..., None] | None = None,
@@ -142,11 +142,11 @@ class Workers:
         return [w.process for w in self._workers]
 
     async def call(self, fn: Callable[..., T], *args: Any) -> T:
-        """fn(*args) in a worker process; raises what it raised, or `WorkerGone`."""
+        """fn(*args) in a worker process; raises what it raised, or `ProcessGone`."""
         loop = asyncio.get_running_loop()
         alive = [w for w in self._workers if w.gone is None]
         if not alive:
-            raise WorkerGone("no worker process is running" + (f": {self._workers[0].gone}" if self._workers else ""))
+            raise ProcessGone("no worker process is running" + (f": {self._workers[0].gone}" if self._workers else ""))
         worker = min(alive, key=lambda w: len(w.pending))
         if worker.loop is not loop:  # first call on this loop (a new loop: a test's `asyncio.run`)
             # futures (and unsent calls) of a loop that is gone are never awaited
@@ -161,7 +161,7 @@ class Workers:
             await asyncio.shield(worker.ready)
         worker.ready.result()
         if worker.gone is not None and not future.done():
-            future.set_exception(WorkerGone(worker.gone))
+            future.set_exception(ProcessGone(worker.gone))
         elif not future.done():
             # the calls one turn of the loop makes go out in one write: one system call, and one
             # wake-up of a waiting worker, for all of them
@@ -205,7 +205,7 @@ class Workers:
                 worker.gone = worker.why_gone()
                 for future in worker.pending.values():
                     if not future.done():
-                        future.set_exception(WorkerGone(worker.gone))
+                        future.set_exception(ProcessGone(worker.gone))
                 worker.pending.clear()
         finally:
             writer.close()

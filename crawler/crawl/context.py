@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from crawler import paths
 from crawler.crawl.cpu import workers_from_env
 from crawler.registry import Outlet, load_registry
-from crawler.store import Database, ops
+from crawler.store import Database, crawlstate
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -71,27 +71,27 @@ class CrawlContext:
         # query per kind instead of three per outlet (~10 ms each: 30 s over 3,000 outlets)
         self._validators: dict[str, tuple[str | None, str | None]] = {}
         self._robots: dict[str, tuple[int, bytes] | None] = {}
-        self.revisits: dict[str, list[ops.StoredEntry]] | None = None
+        self.revisits: dict[str, list[crawlstate.StoredEntry]] | None = None
 
     def prefetch(self, urls: Iterable[str], netlocs: Iterable[str], robots_max_age: timedelta) -> None:
         """Read the validators of these feed/list URLs and the cached robots.txt of these hosts."""
         urls, netlocs = set(urls), set(netlocs)
-        known = ops.validators_many(self.db, urls)
+        known = crawlstate.validators_many(self.db, urls)
         self._validators.update({u: known.get(u, (None, None)) for u in urls})
-        robots = ops.cached_robots_many(self.db, netlocs, robots_max_age)
+        robots = crawlstate.cached_robots_many(self.db, netlocs, robots_max_age)
         self._robots.update({n: robots.get(n) for n in netlocs})
 
     def validators(self, url: str) -> tuple[str | None, str | None]:
         """The stored ETag and Last-Modified of a feed or list URL (prefetched, else one query)."""
         if url in self._validators:
             return self._validators[url]
-        return ops.validators(self.db, url)
+        return crawlstate.validators(self.db, url)
 
     def cached_robots(self, netloc: str, max_age: timedelta) -> tuple[int, bytes] | None:
         """A fresh cached robots.txt of a host (prefetched, else one query)."""
         if netloc in self._robots:
             return self._robots[netloc]
-        return ops.cached_robots(self.db, netloc, max_age)
+        return crawlstate.cached_robots(self.db, netloc, max_age)
 
     @classmethod
     def of(cls, crawler: Crawler) -> CrawlContext:
@@ -114,9 +114,9 @@ class CrawlContext:
     def incomplete(self) -> dict[str, datetime]:
         """Outlets whose last crawl did not finish its work (read before this run marks its own):
         their feeds are read without validators and their lists paged back past the gap."""
-        from crawler.store import ops
+        from crawler.store import crawlstate
 
-        return ops.incomplete_outlets(self.db)
+        return crawlstate.incomplete_outlets(self.db)
 
     def deep_since(self, outlet_id: str) -> datetime | None:
         """When the interrupted run of an incomplete outlet began (paging goes back to it)."""

@@ -3,7 +3,7 @@
 Scrapy uses one core; extraction, MinHash signatures and matching are pure functions of their
 input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
 them in parallel. With 0 workers they run inline. Normalisation always runs inline: it costs less
-than sending the article to a worker and back. Workers are spawned (never forked from the
+than sending the article to a worker and back. ProcessPool are spawned (never forked from the
 reactor's process) and build the watchlist matchers once; calls reach them through
 `crawler.crawl.channel` (not `ProcessPoolExecutor`, whose per-call cost fell on Scrapy's core).
 """
@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from crawler.crawl.channel import Workers
+from crawler.crawl.channel import ProcessPool
+from crawler.extract.cleanup import clean_record
 from crawler.types import ArticleRecord, Extracted, MatchResult
 
 T = TypeVar("T")
@@ -58,12 +59,6 @@ def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Ext
     return extract(body, url, family=family, charset=charset)
 
 
-def normalize_record(rec: ArticleRecord, home: str | None) -> ArticleRecord:
-    from crawler.normalize import normalize
-
-    return normalize(rec, home=home)
-
-
 def story_signature(title: str, body: str) -> tuple[list[int], Any]:
     """The MinHash signature and the `Features` the story check compares (built from one cleaning
     of the text, here rather than in the process that stores)."""
@@ -83,9 +78,9 @@ class CpuPool:
     def __init__(self, workers: int, watchlists_dir: Path, matchers: Callable[[], dict[str, Any]]) -> None:
         self.workers = workers
         self._matchers = matchers  # inline matching uses the crawl context's matchers
-        self._pool: Workers | None = None
+        self._pool: ProcessPool | None = None
         if workers > 0:
-            self._pool = Workers(workers, name="cpu", initializer=_init_worker, initargs=(str(watchlists_dir),))
+            self._pool = ProcessPool(workers, name="cpu", initializer=_init_worker, initargs=(str(watchlists_dir),))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
@@ -95,14 +90,14 @@ class CpuPool:
     async def extract(self, body: bytes, url: str, family: str, charset: str | None) -> Extracted:
         return await self._run(extract_page, body, url, family, charset)
 
-    async def normalize(self, rec: ArticleRecord, home: str | None) -> ArticleRecord:
-        """Clean text and URL keys (crawler.normalize); raises its `Rejected` for a non-article.
+    async def clean(self, rec: ArticleRecord, home: str | None) -> ArticleRecord:
+        """Clean text and URL keys (crawler.extract.cleanup); raises its `Rejected` for a non-article.
 
         Run here, not in a worker: ~0.2 ms an article, less than the trip (the record pickled and
         unpickled on both sides cost ~0.2 ms, and the worker is the crawl's busiest process). The
         2000-article bench crawl: 10.8/11.2/11.5 s -> 10.6/10.8/10.4 s, interleaved.
         """
-        return normalize_record(rec, home)
+        return clean_record(rec, home)
 
     async def signature(self, title: str, body: str) -> tuple[list[int], Any]:
         return await self._run(story_signature, title, body)

@@ -20,7 +20,7 @@ from scrapy import signals
 from sqlalchemy import select
 
 from crawler.crawl.context import CrawlContext
-from crawler.store import ops
+from crawler.store import crawlstate
 from crawler.store.models import OutletRun, Run
 
 _COLUMNS = {"requests": "requests", "articles/new": "new_articles", "articles/updated": "updated_articles",
@@ -102,7 +102,7 @@ class RunRecorder:
         outlet = self.ctx.registry.get(oid)
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         key = article_key(first, outlet.family if outlet else "generic")
-        if ops.seen_keys(self.ctx.db, [key]):
+        if crawlstate.seen_keys(self.ctx.db, [key]):
             return
         reason = "redirect_loop" if request.meta.get("redirect_urls") else "duplicate_filtered"
         self.ctx.tally[oid].errors += 1
@@ -145,7 +145,7 @@ class RunRecorder:
         """Record this run's outlets as incomplete until it proves otherwise (a kill -9 leaves them so),
         after reading which were incomplete already (those are read deep in this run)."""
         _ = self.ctx.incomplete
-        ops.mark_incomplete(self.ctx.db, outlet_ids, since=self.ctx.started_at, run_id=self.ctx.run_id,
+        crawlstate.mark_incomplete(self.ctx.db, outlet_ids, since=self.ctx.started_at, run_id=self.ctx.run_id,
                             reason=f"run {self.ctx.run_id} (pid {os.getpid()}) has not finished")
 
     def unfinished_work(self, outlet_id: str, reason: str) -> str:
@@ -154,7 +154,7 @@ class RunRecorder:
             return f"the run ended: {reason}"
         tally = self.ctx.tally[outlet_id]
         found = self.ctx.discovered.get(outlet_id, set()) - self.ctx.settled.get(outlet_id, set())
-        missing = len(found) - len(ops.seen_keys(self.ctx.db, sorted(found))) if found else 0
+        missing = len(found) - len(crawlstate.seen_keys(self.ctx.db, sorted(found))) if found else 0
         if missing:  # an error of its own only when nothing else counted the loss already
             self.ctx.count(outlet_id, "unstored" if tally.errors else "errors/unstored", missing)
             tally.errors = tally.errors or missing
@@ -173,16 +173,16 @@ class RunRecorder:
             if why:
                 pending[oid] = why
                 self.ctx.count(oid, "incomplete", 1)
-                ops.mark_incomplete(self.ctx.db, [oid], since=self.ctx.started_at, run_id=self.ctx.run_id,
+                crawlstate.mark_incomplete(self.ctx.db, [oid], since=self.ctx.started_at, run_id=self.ctx.run_id,
                                     reason=f"run {self.ctx.run_id}: {why}", interrupted=reason != "finished")
             else:
-                ops.save_validators(self.ctx.db, self.ctx.pending_validators.get(oid, []))
+                crawlstate.save_validators(self.ctx.db, self.ctx.pending_validators.get(oid, []))
                 self.complete(oid)
         return pending
 
     def complete(self, outlet_id: str) -> None:
         """This run's work for the outlet is done (another run that took it over decides for itself)."""
-        ops.mark_complete(self.ctx.db, outlet_id, self.ctx.run_id)
+        crawlstate.mark_complete(self.ctx.db, outlet_id, self.ctx.run_id)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         outlets = [o.id for o in getattr(spider, "outlets", [])]

@@ -17,7 +17,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from crawler.crawl.context import CrawlContext
-from crawler.store import ops
+from crawler.store import crawlstate
 
 
 class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -62,7 +62,7 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
                 # a 4xx robots.txt means "no rules"; 5xx is not cached (try again next run)
                 body = resp.body if resp.status < 400 else b""
                 if resp.status < 500:
-                    ops.save_robots(self.ctx.db, netloc, resp.status, resp.body)
+                    crawlstate.save_robots(self.ctx.db, netloc, resp.status, resp.body)
                 rp = build_from_crawler(self._parserimpl, self.crawler, body)
             except Exception as exc:  # noqa: BLE001 — unreachable robots.txt: crawl as if none
                 if not isinstance(exc, IgnoreRequest):

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from crawler.crawl.discovery import Entry, feed_date
 from crawler.dedupe.stories import fold
-from crawler.store.ops import StoredEntry
+from crawler.store.crawlstate import StoredEntry
 
 _ELLIPSES = ("…", "...", "⋯")
 

@@ -76,10 +76,10 @@ def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
 
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
     from crawler.crawl.scaleout import enqueued_at
-    from crawler.store import ops
+    from crawler.store import crawlstate
 
     now = now or datetime.now(UTC)
-    cut_short = ops.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
+    cut_short = crawlstate.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
     last = last_runs(db)
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:

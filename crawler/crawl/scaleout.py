@@ -53,7 +53,7 @@ def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[st
     return {
         "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "DUPEFILTER_CLASS": "crawler.crawl.worker.TickDupeFilter",
+        "DUPEFILTER_CLASS": "spiders.worker.TickDupeFilter",
         "SCHEDULER_PERSIST": True,  # False would flush the shared queue when one worker stops
         "SCHEDULER_QUEUE_KEY": k["queue"],
         "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
@@ -96,7 +96,7 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
     from scrapy_redis import picklecompat
 
     from crawler.crawl.runner import project_settings
-    from crawler.crawl.worker import WorkerSpider
+    from spiders.worker import WorkerSpider
 
     ids = list(outlet_ids)
     settings = project_settings({**(overrides or {}), **redis_settings()})
@@ -108,7 +108,7 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
         server=server, spider=spider, key=settings["SCHEDULER_QUEUE_KEY"], serializer=picklecompat)
     pushed: dict[str, int] = {}
     try:
-        from crawler.store import ops
+        from crawler.store import crawlstate
 
         last_ticks = {k.decode(): v.decode() for k, v in server.hgetall(keys()["ticks"]).items()}
         last_enqueued = enqueued_at()
@@ -118,7 +118,7 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
                 missing = unfinished(server, spider.ctx.db, last_ticks[outlet.id], outlet.id)
                 if missing:  # a worker died with this outlet's requests before it could say so
                     since = last_enqueued.get(outlet.id, datetime.now(UTC))
-                    ops.mark_incomplete(spider.ctx.db, [outlet.id], since=since, run_id=None,
+                    crawlstate.mark_incomplete(spider.ctx.db, [outlet.id], since=since, run_id=None,
                                         reason=f"tick {last_ticks[outlet.id]}: {missing} wanted articles or "
                                                "pages not done (a worker stopped with them)")
                     incomplete[outlet.id] = since
@@ -156,13 +156,13 @@ def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
     The enqueuer asks this itself rather than waiting for a worker to mark the outlet incomplete:
     a worker notices only when it next goes idle, which may be after the next tick.
     """
-    from crawler.store import ops
+    from crawler.store import crawlstate
 
     def members(name: str) -> set[str]:
         return {m.decode() for m in server.smembers(ledger_key(tick, outlet_id, name))}
 
     wanted = sorted(members("wanted"))
-    missing = len(wanted) - len(ops.seen_keys(db, wanted)) if wanted else 0
+    missing = len(wanted) - len(crawlstate.seen_keys(db, wanted)) if wanted else 0
     return missing + len(members("pages_wanted") - members("pages_done"))
 
 

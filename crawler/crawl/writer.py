@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.crawl.channel import Workers
+from crawler.crawl.channel import ProcessPool
 from crawler.store.ingest import IngestResult, StoryCache, ingest
 
 if TYPE_CHECKING:
@@ -114,12 +114,12 @@ class StoreWriter:
                  inline: Callable[[], WriterState] | None = None) -> None:
         """`inline` builds the state when there is no process (the crawl context's database and
         recipients, so nothing is opened twice)."""
-        self._pool: Workers | None = None
+        self._pool: ProcessPool | None = None
         self._inline: WriterState | None = None
         self._waiting: list[tuple[ArticleRecord, asyncio.Future[IngestResult]]] = []
         self._busy = False
         if process:
-            self._pool = Workers(1, name="writer", initializer=_init_writer, initargs=(db_url, seed))
+            self._pool = ProcessPool(1, name="writer", initializer=_init_writer, initargs=(db_url, seed))
         else:
             self._inline = inline() if inline is not None else _open(db_url, seed)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .text import EMAIL, TITLES, normalize_space
+from .text import EMAIL, TITLES, collapse_spaces
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _BRACKETED = re.compile(r"\[[^\]]*\]|\([^)]*\)|【[^】]*】|<[^>]*>")
@@ -30,7 +30,7 @@ def _parts(raw: str) -> list[str]:
     """A byline split into one piece per person."""
     text = _URL.sub(" ", EMAIL.sub(" ", raw))
     text = _BRACKETED.sub(" ", text)
-    text = _PREFIX.sub("", normalize_space(text))
+    text = _PREFIX.sub("", collapse_spaces(text))
     # "홍길동 기자 김철수 기자": every title word ends one person
     text = _TITLE_WORD.sub(lambda m: m.group(0) + ",", text)
     return [piece for piece in _SPLIT.split(text) if piece]
@@ -51,7 +51,7 @@ def _split_hangul_words(name: str, piece: str) -> list[str]:
 def _name(piece: str) -> str | None:
     """One person's name with titles and decoration removed, or None if nothing name-like is left."""
     name = _TITLE_WORD.sub(" ", piece.rsplit("=", 1)[-1])
-    name = normalize_space(_PREFIX.sub("", normalize_space(name))).strip(_DECOR)
+    name = collapse_spaces(_PREFIX.sub("", collapse_spaces(name))).strip(_DECOR)
     if not name or len(name) > _MAX_NAME or any(ch.isdigit() for ch in name):
         return None
     return name
@@ -59,7 +59,7 @@ def _name(piece: str) -> str | None:
 
 def clean_authors(raws: Iterable[str], *, exclude: Iterable[str] = ()) -> list[str]:
     """Distinct reporter names, in order, from one or more byline texts (`exclude`: site names)."""
-    excluded = {normalize_space(x) for x in exclude if x}
+    excluded = {collapse_spaces(x) for x in exclude if x}
     names: list[str] = []
     for raw in raws:
         for piece in _parts(raw or ""):

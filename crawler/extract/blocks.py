@@ -10,7 +10,7 @@ import re
 
 from lxml import etree
 
-from .text import Block, clean_paragraphs, normalize_space
+from .text import Block, clean_paragraphs, collapse_spaces
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote body center dd div dl dt fieldset footer h1 h2 h3 h4 h5 h6 "
@@ -62,10 +62,10 @@ class _Collector:
         if text:
             self._parts.append(text)
             if in_link:
-                self._link_chars += len(normalize_space(text))
+                self._link_chars += len(collapse_spaces(text))
 
     def flush(self) -> None:
-        text = normalize_space("".join(self._parts))
+        text = collapse_spaces("".join(self._parts))
         if text:
             self.blocks.append(Block(text, min(self._link_chars, len(text))))
         self._parts = []
@@ -107,4 +107,4 @@ def paragraphs(el: etree._Element) -> list[str]:
 
 def element_text(el: etree._Element, separator: str = "") -> str:
     """All of an element's text except scripts and styles, whitespace-normalised."""
-    return normalize_space(separator.join(el.xpath(_TEXT_XPATH)))
+    return collapse_spaces(separator.join(el.xpath(_TEXT_XPATH)))

@@ -20,7 +20,7 @@ from .encoding import decode_html
 from .families import page_object
 from .generic import GenericPage, strip_title_lines
 from .page import FIELD_NAMES, ArticlePage, PageKind
-from .text import normalize_space
+from .text import collapse_spaces
 
 _HTML_SIGNS = re.compile(
     r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|section|table|script|span|a)\b",
@@ -139,7 +139,7 @@ def extract(
     if kind is not PageKind.ARTICLE:
         title = page.title or page.metadata.title or page.metadata.document_title
         return Extracted(
-            title=normalize_space(title) if title else None,
+            title=collapse_spaces(title) if title else None,
             family=page.family,
             canonical_url=page.metadata.canonical_url,
             is_article=False,

@@ -22,7 +22,7 @@ from .dates import EARLIEST, MAX_FUTURE, SEOUL, find_labelled_dates
 from .islands import IslandArticle, find_island_article
 from .page import ArticlePage, PageKind, field
 from .pagekind import url_kind
-from .text import Block, clean_paragraphs, is_dateline, is_reporter_line, normalize_space
+from .text import Block, clean_paragraphs, collapse_spaces, is_dateline, is_reporter_line
 
 _BYLINE_CSS = (
     "[class*=byline]",
@@ -196,11 +196,11 @@ _HEADLINE_WINDOW = 5  # lines at the top of a body where a repeated headline may
 
 def strip_title_lines(body: str, title: str | None, subtitle: str | None) -> str:
     """The body without the headline repeated in it, nor a subtitle or chrome above its start."""
-    headings = {normalize_space(line) for line in f"{title or ''}\n{subtitle or ''}".split("\n")}
+    headings = {collapse_spaces(line) for line in f"{title or ''}\n{subtitle or ''}".split("\n")}
     headings.discard("")
     lines = body.split("\n")
     top = [i for i, line in enumerate(lines[:_HEADLINE_WINDOW]) if line in headings]
     if top:
         lines = lines[top[-1] + 1 :]  # text above a repeated headline is page chrome
-    title_line = normalize_space(title or "")
+    title_line = collapse_spaces(title or "")
     return "\n".join(line for line in lines if line != title_line)

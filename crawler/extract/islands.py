@@ -26,7 +26,7 @@ from lxml import html as lxml_html
 
 from .blocks import paragraphs
 from .dates import SEOUL, parse_korean_datetime
-from .text import normalize_space
+from .text import collapse_spaces
 
 # An island above this is skipped: real article payloads stay under ~2 MB (the largest of the
 # shared corpus, an ign.com __NEXT_DATA__, is 0.1 MB); beyond, json.loads costs more than the page.
@@ -295,7 +295,7 @@ def _text_of(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("basic") or value.get("main") or value.get("text")
     if isinstance(value, str):
-        text = normalize_space(_strip_tags(value) if "<" in value else value)
+        text = collapse_spaces(_strip_tags(value) if "<" in value else value)
         return text or None
     return None
 
@@ -316,7 +316,7 @@ def _html_paragraphs(text: str) -> list[str]:
             root = None
         if root is not None:
             return paragraphs(root)
-    return [line for line in (normalize_space(part) for part in text.split("\n")) if line]
+    return [line for line in (collapse_spaces(part) for part in text.split("\n")) if line]
 
 
 def _link_only(html: str) -> bool:
@@ -327,8 +327,8 @@ def _link_only(html: str) -> bool:
         root = lxml_html.fromstring(f"<div>{html}</div>")
     except Exception:  # noqa: BLE001 - unparsable: not a link block
         return False
-    text = normalize_space(root.text_content())
-    links = normalize_space(" ".join(a.text_content() for a in root.iter("a")))
+    text = collapse_spaces(root.text_content())
+    links = collapse_spaces(" ".join(a.text_content() for a in root.iter("a")))
     return bool(text) and links == text
 
 
@@ -361,7 +361,7 @@ def _block_paragraphs(blocks: list[Any]) -> list[str]:
             links.append(False)
         elif isinstance(block.get("children"), list):
             text = "".join(c.get("text", "") for c in block["children"] if isinstance(c, dict))
-            found.append([normalize_space(text)] if text.strip() else [])
+            found.append([collapse_spaces(text)] if text.strip() else [])
             links.append(False)
     kept: list[str] = []
     for i, paras in enumerate(found):
@@ -439,7 +439,7 @@ def _names(value: Any, depth: int = 0) -> list[str]:
     if depth > 4 or value is None:
         return []
     if isinstance(value, str):
-        return [normalize_space(value)] if value.strip() else []
+        return [collapse_spaces(value)] if value.strip() else []
     if isinstance(value, list):
         return [n for item in value for n in _names(item, depth + 1)]
     if isinstance(value, dict):
@@ -482,7 +482,7 @@ def find_island_article(html: str, url: str, page_title: str | None = None) -> t
         return None, notes
     path = _page_path(url)
     query = unquote(urlsplit(url or "").query)
-    wanted = normalize_space(page_title or "")
+    wanted = collapse_spaces(page_title or "")
     found: list[tuple[tuple[int, int, int], str, dict[str, Any], str]] = []
     expressions: list[str] = []
     for island in _islands(html, notes, expressions):

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from .text import is_ui_text, normalize_space
+from .text import collapse_spaces, is_ui_text
 
 MIN_REPEAT = 3  # distinct headline links of one shape before the shape is believed
 _MIN_DATED = 0.4  # share of a shape's links with a date in their item or URL
@@ -94,9 +94,9 @@ def _same_site(url: str, site: str) -> bool:
 
 
 def _link_text(a: etree._Element) -> str:
-    text = normalize_space(a.text_content())
+    text = collapse_spaces(a.text_content())
     if not text:
-        text = normalize_space(a.get("title") or "")
+        text = collapse_spaces(a.get("title") or "")
     return text
 
 
@@ -113,7 +113,7 @@ def _item_date(a: etree._Element, is_candidate: dict[etree._Element, bool]) -> s
         if parent is None or sum(1 for x in parent.iter("a") if is_candidate.get(x)) > 1:
             break
         item, parent = parent, parent.getparent()
-    found = _DATE.search(normalize_space(item.text_content()))
+    found = _DATE.search(collapse_spaces(item.text_content()))
     return found.group(0) if found else ""
 
 

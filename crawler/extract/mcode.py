@@ -19,7 +19,7 @@ from .blocks import blocks, element_text, paragraphs
 from .dates import LABELLED_DATE, find_labelled_dates
 from .page import ArticlePage, PageKind, field
 from .pagekind import query_param, url_kind
-from .text import TITLES, Block, clean_paragraphs, normalize_space
+from .text import TITLES, Block, clean_paragraphs, collapse_spaces
 
 _MAIL = "메일전송"
 _HEADER_END = re.compile(r"^(?:[•·]\s*)?(?:기사\s*수정|기사\s*삭제)$|" + LABELLED_DATE.pattern)
@@ -157,7 +157,7 @@ class McodePage(ArticlePage):
 
     @cached_property
     def dates(self) -> dict[str, datetime]:
-        items = [normalize_space(m.group(0)).lstrip("•· ") for m in _DATE_ITEM.finditer(self.header_text)]
+        items = [collapse_spaces(m.group(0)).lstrip("•· ") for m in _DATE_ITEM.finditer(self.header_text)]
         return find_labelled_dates(" | ".join(items))
 
     @field

@@ -19,7 +19,7 @@ from parsel import Selector
 from .authors import clean_authors
 from .blocks import element_text
 from .dates import parse_korean_datetime
-from .text import normalize_space
+from .text import collapse_spaces
 
 if TYPE_CHECKING:
     from .select import PageIndex
@@ -152,7 +152,7 @@ def _text(value: Any) -> str | None:
         value = value.get("name") or value.get("@id")
     if not isinstance(value, str):
         return None
-    return normalize_space(html.unescape(value)) or None
+    return collapse_spaces(html.unescape(value)) or None
 
 
 def _jsonld_authors(value: Any) -> list[str]:
@@ -213,8 +213,8 @@ def _title(ld: dict[str, Any], meta: dict[str, str], site: str | None) -> str | 
         meta.get("title"),
     ]
     for title in candidates:
-        if title and normalize_space(title):
-            return strip_site_name(normalize_space(title), site)
+        if title and collapse_spaces(title):
+            return strip_site_name(collapse_spaces(title), site)
     return None
 
 

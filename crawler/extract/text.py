@@ -73,7 +73,7 @@ class Block:
         return bool(self.text) and self.link_chars >= 0.8 * len(self.text)
 
 
-def normalize_space(text: str) -> str:
+def collapse_spaces(text: str) -> str:
     """NFC, every whitespace run (incl. NBSP, zero-width, ideographic) as one space, stripped."""
     return _SPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
@@ -134,7 +134,7 @@ def clean_paragraphs(blocks: list[Block]) -> list[str]:
     kept: list[str] = []
     in_related_list = False
     for block in blocks:
-        line = normalize_space(block.text)
+        line = collapse_spaces(block.text)
         if not line:
             continue
         if is_copyright(line):

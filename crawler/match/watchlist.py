@@ -63,13 +63,14 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from crawler.errors import ConfigError
 from crawler.korean import HARD_BOUNDARIES, normalize_term
 
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 RESERVED_GROUPS = {"home"}
 
 
-class WatchlistError(ValueError):
+class WatchlistError(ConfigError):
     """A watchlist file that cannot be used; the message names the file, the place and the fix."""
 
 

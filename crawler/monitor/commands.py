@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-EXIT_OK, EXIT_NEEDS_A_PERSON, EXIT_CONFIG = 0, 1, 2
+from crawler.errors import EXIT_CONFIG, EXIT_NEEDS_A_PERSON, EXIT_OK
 
 
 def register(subparsers: Any) -> None:

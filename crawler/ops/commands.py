@@ -12,9 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from crawler.errors import EXIT_CONFIG, USER_ERRORS
 from crawler.ops.common import OpsError, date_arg
 
-EXIT_CONFIG = 2
 Handler = Callable[[argparse.Namespace], int]
 
 
@@ -22,12 +22,9 @@ def _guarded(name: str, func: Handler) -> Handler:
     """Run a command; a known bad-input error becomes one line on stderr and exit 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from crawler.errors import CONFIG_ERRORS
-        from crawler.ops.tokens import TokenError
-
         try:
             return func(args)
-        except (OpsError, TokenError, *CONFIG_ERRORS) as exc:
+        except USER_ERRORS as exc:
             sys.stderr.write(f"newswatch {name}: {exc}\n")
             return EXIT_CONFIG
 

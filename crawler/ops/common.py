@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from crawler import paths
+from crawler.errors import ConfigError
 from crawler.match import Watchlist, WatchlistError, load_watchlist
 
 SEOUL = ZoneInfo(paths.SEOUL)
 EARLIEST = date(2000, 1, 1)
 
 
-class OpsError(ValueError):
+class OpsError(ConfigError):
     """Bad input to an operations command; the message says what to change. Nothing was done."""
 
 

@@ -19,13 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from crawler import paths
+from crawler.errors import ConfigError
 from crawler.ops.models import VERDICTS
 
 DEFAULT_LIFETIME = timedelta(days=30)
 _MIN_SECRET = 16
 
 
-class TokenError(ValueError):
+class TokenError(ConfigError):
     """A token that cannot be honoured: malformed, forged, tampered with or expired."""
 
 

@@ -7,6 +7,8 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+from crawler.errors import EXIT_CONFIG
+
 DESCRIPTION = (
     "Run the scheduler daemon (APScheduler, Asia/Seoul): a crawl tick every NEWSWATCH_SCHEDULE_TICK "
     "(default: the shortest outlet interval) inside NEWSWATCH_SCHEDULE_WINDOW (default 06:00-23:00), "
@@ -36,7 +38,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         parse_duration,
         parse_window,
     )
-    from crawler.schedule.daemon import EXIT_CONFIG, run_scheduler
+    from crawler.schedule.daemon import run_scheduler
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

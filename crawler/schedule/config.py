@@ -9,12 +9,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from crawler.errors import ConfigError
+
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _WINDOW = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
-class ScheduleConfigError(ValueError):
+class ScheduleConfigError(ConfigError):
     """A NEWSWATCH_SCHEDULE_* value that cannot be used; the message names the variable."""
 
 

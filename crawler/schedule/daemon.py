@@ -19,6 +19,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from crawler.errors import EXIT_CONFIG, EXIT_LOCKED, USER_ERRORS
 from crawler.schedule import jobs
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
@@ -27,7 +28,6 @@ from crawler.schedule.runtime import Runtime
 log = logging.getLogger(__name__)
 
 JOBS_TABLE = "apscheduler_jobs"
-EXIT_CONFIG, EXIT_LOCKED = 2, 3
 
 
 def build_scheduler(rt: Runtime) -> BlockingScheduler:
@@ -74,16 +74,14 @@ def _startup(rt: Runtime) -> None:
 
 def run_scheduler(config: ScheduleConfig | None = None, err: TextIO = sys.stderr) -> int:
     """Run until SIGTERM/SIGINT; return the exit code."""
-    from crawler.errors import CONFIG_ERRORS
     from crawler.schedule.cadence import CadenceConfig
-    from crawler.schedule.config import ScheduleConfigError
     from crawler.store import Database
 
     try:
         config = config or ScheduleConfig.from_env()
         cadence = CadenceConfig.from_env()
         db = Database.open()
-    except (ScheduleConfigError, *CONFIG_ERRORS) as exc:
+    except USER_ERRORS as exc:
         print(f"newswatch schedule: {exc}", file=err)
         return EXIT_CONFIG
     lock = SchedulerLock(db.engine)
@@ -96,7 +94,7 @@ def run_scheduler(config: ScheduleConfig | None = None, err: TextIO = sys.stderr
     rt = Runtime(config, db, lock, cadence)
     try:
         rt.load()
-    except CONFIG_ERRORS as exc:
+    except USER_ERRORS as exc:
         print(f"newswatch schedule: {exc}", file=err)
         lock.release()
         db.close()

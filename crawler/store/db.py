@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import paths
+from crawler.errors import ServiceUnavailable
 
 
 def migrations_dir() -> Path:
@@ -39,7 +40,7 @@ def db_timeout_s() -> float:
     return value
 
 
-class StoreUnavailable(RuntimeError):
+class StoreUnavailable(ServiceUnavailable):
     """The database cannot be used; the message carries the fix. Raised before anything is fetched."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-EXIT_CONFIG = 2
+from crawler.errors import EXIT_CONFIG
 
 
 def register(subparsers: Any) -> None:

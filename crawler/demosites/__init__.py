@@ -7,7 +7,7 @@ is (reference, relevant, hard negative, syndicated story) and `article_url` wher
 
 from __future__ import annotations
 
-from crawler.sites.content import (
+from crawler.demosites.content import (
     DemoArticle,
     Outlet,
     article_url,
@@ -15,9 +15,9 @@ from crawler.sites.content import (
     demo_outlets,
     parse_anchor,
 )
-from crawler.sites.faults import Fault, FaultKind, parse_fault
-from crawler.sites.scale import scale_outlets
-from crawler.sites.server import SiteServer
+from crawler.demosites.faults import Fault, FaultKind, parse_fault
+from crawler.demosites.scale import scale_outlets
+from crawler.demosites.server import SiteServer
 
 __all__ = [
     "DemoArticle",

@@ -1,4 +1,4 @@
-"""`python -m crawler.sites serve …`: run the demo (or synthetic) sites until SIGTERM/SIGINT.
+"""`python -m crawler.demosites serve …`: run the demo (or synthetic) sites until SIGTERM/SIGINT.
 
 Prints one JSON line `{"outlets": {id: base URL}}` once every port listens.
 """
@@ -13,14 +13,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from crawler.sites import content, scale
-from crawler.sites.faults import Fault, parse_fault
-from crawler.sites.registry import write_registry
-from crawler.sites.server import Publisher, SiteServer
+from crawler.demosites import content, scale
+from crawler.demosites.faults import Fault, parse_fault
+from crawler.demosites.registry import write_registry
+from crawler.demosites.server import Publisher, SiteServer
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m crawler.sites", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m crawler.demosites", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the sites until SIGTERM/SIGINT")
     serve.add_argument(

@@ -1,4 +1,5 @@
-"""Normalising an extracted article before dedupe and matching: clean text, keys, drop reasons."""
+"""Cleaning an extracted article before dedupe and matching (the `normalize` pipeline): clean text,
+URL keys, drop reasons."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def body_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
 
 
-def normalize(rec: ArticleRecord, home: str | None = None) -> ArticleRecord:
+def clean_record(rec: ArticleRecord, home: str | None = None) -> ArticleRecord:
     """Clean the fields and compute the URL keys; raise Rejected with the reason for a non-article."""
     ex = rec.extracted
     if not ex.is_article:

@@ -22,10 +22,10 @@ from types import TracebackType
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
 
-from crawler.sites import content, scale
-from crawler.sites.content import GNUBOARD_TABLE, DemoArticle, Outlet
-from crawler.sites.faults import HANG_SECONDS, Fault, FaultKind, FaultSpec, normalize_faults
-from crawler.sites.render import Page, SitePages, SiteRenderer
+from crawler.demosites import content, scale
+from crawler.demosites.content import GNUBOARD_TABLE, DemoArticle, Outlet
+from crawler.demosites.faults import HANG_SECONDS, Fault, FaultKind, FaultSpec, normalize_faults
+from crawler.demosites.render import Page, SitePages, SiteRenderer
 
 _REASONS = {
     200: "OK",

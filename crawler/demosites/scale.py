@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from crawler.sites.content import (
+from crawler.demosites.content import (
     DATA_DIR,
     DemoArticle,
     Outlet,

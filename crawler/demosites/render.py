@@ -24,7 +24,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from crawler.sites.content import GNUBOARD_TABLE, DemoArticle, Outlet, chrome
+from crawler.demosites.content import GNUBOARD_TABLE, DemoArticle, Outlet, chrome
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 PAGE_SIZE = 10  # list items per page

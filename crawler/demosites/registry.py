@@ -8,7 +8,7 @@ from typing import Any
 
 import tomli_w
 
-from crawler.sites.content import GNUBOARD_TABLE, Outlet
+from crawler.demosites.content import GNUBOARD_TABLE, Outlet
 
 
 def registry_entry(outlet: Outlet, base_url: str) -> dict[str, Any]:
@@ -39,7 +39,7 @@ def registry_entry(outlet: Outlet, base_url: str) -> dict[str, Any]:
 
 def registry_toml(outlets: Sequence[Outlet], urls: Mapping[str, str]) -> str:
     header = (
-        "# Written by `python -m crawler.sites serve --registry-out`: the local demo sites.\n\n"
+        "# Written by `python -m crawler.demosites serve --registry-out`: the local demo sites.\n\n"
     )
     data = {"outlet": [registry_entry(o, urls[o.id]) for o in outlets]}
     return header + tomli_w.dumps(data)
