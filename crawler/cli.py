@@ -10,31 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from crawler.errors import EXIT_CONFIG, USER_ERRORS
-
-
-def _die(message: str) -> int:
-    sys.stderr.write(f"newswatch: {message}\n")
-    return EXIT_CONFIG
-
-
-def _parse_since(text: str) -> str:
-    try:
-        d = date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
-    if d < date(2000, 1, 1):
-        raise argparse.ArgumentTypeError(f"{text} is before 2000; no outlet archive reaches that far")
-    if d > datetime.now(UTC).date():
-        raise argparse.ArgumentTypeError(f"{text} is in the future; give a past date to backfill from")
-    return d.isoformat()
-
-
-def _setting(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep:
-        raise argparse.ArgumentTypeError("write a Scrapy setting as KEY=VALUE")
-    return key, value
+from crawler.commands import die as _die
+from crawler.commands import parse_since as _parse_since
+from crawler.commands import scrapy_setting as _setting
+from crawler.errors import USER_ERRORS
 
 
 def _console() -> Any:
@@ -123,7 +102,7 @@ def _print_crawl_summary(summary: Any) -> None:
 # --- send / digest --------------------------------------------------------------------------------
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from crawler.alert.commands import send_command
+    from crawler.commands.alert import send_command
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("sender")
@@ -136,7 +115,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_digest(args: argparse.Namespace) -> int:
-    from crawler.alert.commands import digest_preview_command
+    from crawler.commands.alert import digest_preview_command
 
     return digest_preview_command(Path(args.preview))
 
@@ -415,12 +394,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start the demo over: remove only the files the demo wrote in its home")
     dm.set_defaults(func=cmd_demo)
 
-    from crawler.crawl.scaleout import register as register_worker
-    from crawler.monitor.commands import register as register_monitor
-    from crawler.ops.commands import register as register_ops
-    from crawler.releases.commands import register as register_releases
-    from crawler.schedule.commands import register as register_schedule
-    from crawler.web.commands import register as register_web
+    from crawler.commands.monitor import register as register_monitor
+    from crawler.commands.ops import register as register_ops
+    from crawler.commands.releases import register as register_releases
+    from crawler.commands.schedule import register as register_schedule
+    from crawler.commands.web import register as register_web
+    from crawler.commands.worker import register as register_worker
 
     register_monitor(sub)
     register_schedule(sub)

@@ -162,7 +162,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
                                                "LOG_LEVEL": os.environ.get("NEWSWATCH_LOG_LEVEL", "WARNING")})
     finally:
         stop_sites(proc)
-    from crawler.alert.commands import send_command
+    from crawler.commands.alert import send_command
 
     t = summary.totals
     print(f"crawl: {t['requests']} requests, {t['new']} new articles, {t['updated']} updated, "

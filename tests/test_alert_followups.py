@@ -33,14 +33,14 @@ from test_alert_support import (
 )
 
 import crawler.monitor.models  # noqa: F401 - every table on Base.metadata, as migrations see it
-import crawler.ops.models  # noqa: F401
+import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.alert.compose import StoryView
 from crawler.alert.followups import followup_due_at, story_gained_outlet
+from crawler.alert.mutes import mute
 from crawler.alert.outbox import LEASE, alert_key, message_id_for
 from crawler.alert.recipients import Recipient, Recipients
 from crawler.alert.sender import SendReport, drain, render_preview, webhook_payload
 from crawler.alert.transport import SmtpSettings, SmtpTransport
-from crawler.ops.mutes import mute
 from crawler.store import Database
 from crawler.store.db import alembic_config
 from crawler.store.models import Alert, Article, Base, StoryOutlet

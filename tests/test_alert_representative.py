@@ -121,8 +121,8 @@ def test_without_a_home_outlet_the_earliest_speaks(db: Any, setup: dict[str, Any
 
 
 def test_an_excluded_outlet_never_speaks_for_the_story(db: Any, setup: dict[str, Any]) -> None:
+    from crawler.alert.mutes import mute
     from crawler.alert.views import representatives
-    from crawler.ops.mutes import mute
 
     with db.session() as s:
         mute(s, WL, "incheonilbo", recipient="team@city.example")

@@ -142,6 +142,7 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
 ) -> None:
     """Arrival order must not split a release: the rewrite opens the story, the verbatim copy
     joins it, and a trimmed copy (nothing like the rewrite) joins through the verbatim copy."""
+    from crawler.alert.onstore import AlertsOnStore
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
     from crawler.extract.cleanup import clean_record
@@ -169,12 +170,13 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
     for rec in (record(1, "daily", "몽골 보건 공무원들 해솔구 병원 찾는다", REWRITE),
                 record(2, "city", title, RELEASE), record(3, "weekly", title, RELEASE[:3])):
         with db.session() as s:
-            ingest(s, rec, recipients=people, seed=True, now=WHEN, cache=cache)
+            ingest(s, rec, hooks=AlertsOnStore(people), seed=True, now=WHEN, cache=cache)
     with db.sessions() as s:
         assert len({a.story_id for a in s.scalars(select(Article))}) == 1
 
 
 def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    from crawler.alert.onstore import AlertsOnStore
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
     from crawler.extract.cleanup import clean_record
@@ -203,7 +205,7 @@ def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monke
         (record(3, "daily", "해솔구, 몽골 여행사 3곳과 환자 송출 협약", FOLLOW_UP, later), later),
     ):
         with db.session() as s:
-            ingest(s, rec, recipients=people, seed=True, now=now)
+            ingest(s, rec, hooks=AlertsOnStore(people), seed=True, now=now)
     with db.sessions() as s:
         story_of = {a.url[-1]: a.story_id for a in s.scalars(select(Article))}
         assert story_of["1"] == story_of["2"] != story_of["3"]

@@ -135,7 +135,7 @@ def test_scheduler_stopped_mid_tick_resumes_the_tick_after_restart(sites: Sites,
                   NEWSWATCH_SCHEDULE_HEARTBEAT_EVERY="1s", NEWSWATCH_SCHEDULE_CRAWL_ARGS=" ".join(FAST))
 
     def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "crawler.schedule"], env=env, cwd=paths.PROJECT_ROOT,
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule"], env=env, cwd=paths.PROJECT_ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def wait_for(cond, seconds: float) -> None:  # type: ignore[no-untyped-def]

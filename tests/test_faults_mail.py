@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from test_alert_support import add_alert, add_story, smtp_server
 
-from crawler.alert.commands import send_command
+from crawler.commands.alert import send_command
 from crawler.store import Database
 from crawler.store.models import Alert, utcnow
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.monitor.commands import health_command, register, status_command
+from crawler.commands.monitor import register
+from crawler.monitor.checks import health_command, status_command
 from crawler.monitor.status import sparkline
 from crawler.store import Database
 from crawler.store.models import Heartbeat

@@ -96,7 +96,7 @@ def web_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     from test_alert_support import WATCHLIST
     from test_web_support import call, seed, setup_home
 
-    from crawler.ops.tokens import make_token
+    from crawler.alert.tokens import make_token
     from crawler.registry import load_registry
     from crawler.store import Database
     from crawler.web.app import make_app

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from test_ops_support import add_article
 
-from crawler.ops.commands import main
+from crawler.commands.ops import main
 from crawler.store import Database
 from crawler.store.models import Article
 

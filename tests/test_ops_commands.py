@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from crawler.cli import build_parser
-from crawler.ops.commands import register
+from crawler.commands.ops import register
 
 OPS = ("rematch", "export", "label", "prune", "backup", "restore")
 

@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from test_ops_support import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
-from crawler.ops.commands import main
+from crawler.commands.ops import main
 from crawler.ops.export import EMPTY_NOTE, HEADERS
 from crawler.store import Database
 

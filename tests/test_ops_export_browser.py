@@ -10,7 +10,7 @@ import pytest
 from test_ops_export import SINCE, UNTIL, _stories, wl_dir  # noqa: F401  (fixture)
 from test_ops_support import WL
 
-from crawler.ops.commands import main
+from crawler.commands.ops import main
 from crawler.store import Database
 from tests.conftest import CHROMIUM_FLAGS
 

@@ -14,14 +14,14 @@ import pytest
 from sqlalchemy import select
 from test_ops_support import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
+from crawler.alert.mutes import is_muted
+from crawler.alert.tokens import SignedFeedbackLinks, TokenError, make_token, verify_token
+from crawler.commands.ops import main
 from crawler.match import Matcher, load_watchlist
 from crawler.match.evaluate import evaluate_jsonl
-from crawler.ops.commands import main
-from crawler.ops.feedback import SignedFeedbackLinks, is_muted, record_token
-from crawler.ops.models import Label, OutletMute
-from crawler.ops.tokens import TokenError, make_token, verify_token
+from crawler.ops.feedback import record_token
 from crawler.store import Database
-from crawler.store.models import Article
+from crawler.store.models import Article, Label, OutletMute
 
 SECRET = b"s" * 32
 

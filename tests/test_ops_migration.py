@@ -1,4 +1,4 @@
-"""Migration 0003: the labels and outlet_mutes tables match crawler.ops.models, and it downgrades cleanly."""
+"""Migration 0003: the labels and outlet_mutes tables match crawler.store.models, and it downgrades cleanly."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-import crawler.ops.models  # noqa: F401 - registers the tables on Base.metadata
+import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.store import Database
 from crawler.store.db import alembic_config
 from crawler.store.models import Base

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from test_ops_support import WL, add_article
 
-from crawler.ops.commands import main
+from crawler.commands.ops import main
 from crawler.ops.feedback import record_label
 from crawler.ops.prune import parse_age, prune
 from crawler.store import Database

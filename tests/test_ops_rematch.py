@@ -17,8 +17,8 @@ from test_ops_support import (
     write_watchlist,
 )
 
-from crawler.ops.commands import main
-from crawler.ops.feedback import mute
+from crawler.alert.mutes import mute
+from crawler.commands.ops import main
 from crawler.store import Database
 from crawler.store.models import Alert, Match
 

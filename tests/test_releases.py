@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.cpu import story_signature
 from crawler.extract.cleanup import clean_record
@@ -94,7 +95,7 @@ def store(db: Any, *recs_at: tuple[ArticleRecord, float]) -> None:
     people = load_recipients()
     for rec, hours in recs_at:
         with db.session() as session:
-            ingest(session, rec, recipients=people, seed=True, now=RELEASED + timedelta(hours=hours))
+            ingest(session, rec, hooks=AlertsOnStore(people), seed=True, now=RELEASED + timedelta(hours=hours))
 
 
 def pickups(db: Any) -> list[tuple[int, str, str, bool]]:

@@ -18,10 +18,11 @@ from test_releases import FESTIVAL, FESTIVAL_TITLE, RECIPIENTS, REWRITE, TOUR, T
 from test_web_support import call, setup_home
 
 from crawler.alert.explain import korean_time
+from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
+from crawler.commands.ops import main
 from crawler.crawl.cpu import story_signature
 from crawler.extract.cleanup import clean_record
-from crawler.ops.commands import main
 from crawler.registry import load_registry
 from crawler.releases import ReleaseText, add_release
 from crawler.store.ingest import ingest
@@ -54,7 +55,7 @@ def home_setup(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
                                              extracted=ex, fetched_at=when), None)
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         with db.session() as s:
-            ingest(s, rec, recipients=people, seed=True, now=when)
+            ingest(s, rec, hooks=AlertsOnStore(people), seed=True, now=when)
     return db
 
 

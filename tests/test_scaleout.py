@@ -351,6 +351,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from scrapy_redis import picklecompat
     from scrapy_redis.queue import PriorityQueue
 
+    from crawler.alert.onstore import AlertsOnStore
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
     from crawler.crawl.scaleout import _offline_crawler, enqueue, keys
@@ -376,7 +377,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
             lists = [r for r in out if r.meta["kind"] == "list"]
             assert len(articles) == 20 and len(lists) == 1
 
-            state = WriterState(a.ctx.db, load_recipients(), False, StoryCache())
+            state = WriterState(a.ctx.db, AlertsOnStore(load_recipients()), False, StoryCache())
             for n, request in enumerate(articles):
                 ex = Extracted(title=f"벤치 기사 {n}번 제목", body=f"본문 {n}번 문장입니다.\n둘째 문장 {n}.",
                                published_at=datetime.now(UTC) - timedelta(hours=1))

@@ -44,7 +44,7 @@ def sites(tmp_path: Path) -> Iterator[SiteServer]:
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "crawler.schedule"], env=env, cwd=ROOT,
+        return subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule"], env=env, cwd=ROOT,
                                 stdout=out, stderr=subprocess.STDOUT)
 
 
@@ -110,7 +110,7 @@ def test_scheduler_crawls_mails_once_restarts_and_stops(sites: SiteServer, tmp_p
         runs = dict(q(select(OutletRun.outlet_id, func.count()).group_by(OutletRun.outlet_id)))
         assert set(runs) == {o.id for o in sites.outlets}
 
-        second = subprocess.run([sys.executable, "-m", "crawler.schedule"], env=env, cwd=ROOT,
+        second = subprocess.run([sys.executable, "-m", "crawler.cli", "schedule"], env=env, cwd=ROOT,
                                 capture_output=True, text=True, timeout=60, check=False)
         assert second.returncode == 3, second.stderr[-2000:]
         assert "another `newswatch schedule` is running" in second.stderr

@@ -64,9 +64,10 @@ def count(db: Any, model: Any) -> int:
 
 
 def state(db: Any) -> WriterState:
+    from crawler.alert.onstore import AlertsOnStore
     from crawler.alert.recipients import load_recipients
 
-    return WriterState(db, load_recipients(), False, StoryCache())
+    return WriterState(db, AlertsOnStore(load_recipients()), False, StoryCache())
 
 
 def test_a_batch_is_stored_and_one_bad_article_fails_alone(db: Any) -> None:

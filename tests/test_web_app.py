@@ -13,10 +13,9 @@ from sqlalchemy import select
 from test_alert_support import WATCHLIST
 from test_web_support import TITLE_A, TITLE_B, call, seed, setup_home
 
-from crawler.ops.feedback import SignedFeedbackLinks
-from crawler.ops.models import Label, OutletMute
-from crawler.ops.tokens import make_token
+from crawler.alert.tokens import SignedFeedbackLinks, make_token
 from crawler.registry import load_registry
+from crawler.store.models import Label, OutletMute
 from crawler.web.app import make_app
 from crawler.web.render import marked
 

@@ -27,7 +27,7 @@ def _command() -> list[str]:
     try:
         build_parser().parse_args(["web", "--port", "1"])
     except SystemExit:
-        return [sys.executable, "-m", "crawler.web"]
+        return [sys.executable, "-m", "crawler.cli", "web"]
     return [str(Path(sys.executable).with_name("newswatch")), "web"]
 
 

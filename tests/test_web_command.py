@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from crawler.web.commands import web_command
+from crawler.commands.web import web_command
 from crawler.web.server import HostError, is_loopback, listen_address
 
 

@@ -13,7 +13,7 @@ from wsgiref.util import setup_testing_defaults
 from monitor_support import add_run, write_registry
 from test_alert_support import WATCHLIST, add_story
 
-from crawler.ops.models import Label
+from crawler.store.models import Label
 
 TITLE_A = "인천시, 러시아 의료관광 팸투어 개최"
 TITLE_B = "경북 의료관광 설명회 열려"

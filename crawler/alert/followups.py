@@ -54,7 +54,7 @@ def story_gained_outlet(
     - something of the story is still pending for them (the story alert, a newer revision or a
       follow-up): that mail will show every outlet there is when it goes out;
     - the recipient is no longer in the recipients file or no longer follows the watchlist;
-    - the joining outlet is muted for the watchlist (crawler.ops.mutes);
+    - the joining outlet is muted for the watchlist (crawler.alert.mutes);
     - the joining article is older than NEWSWATCH_ALERT_MAX_AGE_HOURS (never mailed, as for alerts).
 
     The row follows the newest mailed revision: same revision, followup = the highest so far + 1,
@@ -86,7 +86,7 @@ def story_gained_outlet(
     )
     if not rows:
         return 0
-    from crawler.ops.mutes import is_muted, unwanted_by
+    from crawler.alert.mutes import is_muted, unwanted_by
 
     by_address = recipients.by_address()
     holidays = frozenset(recipients.holidays)

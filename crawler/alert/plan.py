@@ -183,7 +183,7 @@ def enqueue(
     concurrent writer of the same key neither fails nor aborts the caller's transaction.
     Returns the number of rows inserted.
     """
-    from crawler.ops.mutes import unwanted_by
+    from crawler.alert.mutes import unwanted_by
 
     # a story a recipient marked 관련 없음 is never mailed to them again (revisions included)
     unwanted = unwanted_by(session, watchlist_id, story_id)

@@ -495,8 +495,7 @@ def _feedback_links(base_url: str) -> FeedbackLinks:
     """
     from functools import cached_property
 
-    from crawler.ops.feedback import SignedFeedbackLinks
-    from crawler.ops.tokens import load_secret, make_token
+    from crawler.alert.tokens import SignedFeedbackLinks, load_secret, make_token
 
     class _OneSecretLinks(SignedFeedbackLinks):
         @cached_property

@@ -132,7 +132,7 @@ def _news(
     outlet unless a mail of the story went out since the follow-up was written (that mail showed
     it). Muted outlets are left out: they are never mailed.
     """
-    from crawler.ops.mutes import muted_outlets
+    from crawler.alert.mutes import muted_outlets
 
     sent: dict[tuple[str, int], list[tuple[int, datetime]]] = {}
     for ids in chunks(sorted({a.story_id for a in followups})):
@@ -250,7 +250,7 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
     regions = outlet_regions() if regions is None else regions
     watchlist = load_watchlist_or_none(watchlist_id)
     home = watchlist.home.name if watchlist and watchlist.home else None
-    from crawler.ops.mutes import muted_outlets
+    from crawler.alert.mutes import muted_outlets
 
     members = _members(session, story_ids)
     muted = muted_outlets(session, watchlist_id)

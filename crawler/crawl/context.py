@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from crawler import paths
+from crawler.alert.onstore import AlertsOnStore
 from crawler.crawl.cpu import workers_from_env
 from crawler.registry import Outlet, load_registry
 from crawler.store import Database, crawlstate
@@ -149,7 +150,7 @@ class CrawlContext:
         from crawler.store.ingest import StoryCache
 
         return StoreWriter(self.db_url, seed=self.seed, process=self.cpu.workers > 0,
-                           inline=lambda: WriterState(self.db, self.recipients, self.seed, StoryCache()))
+                           inline=lambda: WriterState(self.db, AlertsOnStore(self.recipients), self.seed, StoryCache()))
 
     @cached_property
     def recipients(self) -> Recipients:

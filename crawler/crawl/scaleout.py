@@ -17,7 +17,6 @@ This module stays light (no Scrapy import at module level): `due_outlets` asks i
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 from collections.abc import Iterable
@@ -196,44 +195,3 @@ def _record_tick(spider: Any, tick: str, pushed: dict[str, int]) -> None:
         s.add(Run(kind="enqueue", started_at=now, finished_at=now, pid=os.getpid(),
                   host=socket.gethostname(), seed=spider.ctx.seed, status="finished",
                   finish_reason=f"enqueued {sum(pushed.values())} requests of {len(pushed)} outlets, tick {tick}"))
-
-
-# --- the `newswatch worker` command ---------------------------------------------------------
-
-
-def cmd_worker(args: argparse.Namespace) -> int:
-    if not redis_url():
-        import sys
-
-        sys.stderr.write("newswatch: `newswatch worker` needs NEWSWATCH_REDIS_URL "
-                         "(e.g. redis://127.0.0.1:6379/0); without it, `newswatch crawl` crawls in one process\n")
-        return 2
-    from crawler.crawl.cpu import workers_from_env
-    from crawler.crawl.worker import run_worker
-
-    try:  # a bad value stops the worker before it takes anything from the queue
-        workers_from_env()
-    except ValueError as exc:
-        import sys
-
-        sys.stderr.write(f"newswatch: {exc}\n")
-        return 2
-
-    overrides: dict[str, Any] = dict(args.set or [])
-    if args.quiet:
-        overrides.setdefault("LOG_LEVEL", "WARNING")
-    return run_worker(overrides)
-
-
-def register(sub: Any) -> None:
-    from crawler.cli import _setting
-
-    w = sub.add_parser(
-        "worker", help="a scale-out crawl worker: consume the shared Redis queue until SIGTERM",
-        description="Consume the crawl requests that `newswatch crawl` / `newswatch schedule` enqueue "
-                    "in Redis (NEWSWATCH_REDIS_URL, keys under NEWSWATCH_REDIS_PREFIX) and store into "
-                    "the shared database (NEWSWATCH_DB_URL). Runs while idle; SIGTERM stops it cleanly.")
-    w.add_argument("-q", "--quiet", action="store_true", help="log warnings and errors only")
-    w.add_argument("-s", "--set", action="append", type=_setting, metavar="KEY=VALUE",
-                   help="override a Scrapy setting (repeatable)")
-    w.set_defaults(func=cmd_worker)

@@ -25,11 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from crawler.alert.onstore import AlertsOnStore
+from crawler.alert.recipients import load_recipients
 from crawler.crawl.channel import ProcessPool
-from crawler.store.ingest import IngestResult, StoryCache, ingest
+from crawler.store.ingest import IngestHooks, IngestResult, StoryCache, ingest
 
 if TYPE_CHECKING:
-    from crawler.alert.recipients import Recipients
     from crawler.store.db import Database
     from crawler.types import ArticleRecord
 
@@ -44,7 +45,7 @@ class StoreFailed(RuntimeError):
 @dataclass
 class WriterState:
     db: Database
-    recipients: Recipients
+    hooks: IngestHooks
     seed: bool
     stories: StoryCache
 
@@ -53,20 +54,15 @@ _STATE: WriterState | None = None  # the writer process's own (never set in Scra
 
 
 def _open(db_url: str, seed: bool) -> WriterState:
-    from crawler.alert.recipients import load_recipients
     from crawler.store.db import Database
 
     # the crawl's process migrated the schema before the writer started
-    return WriterState(Database.open(db_url, migrate_schema=False), load_recipients(), seed, StoryCache())
+    return WriterState(Database.open(db_url, migrate_schema=False), AlertsOnStore(load_recipients()), seed,
+                       StoryCache())
 
 
 def _init_writer(db_url: str, seed: bool) -> None:
     global _STATE
-    # what `ingest` imports on its first call, imported before the first article arrives
-    import crawler.alert.followups
-    import crawler.alert.plan
-    import crawler.ops.mutes  # noqa: F401
-
     _STATE = _open(db_url, seed)
     from crawler.store.watchdog import watch
 
@@ -76,7 +72,7 @@ def _init_writer(db_url: str, seed: bool) -> None:
 
 def store(state: WriterState, rec: ArticleRecord) -> IngestResult:
     with state.db.session() as s:
-        return ingest(s, rec, recipients=state.recipients, seed=state.seed, cache=state.stories)
+        return ingest(s, rec, hooks=state.hooks, seed=state.seed, cache=state.stories)
 
 
 def store_batch(state: WriterState, recs: list[ArticleRecord]) -> list[IngestResult | StoreFailed]:
@@ -86,7 +82,7 @@ def store_batch(state: WriterState, recs: list[ArticleRecord]) -> list[IngestRes
     stories that were never committed."""
     try:
         with state.db.session() as s:
-            return [ingest(s, r, recipients=state.recipients, seed=state.seed, cache=state.stories) for r in recs]
+            return [ingest(s, r, hooks=state.hooks, seed=state.seed, cache=state.stories) for r in recs]
     except Exception:  # noqa: BLE001 - retried one by one below
         state.stories.clear()
     out: list[IngestResult | StoreFailed] = []

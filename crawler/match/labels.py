@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from crawler.match.engine import Matcher
 from crawler.match.evaluate import Evaluation
 from crawler.match.explain import explain
-from crawler.ops.models import Label
-from crawler.store.models import Article
+from crawler.store.models import Article, Label
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

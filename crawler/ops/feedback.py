@@ -5,22 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TextIO
-from urllib.parse import quote
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from crawler.alert.compose import FeedbackLinks
+from crawler.alert.mutes import mute
+from crawler.alert.tokens import FeedbackPayload
 from crawler.ops.common import OpsError
-from crawler.ops.models import Label
-from crawler.ops.mutes import is_muted, mute, muted_outlets, unmute, unwanted_by
-from crawler.ops.tokens import DEFAULT_LIFETIME, FeedbackPayload, make_token
-from crawler.store.models import Alert, Article, Story, StoryOutlet
-
-__all__ = ["LabelOutcome", "SignedFeedbackLinks", "export_labels", "is_muted", "latest_labels", "mute",
-           "muted_outlets", "record_label", "record_token", "story_article", "unmute", "unwanted_by"]
+from crawler.store.models import Alert, Article, Label, Story, StoryOutlet
 
 
 @dataclass(frozen=True)
@@ -110,28 +104,3 @@ def export_labels(session: Session, out: TextIO, watchlist_id: str | None = None
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
         written += 1
     return written, skipped
-
-
-@dataclass(frozen=True)
-class SignedFeedbackLinks(FeedbackLinks):
-    """Mail links carrying a signed token: `{base}/feedback?t=TOKEN` (no login, one vote only)."""
-
-    lifetime: timedelta = DEFAULT_LIFETIME
-
-    def token(self, *, recipient: str, watchlist_id: str, story_id: int, verdict: str = "relevant",
-              outlet_id: str | None = None) -> str | None:
-        """A signed token for one verdict."""
-        return make_token(recipient, watchlist_id, story_id, verdict, outlet_id=outlet_id, lifetime=self.lifetime)
-
-    def url(self, *, recipient: str, watchlist_id: str, story_id: int, relevant: bool) -> str:
-        """The 관련 있음 / 관련 없음 link for one story in one recipient's mail."""
-        verdict = "relevant" if relevant else "irrelevant"
-        token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id, verdict=verdict)
-        return f"{self.base_url.rstrip('/')}/feedback?t={quote(token or '', safe='')}"
-
-    def mute_url(self, *, recipient: str, watchlist_id: str, story_id: int, outlet_id: str) -> str:
-        """The "mute this outlet for this watchlist" link."""
-        token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id,
-                           verdict="mute-outlet", outlet_id=outlet_id)
-        return f"{self.base_url.rstrip('/')}/feedback?t={quote(token or '', safe='')}"
-

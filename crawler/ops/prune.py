@@ -17,9 +17,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select, update
 
 from crawler.ops.common import OpsError
-from crawler.ops.models import Label
 from crawler.store.db import Database
-from crawler.store.models import Article, ArticleVersion, Match
+from crawler.store.models import Article, ArticleVersion, Label, Match
 
 BATCH = 500
 MIN_DAYS = 30

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crawler.alert.mutes import is_muted
 from crawler.match import Matcher, Watchlist
 from crawler.ops.common import seoul_start
-from crawler.ops.mutes import is_muted
 from crawler.store.db import Database
 from crawler.store.models import Alert, Article, Match
 

@@ -193,6 +193,6 @@ def import_releases() -> None:
 
 
 def health_check() -> None:
-    from crawler.monitor.commands import scheduled_check
+    from crawler.monitor.checks import scheduled_check
 
     scheduled_check()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Integer,
@@ -44,8 +44,20 @@ from crawler.store.models import (
 )
 from crawler.types import ArticleRecord, MatchResult
 
-if TYPE_CHECKING:
-    from crawler.alert.recipients import Recipients
+
+class IngestHooks(Protocol):
+    """What storing an article sets off above the store — press-release pick-ups, follow-up notes,
+    alert planning with mutes — passed in by the caller so the store imports nothing above it
+    (crawler.alert.onstore.AlertsOnStore is the real one)."""
+
+    def new_article(self, session: Session, *, article_id: int, outlet_id: str, doc: StoryDoc,
+                    now: datetime) -> None: ...
+
+    def story_joined(self, session: Session, *, story_id: int, article_id: int, now: datetime) -> None: ...
+
+    def alerts(self, session: Session, *, watchlist_id: str, score: float, published_at: datetime | None,
+               outlet_id: str, story_id: int, article_id: int, match_id: int, revision: int, seed: bool,
+               now: datetime) -> int: ...
 
 MAX_STORY_CANDIDATES = 8
 PER_BAND = 64  # newest stories read per band key
@@ -316,16 +328,10 @@ def _store_match(session: Session, article: Article | NewArticle, result: MatchR
     }).scalar_one())
 
 
-def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed: bool,
-           now: datetime | None = None, max_age_hours: float | None = None,
-           cache: StoryCache | None = None) -> IngestResult:
+def ingest(session: Session, rec: ArticleRecord, *, hooks: IngestHooks, seed: bool,
+           now: datetime | None = None, cache: StoryCache | None = None) -> IngestResult:
     """Store the article, its story, its matches and (unless seeding) its alerts in `session`'s transaction."""
-    from crawler.alert.followups import story_gained_outlet
-    from crawler.alert.plan import alert_max_age_hours, enqueue, plan_for_match
-    from crawler.ops.mutes import is_muted
-
     now = now or datetime.now(UTC)
-    max_age = alert_max_age_hours() if max_age_hours is None else max_age_hours
     article = find_article(session, rec.keys)
     if article is not None and article.body_hash == rec.body_hash:
         article.fetched_at = rec.fetched_at
@@ -337,11 +343,11 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
     stored: Article | NewArticle
     if article is None:
         stored, joined = _store_new(session, rec, now, cache)
-        _release_pickups(session, rec, stored.id, now)
+        hooks.new_article(session, article_id=stored.id, outlet_id=rec.outlet_id, doc=_story_doc(rec, stored.id),
+                          now=now)
         if joined and not seed and stored.story_id is not None:
             # a story mailed before gains an outlet: the next digest says so (never at once)
-            story_gained_outlet(session, story_id=stored.story_id, article_id=stored.id,
-                                recipients=recipients, now=now)
+            hooks.story_joined(session, story_id=stored.story_id, article_id=stored.id, now=now)
     else:
         previous = _previous_matches(session, article)
         old_text = (article.title, article.body or "")
@@ -362,24 +368,22 @@ def ingest(session: Session, rec: ArticleRecord, *, recipients: Recipients, seed
                 continue  # an edit that does not change what the office was told: no mail
             revision = _revision(session, stored.story_id, m.watchlist) + 1
             result.revised[m.watchlist] = why
-        plans = plan_for_match(recipients, m.watchlist, score=float(m.score), now=now,
-                               published_at=stored.published_at, seed=seed, max_age_hours=max_age)
-        if plans and stored.story_id is not None and not is_muted(session, m.watchlist, stored.outlet_id):
-            result.alerts += enqueue(session, plans, story_id=stored.story_id, article_id=stored.id,
-                                     match_id=match_id, watchlist_id=m.watchlist, revision=revision)
+        if stored.story_id is not None:
+            result.alerts += hooks.alerts(
+                session, watchlist_id=m.watchlist, score=float(m.score), published_at=stored.published_at,
+                outlet_id=stored.outlet_id, story_id=stored.story_id, article_id=stored.id, match_id=match_id,
+                revision=revision, seed=seed, now=now)
     return result
 
 
-def _release_pickups(session: Session, rec: ArticleRecord, article_id: int, now: datetime) -> None:
-    """Record which registered press releases this new article carries (crawler.releases)."""
-    from crawler.releases import record_pickups
-
+def _story_doc(rec: ArticleRecord, article_id: int) -> StoryDoc:
+    """The new article as the story check sees it (with the features the crawl already computed)."""
     ex = rec.extracted
     doc = StoryDoc(id=str(article_id), outlet=rec.outlet_id, title=ex.title or "", body=ex.body,
                    published_at=ex.published_at, sig=rec.signature)
     if rec.story_features is not None:
         doc.__dict__["features"] = rec.story_features
-    record_pickups(session, article_id=article_id, outlet_id=rec.outlet_id, doc=doc, first_seen_at=now)
+    return doc
 
 
 def _previous_matches(session: Session, article: Article) -> dict[str, PreviousMatch]:

@@ -208,7 +208,7 @@ class Dashboard:
 
     def _payload(self, token: str, environ: Environ) -> Any:
         """The verified payload of a feedback token; BadRequest / 503 page text otherwise."""
-        from crawler.ops.tokens import TokenError, load_secret, verify_token
+        from crawler.alert.tokens import TokenError, load_secret, verify_token
 
         if not token:
             raise BadRequest("피드백 링크가 잘렸습니다. 메일의 ‘관련 있음/관련 없음’ 단추를 다시 눌러 주세요.")

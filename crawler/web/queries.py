@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import paths
-from crawler.ops.models import Label
 from crawler.registry import Outlet
 from crawler.store.models import (
     Alert,
     Article,
     ArticleVersion,
+    Label,
     Match,
     OutletRun,
     Run,

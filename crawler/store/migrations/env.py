@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import crawler.monitor.models  # noqa: F401  (tables of their own, same metadata)
-import crawler.ops.models  # noqa: F401
+import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.store.db import make_engine
 from crawler.store.models import Base
 

@@ -17,10 +17,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from crawler import paths
+from crawler.alert.compose import FeedbackLinks
 from crawler.errors import ConfigError
-from crawler.ops.models import VERDICTS
+from crawler.store.models import VERDICTS
 
 DEFAULT_LIFETIME = timedelta(days=30)
 _MIN_SECRET = 16
@@ -133,3 +135,28 @@ def verify_token(token: str, *, now: datetime | None = None, secret: bytes | Non
             "use a newer mail or `newswatch label`"
         )
     return payload
+
+
+@dataclass(frozen=True)
+class SignedFeedbackLinks(FeedbackLinks):
+    """Mail links carrying a signed token: `{base}/feedback?t=TOKEN` (no login, one vote only)."""
+
+    lifetime: timedelta = DEFAULT_LIFETIME
+
+    def token(self, *, recipient: str, watchlist_id: str, story_id: int, verdict: str = "relevant",
+              outlet_id: str | None = None) -> str | None:
+        """A signed token for one verdict."""
+        return make_token(recipient, watchlist_id, story_id, verdict, outlet_id=outlet_id, lifetime=self.lifetime)
+
+    def url(self, *, recipient: str, watchlist_id: str, story_id: int, relevant: bool) -> str:
+        """The 관련 있음 / 관련 없음 link for one story in one recipient's mail."""
+        verdict = "relevant" if relevant else "irrelevant"
+        token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id, verdict=verdict)
+        return f"{self.base_url.rstrip('/')}/feedback?t={quote(token or '', safe='')}"
+
+    def mute_url(self, *, recipient: str, watchlist_id: str, story_id: int, outlet_id: str) -> str:
+        """The "mute this outlet for this watchlist" link."""
+        token = self.token(recipient=recipient, watchlist_id=watchlist_id, story_id=story_id,
+                           verdict="mute-outlet", outlet_id=outlet_id)
+        return f"{self.base_url.rstrip('/')}/feedback?t={quote(token or '', safe='')}"
+

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.ops.models import Label, OutletMute
+from crawler.store.models import Label, OutletMute
 
 
 def mute(session: Session, watchlist_id: str, outlet_id: str, *, recipient: str, now: datetime | None = None) -> bool:

@@ -1,4 +1,5 @@
-"""`newswatch status [--json]` and `newswatch health [--notify] [--json]`.
+"""`status` and `health` as the commands and the scheduler's health job run them: load the
+registry and the store, evaluate, print, and with notify tell the maintainers and Sentry.
 
 Exit codes: 0 all is well, 1 something needs a person (a failing rule, failed or stuck
 alerts, a stale scheduler), 2 a configuration problem (the message names the fix).
@@ -12,23 +13,6 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 from crawler.errors import EXIT_CONFIG, EXIT_NEEDS_A_PERSON, EXIT_OK
-
-
-def register(subparsers: Any) -> None:
-    """Add the `status` and `health` subcommands to the `newswatch` parser."""
-    st = subparsers.add_parser(
-        "status", help="outlet health, outbox and scheduler heartbeat; exit 1 when something needs a person",
-        description="A table per outlet (last run, last new article, 7-day volume, health), the outbox and "
-                    "the scheduler heartbeat. Exits 1 when a rule fails, alerts failed or the scheduler is stale.")
-    st.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    st.set_defaults(func=lambda a: status_command(as_json=a.json))
-    he = subparsers.add_parser(
-        "health", help="evaluate the health rules; --notify mails the maintainers and reports to Sentry",
-        description="Evaluate every outlet's health rules and the scheduler heartbeat. With --notify, mail the "
-                    "maintainers (at most once per outlet and rule a day, recoveries too) and report to Sentry.")
-    he.add_argument("--notify", action="store_true", help="mail the maintainers and report to Sentry")
-    he.add_argument("--json", action="store_true", help="print the failing checks as JSON")
-    he.set_defaults(func=lambda a: health_command(notify=a.notify, as_json=a.json))
 
 
 def status_command(*, as_json: bool = False, out: TextIO | None = None, err: TextIO | None = None,
