@@ -36,16 +36,17 @@ run: $(STAMP)
 	$(VENV)/bin/newswatch send
 
 ## the whole test suite (unit, integration crawls on local servers, PostgreSQL, SMTP)
-test: $(STAMP) chromium
-	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
+test: lint chromium
 	$(PY) -m pytest -q
 
 ## benchmarks: a table on stdout, figures merged into $NEWSWATCH_HOME/bench/results.json
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY),)
 
+## style (ruff) and the layering contract of README's Layout (import-linter, [tool.importlinter])
 lint: $(STAMP)
 	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 ## re-pin after changing pyproject.toml: the runtime set from a venv holding only the project's
 ## dependencies, then the test tools (what the full venv has beyond it)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import paths
+from crawler.clock import SEOUL
 
 SERVER_START_TIMEOUT = 60
 SUBJECT_PREFIX = "[데모] "
@@ -216,7 +217,6 @@ def _print_release_report() -> None:
 
 def print_matches(outlet_ids: list[str]) -> None:
     """The table of relevant matches of these outlets: outlet, Seoul time, title, score, terms, mailed."""
-    from zoneinfo import ZoneInfo
 
     from rich.console import Console
     from rich.table import Table
@@ -225,7 +225,7 @@ def print_matches(outlet_ids: list[str]) -> None:
     from crawler.store import Database
     from crawler.store.models import Alert, Article, Match
 
-    seoul = ZoneInfo(paths.SEOUL)
+    seoul = SEOUL
     db = Database.open()
     with db.sessions() as s:
         rows: list[Any] = s.execute(

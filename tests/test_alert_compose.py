@@ -15,10 +15,10 @@ from crawler.alert.compose import (
     compose_digest,
     marked_html,
     marked_text,
-    seoul_text,
     web_base_url,
 )
 from crawler.alert.recipients import Maintainer, Recipient
+from crawler.clock import seoul_text
 
 NOW = datetime(2026, 1, 2, 2, 10, tzinfo=UTC)  # 11:10 in Seoul, a Friday
 TEAM = Recipient(
@@ -255,7 +255,7 @@ def test_a_signed_token_slots_in() -> None:
 
 
 def test_korean_time() -> None:
-    from crawler.alert.explain import korean_time
+    from crawler.clock import korean_time
 
     assert korean_time(datetime(2026, 12, 6, 23, 30, tzinfo=UTC)) == "12월 7일(월) 08:30"
     assert korean_time(None) == ""

@@ -32,7 +32,6 @@ from test_alert_support import (
     smtp_server,
 )
 
-import crawler.monitor.models  # noqa: F401 - every table on Base.metadata, as migrations see it
 import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.alert.compose import StoryView
 from crawler.alert.followups import followup_due_at, story_gained_outlet

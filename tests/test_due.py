@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.crawl.runner import is_due
 from crawler.registry import Outlet
+from crawler.schedule.cadence import is_due
 
 BASE = {"id": "x", "name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
 NOW = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)  # Monday 10:00 in Seoul

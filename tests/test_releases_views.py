@@ -17,9 +17,9 @@ from test_ops_support import WATCHLIST_V1, WL, write_watchlist
 from test_releases import FESTIVAL, FESTIVAL_TITLE, RECIPIENTS, REWRITE, TOUR, TOUR_TITLE
 from test_web_support import call, setup_home
 
-from crawler.alert.explain import korean_time
 from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
+from crawler.clock import korean_time
 from crawler.commands.ops import main
 from crawler.crawl.cpu import story_signature
 from crawler.extract.cleanup import clean_record

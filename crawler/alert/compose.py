@@ -25,17 +25,16 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
 from crawler import paths
-from crawler.alert.explain import korean_time, score_text
+from crawler.alert.explain import score_text
 from crawler.alert.recipients import Maintainer, Recipient
+from crawler.clock import SEOUL, korean_time, seoul_text
 
 log = logging.getLogger(__name__)
-SEOUL = ZoneInfo(paths.SEOUL)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 TEXT_MARKS = ("«", "»")
@@ -43,7 +42,6 @@ SNIPPET_CHARS = 280
 SUBJECT_TITLE_CHARS = 60
 TITLE_CHARS = 120  # a headline longer than this is junk or a body; the link has the rest
 MAX_OUTLETS_SHOWN = 8  # a 40-outlet story names eight and counts the rest
-_KO_WEEKDAYS = "월화수목금토일"  # display data: Monday first, as date.weekday()
 _CONTROLS = re.compile("[\x00\x01\x04-\x1f\x7f-\x9f]")  # C0/C1 except the \x02/\x03 markers
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")  # zero-width, bidi, BOM
 _SPACES = re.compile(r"\s+")
@@ -210,14 +208,6 @@ def safe_url(url: str) -> str | None:
     """The URL when it is http(s), else None (no javascript: or data: links in mail)."""
     url = url.strip()
     return url if urlsplit(url).scheme.lower() in ("http", "https") else None
-
-
-def seoul_text(when: datetime | None) -> str:
-    """'2026-01-02 (금) 11:10' in Asia/Seoul; '' when unknown (templates say so)."""
-    if when is None:
-        return ""
-    local = when.astimezone(SEOUL)
-    return f"{local:%Y-%m-%d} ({_KO_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
 
 
 def shorten(text: str, limit: int) -> str:

@@ -15,17 +15,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from crawler import paths
 from crawler.match.watchlist import Watchlist
 
-SEOUL = ZoneInfo(paths.SEOUL)
 MAX_KEY_TERMS = 5
 SUPPORTING_WEIGHT = 1.5
 EXCERPT_CHARS = 200
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
-_KO_WEEKDAYS = "월화수목금토일"
 # words that say nothing alone: a story is never "about" 환자 or 의료 by itself
 GENERIC = frozenset({"환자", "환아", "의료", "관광", "병원", "외국", "외국인", "치료", "진료", "해외",
                      "고객", "손님", "상품", "관광객", "방문객"})
@@ -56,22 +52,6 @@ def level(score: float, threshold: float | None) -> str:
     if threshold and score >= 2 * threshold:
         return "높음"
     return "보통"
-
-
-def korean_time(when: datetime | None) -> str:
-    """'12월 7일(월) 08:30' in Seoul; '' when unknown."""
-    if when is None:
-        return ""
-    local = when.astimezone(SEOUL)
-    return f"{local.month}월 {local.day}일({_KO_WEEKDAYS[local.weekday()]}) {local:%H:%M}"
-
-
-def korean_date(when: datetime | None) -> str:
-    """'2026년 12월 7일(월)' in Seoul; '' when unknown."""
-    if when is None:
-        return ""
-    local = when.astimezone(SEOUL)
-    return f"{local.year}년 {local.month}월 {local.day}일({_KO_WEEKDAYS[local.weekday()]})"
 
 
 # --- rules -> words ----------------------------------------------------------------------

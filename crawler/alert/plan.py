@@ -15,17 +15,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Insert, insert
 from sqlalchemy.orm import Session
 
-from crawler import paths
 from crawler.alert.holidays import is_holiday
 from crawler.alert.recipients import Recipient, Recipients
+from crawler.clock import SEOUL
 from crawler.store.models import Alert
 
-SEOUL = ZoneInfo(paths.SEOUL)
 DEFAULT_MAX_AGE_HOURS = 72.0
 _DIGEST_HORIZON_DAYS = 40  # long enough for any run of weekends and holidays
 # the columns of uq_alert_key; rows written without `followup` are story alerts (followup 0)

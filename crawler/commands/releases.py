@@ -6,9 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo
 
-_SEOUL = ZoneInfo("Asia/Seoul")
+from crawler.clock import SEOUL as _SEOUL
 
 
 def cmd_add(args: argparse.Namespace) -> int:

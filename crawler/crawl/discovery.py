@@ -10,6 +10,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from parsel import Selector
 
+from crawler.clock import SEOUL
+
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 _ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -83,7 +85,6 @@ def entry_date(text: str, now: datetime | None = None) -> tuple[datetime | None,
     """A feed or list entry's date (RFC 822, ISO 8601 or a Korean date text), checked like a page's
     date: (date, None) when plausible, (None, reason) when in the future or before 2000, (None,
     None) when there is none. A naive date is Seoul time."""
-    from zoneinfo import ZoneInfo
 
     from crawler.extract.dates import check_date, parse_korean_datetime
 
@@ -91,7 +92,7 @@ def entry_date(text: str, now: datetime | None = None) -> tuple[datetime | None,
     if value is None:
         return None, None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo("Asia/Seoul"))
+        value = value.replace(tzinfo=SEOUL)
     return check_date(value, now or datetime.now(UTC))
 
 

@@ -20,6 +20,7 @@ from scrapy import signals
 from sqlalchemy import select
 
 from crawler.crawl.context import CrawlContext
+from crawler.monitor.status import process_alive
 from crawler.store import crawlstate
 from crawler.store.models import OutletRun, Run
 
@@ -50,20 +51,10 @@ def close_stale_runs(db: Any, host: str) -> int:
     closed = 0
     with db.session() as s:
         for run in s.scalars(select(Run).where(Run.status == "running", Run.host == host)):
-            if run.pid and not _alive(run.pid):
+            if run.pid and not process_alive(run.pid):
                 run.status, run.finish_reason, run.finished_at = "aborted", "process ended without closing the run", datetime.now(UTC)
                 closed += 1
     return closed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class RunRecorder:

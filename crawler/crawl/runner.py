@@ -10,16 +10,15 @@ import gc
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
 from crawler.registry import Outlet
+from crawler.schedule.cadence import choose_due
 from crawler.store import Database
 from crawler.store.models import OutletRun
-
-DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Any:
@@ -59,21 +58,6 @@ def last_runs(db: Database) -> dict[str, datetime]:
         return {oid: (ts if ts.tzinfo else ts.replace(tzinfo=UTC)) for oid, ts in rows}
 
 
-def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
-    """Whether an outlet's interval or cron expression has come round since its last crawl."""
-    if last is None:
-        return True
-    if outlet.cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(outlet.cron, timezone="Asia/Seoul")
-        nxt = trigger.get_next_fire_time(None, last)
-        return nxt is not None and nxt <= now + DUE_TOLERANCE
-    interval = outlet.interval
-    assert interval is not None
-    return last + interval <= now + DUE_TOLERANCE
-
-
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
     from crawler.crawl.scaleout import enqueued_at
     from crawler.store import crawlstate
@@ -84,8 +68,6 @@ def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = 
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:
             last[oid] = at
-    from crawler.schedule.cadence import choose_due
-
     due = {o.id for o in choose_due(db, list(outlets), last, now)}  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
     return [o for o in outlets if o.id in cut_short or o.id in due]
 

@@ -78,9 +78,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
 
 import numpy as np
+
+from crawler.clock import SEOUL as _SEOUL
 
 SHINGLE = 4
 NUM_PERM = 128  # min-hashes of the whole text
@@ -121,7 +122,6 @@ SENTENCE_SAME = 0.75  # ... for the same sentence with its figures changed (a te
 SIMILARITY_FLOOR = 0.1  # estimated whole-text Jaccard below which copies never join
 ANCHOR_FLOOR = 0.125  # one anchor min-hash in common: a real rewrite can share no more
 
-_SEOUL = ZoneInfo("Asia/Seoul")
 
 
 # ---------------------------------------------------------------- normalisation

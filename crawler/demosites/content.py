@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-KST = ZoneInfo("Asia/Seoul")
+from crawler.clock import SEOUL as KST
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 FAMILIES = ("ndsoft", "gnuboard")

@@ -11,7 +11,8 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-SEOUL = ZoneInfo("Asia/Seoul")
+from crawler.clock import SEOUL
+
 EARLIEST = datetime(2000, 1, 1, tzinfo=SEOUL)
 MAX_FUTURE = timedelta(days=1)
 

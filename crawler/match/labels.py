@@ -10,17 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import TextIO
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.clock import SEOUL
 from crawler.match.engine import Matcher
 from crawler.match.evaluate import Evaluation
 from crawler.match.explain import explain
 from crawler.store.models import Article, Label
-
-SEOUL = ZoneInfo("Asia/Seoul")
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,11 @@ import re
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from crawler import paths
+from crawler.clock import SEOUL
 
 log = logging.getLogger(__name__)
-SEOUL = ZoneInfo(paths.SEOUL)
 MAX_BYTES = 5_000_000
 _SAFE = re.compile(r"[^a-z0-9_-]+")
 

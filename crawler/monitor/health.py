@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crawler import paths
+from crawler.clock import SEOUL
 from crawler.monitor.rules import (
     BASELINE_DAYS,
     RULES,
@@ -23,7 +22,6 @@ from crawler.monitor.rules import (
 from crawler.registry import Outlet
 from crawler.store.models import Article, Heartbeat, OutletRun, Run
 
-SEOUL = ZoneInfo(paths.SEOUL)
 VOLUME_DAYS = 7
 SCHEDULER = "scheduler"
 

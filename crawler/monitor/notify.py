@@ -19,12 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.alert.compose import SEOUL, Envelope, new_message, seoul_text
+from crawler.alert.compose import Envelope, new_message
 from crawler.alert.recipients import Maintainer
 from crawler.alert.transport import DeliveryError, Transport
+from crawler.clock import SEOUL, seoul_text
 from crawler.monitor.failures import saved_pages
-from crawler.monitor.models import HealthNotice
 from crawler.monitor.rules import Check
+from crawler.store.models import HealthNotice
 
 log = logging.getLogger(__name__)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -9,8 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crawler.alert.compose import seoul_text
 from crawler.alert.outbox import OutboxSummary, summarize
+from crawler.clock import seoul_text
 from crawler.monitor.health import HeartbeatStatus, OutletHealth, heartbeat_status, outlet_health
 from crawler.registry import Outlet
 from crawler.store.models import Article, Run
@@ -85,13 +86,12 @@ def collect(db: Any, registry: Mapping[str, Outlet], now: datetime) -> StatusRep
 
 def _incomplete(session: Any) -> list[tuple[str, datetime, str]]:
     """Outlets whose work a run left undone; not those of a crawl still running (a live process)."""
-    from crawler.crawl.extensions import _alive
     from crawler.store.models import IncompleteOutlet
 
     out = []
     for row in session.scalars(select(IncompleteOutlet).order_by(IncompleteOutlet.outlet_id)):
         run = session.get(Run, row.run_id) if row.run_id is not None else None
-        if run is not None and run.status == "running" and run.pid and _alive(run.pid):
+        if run is not None and run.status == "running" and run.pid and process_alive(run.pid):
             continue
         out.append((row.outlet_id, row.since, row.reason))
     return out
@@ -206,3 +206,14 @@ def render(report: StatusReport, console: Any) -> None:
         console.print(f"last crawl: #{r.id} {seoul_text(r.started_at)} {r.status}{reason}", markup=False)
     for line in report.problems:
         console.print(f"NEEDS A PERSON: {line}", markup=False, style="bold red")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host still runs (a run record's pid, read by status and the next crawl)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from crawler import paths
+from crawler.clock import SEOUL
 from crawler.errors import ConfigError
 from crawler.match import Watchlist, WatchlistError, load_watchlist
 
-SEOUL = ZoneInfo(paths.SEOUL)
 EARLIEST = date(2000, 1, 1)
 
 

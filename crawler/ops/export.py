@@ -29,7 +29,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import func, select
 
 from crawler import paths
-from crawler.alert.explain import korean_date, korean_time, level, score_text
+from crawler.alert.explain import level, score_text
+from crawler.clock import korean_date, korean_time
 from crawler.ops.common import OpsError, seoul_day, seoul_end, seoul_start
 from crawler.store.db import Database
 from crawler.store.models import Article, Match, Story
@@ -71,7 +72,7 @@ class ExportRow:
 
 def seoul_stamp(when: datetime) -> str:
     """'2026-12-07 08:30' (Seoul): sortable in a spreadsheet."""
-    from crawler.alert.explain import SEOUL
+    from crawler.clock import SEOUL
 
     return when.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
 
@@ -186,7 +187,7 @@ def write_xlsx(report: Report, path: Path) -> None:
     from openpyxl.chart import BarChart, Reference
     from openpyxl.styles import Alignment, Font
 
-    from crawler.alert.explain import SEOUL
+    from crawler.clock import SEOUL
 
     wb = Workbook()
     ws = wb.active

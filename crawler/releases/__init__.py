@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
+from crawler.clock import SEOUL as _SEOUL
 from crawler.dedupe.stories import (
     REWRITE_SCORE,
     SENTENCE_FOUND,
@@ -46,7 +46,6 @@ HEADLINE_SAME = 0.7  # headline bigram Dice at or above which the headline is th
 LIST_SHARE = 0.6  # lines that are dated items, of all lines: a list of events
 ATTACHMENTS = {".pdf": "PDF", ".hwp": "HWP", ".hwpx": "HWPX", ".doc": "Word", ".docx": "Word"}
 SUPPORTED = (".txt", ".html", ".htm")
-_SEOUL = ZoneInfo("Asia/Seoul")
 
 
 class ReleaseError(ValueError):

@@ -63,7 +63,7 @@ def outlet_names() -> dict[str, str]:
 def echo_rows(reports: list[Any], names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Template rows from `crawler.releases.report` (newest release first, as the report), outlets
     by their Korean name (`names`, the registry's when None)."""
-    from crawler.alert.explain import korean_time
+    from crawler.clock import korean_time
 
     names = outlet_names() if names is None else names
     rows = []

@@ -23,8 +23,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.cron import CronTrigger
+
+from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Outlet, duration
 from crawler.schedule.config import ScheduleConfigError, env_duration
+
+DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
 if TYPE_CHECKING:
     from crawler.schedule.simclock import SimClock
@@ -292,6 +297,19 @@ def _short(budget: float, outlets: int) -> None:
                 "polling them at max_every (raise NEWSWATCH_SCHEDULE_BUDGET or max_every)", budget, outlets)
 
 
+def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
+    """Whether an outlet's interval or cron expression has come round since its last crawl."""
+    if last is None:
+        return True
+    if outlet.cron:
+        trigger = CronTrigger.from_crontab(outlet.cron, timezone=SEOUL)
+        nxt = trigger.get_next_fire_time(None, last)
+        return nxt is not None and nxt <= now + DUE_TOLERANCE
+    interval = outlet.interval
+    assert interval is not None
+    return last + interval <= now + DUE_TOLERANCE
+
+
 def is_due_every(last: datetime | None, every: timedelta, now: datetime, tolerance: timedelta) -> bool:
     """Whether `every` has passed since the last crawl (a tick up to `tolerance` early counts)."""
     return last is None or last + every <= now + min(tolerance, every / 2)
@@ -342,7 +360,6 @@ def _aware(ts: datetime) -> datetime:
 def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datetime], now: datetime,
                config: CadenceConfig | None = None) -> list[Outlet]:
     """The outlets a tick crawls: registry `every`/`cron` as written; the rest by the cadence mode."""
-    from crawler.crawl.runner import DUE_TOLERANCE, is_due
     from crawler.schedule.simclock import from_env as sim_clock
 
     config = config or CadenceConfig.from_env()

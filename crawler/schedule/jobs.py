@@ -11,13 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler import paths
+from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Registry, RegistryError
 from crawler.schedule.config import ScheduleConfig, in_window
 
@@ -29,7 +28,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SEOUL = ZoneInfo(paths.SEOUL)
 PERSISTENT, VOLATILE = "default", "volatile"
 # crawl ticks run on their own executor: a tick waiting on a long crawl never holds a thread the
 # sender, heartbeat or health check need

@@ -343,3 +343,18 @@ class OutletMute(Base):
     outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     recipient: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- monitoring: what the maintainers were last told about each outlet and rule ---
+class HealthNotice(Base):
+    """One (outlet, rule): failing or ok, and when the maintainers were last told (one mail a day)."""
+
+    __tablename__ = "health_notices"
+    outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # "scheduler" for the heartbeat
+    rule: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="failing")  # failing | ok
+    first_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[datetime | None]  # the last failure notice
+    recovered_at: Mapped[datetime | None]
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message: Mapped[str] = mapped_column(String(500), default="")

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import paths
+from crawler.clock import SEOUL
 from crawler.registry import Outlet
 from crawler.store.models import (
     Alert,
@@ -26,7 +26,6 @@ from crawler.store.models import (
     StoryOutlet,
 )
 
-SEOUL = ZoneInfo(paths.SEOUL)
 STORY_LIMIT = 200
 RUN_LIMIT = 30
 CHART_DAYS = 14

@@ -7,14 +7,10 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from crawler import paths
-
-SEOUL = ZoneInfo(paths.SEOUL)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
 SNIPPET_CHARS = 400
@@ -27,7 +23,7 @@ _MARKERS = re.compile("([\x02\x03])")
 
 def seoul(when: datetime | None) -> str:
     """'12월 7일(월) 08:30' in Asia/Seoul (as the mail says it); '-' when unknown."""
-    from crawler.alert.explain import korean_time
+    from crawler.clock import korean_time
 
     return korean_time(when) if when is not None else "-"
 
@@ -66,7 +62,8 @@ def sparkline(values: list[int]) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    from crawler.alert.explain import korean_time, score_text
+    from crawler.alert.explain import score_text
+    from crawler.clock import korean_time
 
     env.filters.update(seoul=seoul, marked=marked, safe_url=safe_url, sparkline=sparkline,
                        korean_time=korean_time, score_text=score_text)

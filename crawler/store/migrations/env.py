@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import crawler.monitor.models  # noqa: F401  (tables of their own, same metadata)
-import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.store.db import make_engine
 from crawler.store.models import Base
 
