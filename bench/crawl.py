@@ -56,7 +56,7 @@ def child_bare() -> dict[str, Any]:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.crawl.runner import project_settings
+    from crawler.crawl.project import project_settings
     from crawler.registry import load_registry
 
     outlets = list(load_registry().outlet)

@@ -60,7 +60,7 @@ class OutletSpider(scrapy.Spider):
         super().update_settings(settings)
         if not any(o.render == "js" for o in cls.crawl_outlets(settings)):
             return
-        from spiders.loader import js_handlers
+        from crawler.crawl.project import js_handlers
 
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         handlers.update(js_handlers()["DOWNLOAD_HANDLERS"])

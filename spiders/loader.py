@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
 
+from crawler.crawl.project import js_handlers
 from crawler.registry import load_registry
 from spiders.base import OutletSpider
 
@@ -52,11 +53,3 @@ class RegistrySpiderLoader:
 def _render_settings(render: str) -> dict[str, Any]:
     """Only JS outlets get scrapy-playwright's handler (it starts a browser driver per crawler)."""
     return js_handlers() if render == "js" else {}
-
-
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
-
-
-def js_handlers() -> dict[str, Any]:
-    """The DOWNLOAD_HANDLERS that render JS; requests without `meta["playwright"]` stay plain HTTP."""
-    return {"DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER}}

@@ -17,7 +17,7 @@ from scrapy.http import Response
 from scrapy_redis.dupefilter import RFPDupeFilter
 from twisted.python.failure import Failure
 
-from crawler.crawl.scaleout import (
+from crawler.crawl.queue import (
     DUPEFILTER_TTL_S,
     PAGE_META,
     TICK_META,

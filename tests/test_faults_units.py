@@ -104,7 +104,7 @@ def test_two_processes_migrating_a_new_store_at_once(tmp_path: Path) -> None:
 
 def test_no_remote_control_listens_in_a_crawl_or_worker() -> None:
     """Scrapy 2.19's remote-control extension (on by default) runs code sent to it: off, like telnet."""
-    from crawler.crawl.runner import project_settings
+    from crawler.crawl.project import project_settings
     from crawler.crawl.worker import worker_settings
 
     for settings in (project_settings(), worker_settings()):

@@ -12,7 +12,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.test import get_crawler
 
 from crawler.crawl.check import CheckResult, RobotsRules, mark_verified
-from crawler.crawl.runner import project_settings
+from crawler.crawl.project import project_settings
 
 ROBOTS = b"""# written for this test
 User-agent: *

@@ -311,8 +311,9 @@ def test_each_path_gives_the_handler_only_to_crawls_with_a_js_outlet(tmp_path: P
     """`newswatch crawl`/tick (chosen outlets), `newswatch worker` (any outlet) and `scrapy crawl`."""
     from scrapy.settings import Settings
 
+    from crawler.crawl.project import PLAYWRIGHT_HANDLER
     from spiders.base import OutletSpider
-    from spiders.loader import PLAYWRIGHT_HANDLER, RegistrySpiderLoader
+    from spiders.loader import RegistrySpiderLoader
     from spiders.worker import WorkerSpider
 
     registry = _registry(tmp_path / "outlets.toml", "http://127.0.0.1:9")

@@ -261,7 +261,7 @@ def _in_process_worker_env(server: SiteServer, tmp_path: Path, home: Path, redis
 def _article(spider: object, outlet: object, entry: object) -> object:
     """The article request the spider builds for a new entry (found-new state reset per call: this
     worker's, and the tick's shared ledger, where another worker's request would be found)."""
-    from crawler.crawl.scaleout import ledger_key
+    from crawler.crawl.queue import ledger_key
     from spiders.navigators import navigator_for
 
     spider.ctx.discovered.clear()  # type: ignore[attr-defined]
@@ -287,7 +287,8 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
     from scrapy_redis import picklecompat
     from scrapy_redis.queue import PriorityQueue
 
-    from crawler.crawl.scaleout import _offline_crawler, enqueue, keys, unfinished
+    from crawler.crawl.queue import keys
+    from crawler.crawl.scaleout import _offline_crawler, enqueue, unfinished
     from crawler.crawl.worker import worker_settings
     from crawler.store import crawlstate
     from spiders.worker import WorkerSpider
@@ -354,7 +355,8 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from crawler.alert.onstore import AlertsOnStore
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
-    from crawler.crawl.scaleout import _offline_crawler, enqueue, keys
+    from crawler.crawl.queue import keys
+    from crawler.crawl.scaleout import _offline_crawler, enqueue
     from crawler.crawl.worker import worker_settings
     from crawler.crawl.writer import WriterState, store
     from crawler.extract.cleanup import clean_record

@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from crawler.commands import die, scrapy_setting
-from crawler.crawl.scaleout import redis_url
+from crawler.crawl.queue import redis_url
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

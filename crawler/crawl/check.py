@@ -59,7 +59,7 @@ class RobotsRules:
     def __init__(self, body: bytes, settings: Any = None) -> None:
         from scrapy.utils.misc import load_object
 
-        from crawler.crawl.runner import project_settings
+        from crawler.crawl.project import project_settings
 
         settings = settings if settings is not None else project_settings()
         parser = load_object(settings.get("ROBOTSTXT_PARSER"))

@@ -6,8 +6,6 @@ Scrapy's reactor cannot restart inside a process, so a scheduler runs each tick 
 
 from __future__ import annotations
 
-import gc
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,40 +13,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from crawler.crawl.project import project_settings, quiet_collector
 from crawler.registry import Outlet
 from crawler.schedule.cadence import choose_due
 from crawler.store import Database
 from crawler.store.models import OutletRun
-
-
-def project_settings(overrides: dict[str, Any] | None = None) -> Any:
-    """The Scrapy settings of the `settings` package, with per-run overrides."""
-    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
-    from scrapy.utils.project import get_project_settings
-
-    settings = get_project_settings()
-    for key, value in (overrides or {}).items():
-        settings.set(key, value, priority="cmdline")
-    return settings
-
-
-# a full collection after this many middle-generation ones (Python's default: 10)
-FULL_GC_EVERY = 100
-
-
-def quiet_collector() -> None:
-    """Keep the cyclic garbage collector from stalling the reactor's process.
-
-    A 2000-article crawl holds ~200k long-lived objects (modules, settings, queued requests), and
-    with Python's default thresholds a full collection walked them all 9 times, ~120 ms each,
-    freeing a few hundred objects at most: 1.0-1.2 s of the process's CPU (measured with
-    gc.callbacks) and as many 120-ms pauses of downloading. What exists when the crawl starts is
-    frozen out of collection, and a full collection waits for 100 middle ones instead of 10. Young
-    garbage is collected as before; what little reaches the oldest generation waits longer.
-    """
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_GC_EVERY)
 
 
 def last_runs(db: Database) -> dict[str, datetime]:
@@ -59,7 +28,7 @@ def last_runs(db: Database) -> dict[str, datetime]:
 
 
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
-    from crawler.crawl.scaleout import enqueued_at
+    from crawler.crawl.queue import enqueued_at
     from crawler.store import crawlstate
 
     now = now or datetime.now(UTC)
@@ -90,7 +59,7 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
 
     With NEWSWATCH_REDIS_URL set, only enqueue their discovery requests for `newswatch worker`s.
     """
-    from crawler.crawl.scaleout import redis_url
+    from crawler.crawl.queue import redis_url
 
     if redis_url():
         return enqueue_crawl(outlet_ids, overrides)

@@ -12,77 +12,26 @@ the feeds again and requests every article that is still not stored. For that, t
 duplicate filter is scoped to a tick (`<prefix>:dupefilter:<tick>`, expiring): within a tick two
 workers never fetch one URL twice, and a URL lost with a killed worker is not filtered next tick.
 
-This module stays light (no Scrapy import at module level): `due_outlets` asks it on every tick.
+The queue itself (keys, connection, ledger) is crawler.crawl.queue.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-DEFAULT_PREFIX = "newswatch"
-TICK_META = "nw_tick"  # request meta: the tick whose discovery a request belongs to
-PAGE_META = "nw_page"  # request meta: a list/sitemap page's URL as the ledger knows it
-PAGE_KINDS = ("list", "sitemap")
-DUPEFILTER_TTL_S = 24 * 3600  # a tick's duplicate filter outlives any tick, then expires
-
-
-def redis_url() -> str:
-    """`NEWSWATCH_REDIS_URL`, or "" when this deployment runs without Redis."""
-    return os.environ.get("NEWSWATCH_REDIS_URL", "").strip()
-
-
-def redis_prefix() -> str:
-    return os.environ.get("NEWSWATCH_REDIS_PREFIX", "").strip() or DEFAULT_PREFIX
-
-
-def keys(prefix: str | None = None) -> dict[str, str]:
-    """The Redis keys of one deployment."""
-    p = prefix or redis_prefix()
-    return {"queue": f"{p}:requests", "dupefilter": f"{p}:dupefilter", "enqueued": f"{p}:enqueued",
-            "ledger": f"{p}:ledger", "ticks": f"{p}:ticks"}
-
-
-def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[str, Any]:
-    """The Scrapy settings that put a crawler's scheduler queue and duplicate filter in Redis."""
-    k = keys(prefix)
-    return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-        "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
-        "DUPEFILTER_CLASS": "spiders.worker.TickDupeFilter",
-        "SCHEDULER_PERSIST": True,  # False would flush the shared queue when one worker stops
-        "SCHEDULER_QUEUE_KEY": k["queue"],
-        "SCHEDULER_DUPEFILTER_KEY": k["dupefilter"],
-        "REDIS_URL": url or redis_url(),
-    }
-
-
-def connect(url: str | None = None) -> Any:
-    import redis
-
-    return redis.Redis.from_url(url or redis_url(), socket_timeout=10)
-
-
-def new_tick() -> str:
-    """A tick id: sortable, unique per enqueue."""
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-
-
-def enqueued_at(prefix: str | None = None) -> dict[str, datetime]:
-    """When each outlet's discovery was last enqueued (empty without Redis): the due check adds it
-    to the workers' run records, so a tick does not enqueue an outlet the workers have not
-    finished yet."""
-    if not redis_url():
-        return {}
-    raw = connect().hgetall(keys(prefix)["enqueued"])
-    return {k.decode(): datetime.fromisoformat(v.decode()) for k, v in raw.items()}
-
-
-def queue_length(prefix: str | None = None) -> int:
-    return int(connect().zcard(keys(prefix)["queue"]))
+from crawler.crawl.queue import (
+    DUPEFILTER_TTL_S,
+    connect,
+    enqueued_at,
+    keys,
+    ledger_key,
+    new_tick,
+    note_pages,
+    redis_settings,
+)
 
 
 def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) -> dict[str, int]:
@@ -94,7 +43,7 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
     from scrapy.utils.misc import load_object
     from scrapy_redis import picklecompat
 
-    from crawler.crawl.runner import project_settings
+    from crawler.crawl.project import project_settings
     from spiders.worker import WorkerSpider
 
     ids = list(outlet_ids)
@@ -142,12 +91,6 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
     return pushed
 
 
-def ledger_key(tick: str, outlet_id: str, name: str, prefix: str | None = None) -> str:
-    """The Redis set in which workers note what a tick wanted and did for one outlet:
-    "wanted" (article keys requested), "pages_wanted" and "pages_done" (list and sitemap page URLs)."""
-    return f"{keys(prefix)['ledger']}:{tick}:{outlet_id}:{name}"
-
-
 def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
     """How much of an outlet's tick is not done: articles it wanted that are not stored, plus list
     pages it wanted that no worker read.
@@ -163,16 +106,6 @@ def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
     wanted = sorted(members("wanted"))
     missing = len(wanted) - len(crawlstate.seen_keys(db, wanted)) if wanted else 0
     return missing + len(members("pages_wanted") - members("pages_done"))
-
-
-def note_pages(requests: Iterable[Any]) -> list[str]:
-    """Tag the list and sitemap page requests with their ledger name; returns the names."""
-    pages = []
-    for request in requests:
-        if request.meta.get("kind") in PAGE_KINDS:
-            request.meta.setdefault(PAGE_META, request.url)
-            pages.append(request.meta[PAGE_META])
-    return pages
 
 
 def _offline_crawler(spidercls: type, settings: Any, stats_cls: type) -> Any:

@@ -26,9 +26,7 @@ from typing import Any
 from scrapy import signals
 
 from crawler.crawl.extensions import RunRecorder, close_stale_runs
-from crawler.crawl.scaleout import (
-    redis_settings,
-)
+from crawler.crawl.queue import redis_settings
 from crawler.store import crawlstate
 from crawler.store.models import Run
 from spiders.worker import WorkerSpider
@@ -121,7 +119,7 @@ class WorkerRunRecorder(RunRecorder):
 
 
 def worker_settings(overrides: dict[str, Any] | None = None) -> Any:
-    from crawler.crawl.runner import project_settings
+    from crawler.crawl.project import project_settings
 
     settings = project_settings({**redis_settings(), **(overrides or {})})
     extensions = dict(settings.getdict("EXTENSIONS"))
@@ -135,7 +133,7 @@ def run_worker(overrides: dict[str, Any] | None = None) -> int:
     """Consume the shared queue until SIGTERM/SIGINT; 0 after a clean stop."""
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.crawl.runner import quiet_collector
+    from crawler.crawl.project import quiet_collector
     from crawler.monitor.sentry import init_sentry
 
     init_sentry("worker")
