@@ -448,16 +448,15 @@ class OutletSpider(scrapy.Spider):
         """The outlet's article URL shapes, read once per crawl from the store."""
         books: dict[str, ShapeBook] = self.__dict__.setdefault("_shape_books", {})
         if outlet_id not in books:
-            stored, _ = crawlstate.validators(self.ctx.db, shapes_key(outlet_id))
-            books[outlet_id] = ShapeBook.loads(stored)
+            books[outlet_id] = ShapeBook.of(crawlstate.list_shapes(self.ctx.db, outlet_id))
         return books[outlet_id]
 
     def closed(self, reason: str) -> None:
         """Keep what this crawl learned about list shapes (before the store closes at engine stop)."""
         books: dict[str, ShapeBook] = self.__dict__.get("_shape_books", {})
-        rows = [(shapes_key(oid), book.dumps(), None) for oid, book in books.items() if book.changed]
-        if rows:
-            crawlstate.save_validators(self.ctx.db, rows)
+        for oid, book in books.items():
+            if book.changed:
+                crawlstate.save_list_shapes(self.ctx.db, oid, book.counts())
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -480,12 +479,6 @@ class OutletSpider(scrapy.Spider):
 def _robots_rule(failure: Failure) -> bool:
     """An IgnoreRequest raised by robots.txt obeying (any other one, e.g. too many redirects, is lost work)."""
     return "robots" in failure.getErrorMessage().lower()
-
-
-def shapes_key(outlet_id: str) -> str:
-    """Where an outlet's learned list shapes are kept: a row of the validators table (no URL
-    starts with this), so that workers on several hosts share them without a schema change."""
-    return f"newswatch:list-shapes:{outlet_id}"
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -207,3 +208,31 @@ def test_outlets_table_prints_what_entries_leave_unknown(tmp_path: Path, monkeyp
     err = capsys.readouterr().err
     assert "outlet 'nameless': no name" in err and "outlet 'nameless': no evidence" in err
     assert "outlet 'incheonilbo': no evidence" in err
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_outlet_table_matches_the_bundled_registry() -> None:
+    # the README's counts by region and scope are what a reader trusts without loading the file
+    reg = load_registry(BUNDLED)
+    text = README.read_text(encoding="utf-8")
+    table = {}
+    for line in text.splitlines():
+        cells = [c.strip().strip("*") for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and (cells[0] in REGIONS or cells[0].startswith("—") or cells[0] == "all"):
+            table[cells[0].split(" ")[0]] = [int(c) for c in cells[1:]]
+    expected: dict[str, list[int]] = {}
+    for o in reg.outlet:
+        row = expected.setdefault(o.region or "—", [0, 0, 0, 0, 0])
+        row[("regional", "local", "trade").index(o.scope)] += 1
+        row[3 if o.evidence else 4] += 1
+    expected["all"] = [sum(r[i] for r in expected.values()) for i in range(5)]
+    assert table == {k: v for k, v in expected.items()}, "update the README outlet table"
+    with_evidence = expected["all"][3]
+    assert f"**The bundled registry**: {len(reg.outlet)} outlets, {with_evidence} with evidence" in text
+    assert with_evidence >= 300
+    # the README names every entry that still lacks evidence, and only those
+    listed = re.search(r"dated article URL: ((?:`[^`]+` ?)+)\.", text)
+    assert listed is not None
+    assert re.findall(r"`([^`]+)`", listed.group(1)) == [o.id for o in reg.outlet if not o.evidence]

@@ -67,3 +67,36 @@ def test_unwritable_home_fails_before_anything(tmp_path, monkeypatch) -> None:
 def test_database_down_names_the_fix() -> None:
     with pytest.raises(StoreUnavailable, match="not reachable.*NEWSWATCH_DB_URL"):
         Database.open("postgresql+psycopg://postgres@127.0.0.1:1/none")
+
+
+def test_list_shapes_move_out_of_the_validators_table_and_back(db: Database) -> None:
+    # shapes learned before 0007 were JSON in http_validators; the migration keeps them as rows
+    import json
+
+    from alembic import command
+
+    from crawler.store import crawlstate
+    from crawler.store.db import alembic_config
+    from crawler.store.models import HttpValidator, ListShape
+
+    cfg = alembic_config(db.engine)
+    command.downgrade(cfg, "0006")
+    learned = {"/article/{n}": {"articles": 4, "other": 0}, "/tag/{w}": {"articles": 0, "other": 3}}
+    crawlstate.save_validators(db, [("newswatch:list-shapes:gaonilbo", json.dumps(learned), None),
+                             ("http://x/rss.xml", '"etag-1"', None)])
+    command.upgrade(cfg, "head")
+    assert crawlstate.list_shapes(db, "gaonilbo") == {"/article/{n}": (4, 0), "/tag/{w}": (0, 3)}
+    with db.sessions() as s:
+        keys = set(s.scalars(select(HttpValidator.url)))
+        learned_at = s.scalars(select(ListShape.learned_at)).first()
+    assert keys == {"http://x/rss.xml"}  # feed validators stay where they were
+    assert learned_at is not None and learned_at.tzinfo is not None
+
+    crawlstate.save_list_shapes(db, "gaonilbo", {"/article/{n}": (5, 0)})
+    assert crawlstate.list_shapes(db, "gaonilbo")["/article/{n}"] == (5, 0)
+    command.downgrade(cfg, "0006")
+    with db.sessions() as s:
+        back = s.get(HttpValidator, "newswatch:list-shapes:gaonilbo")
+    assert back is not None and json.loads(back.etag or "")["/article/{n}"] == {"articles": 5, "other": 0}
+    command.upgrade(cfg, "head")
+    assert crawlstate.list_shapes(db, "gaonilbo")["/tag/{w}"] == (0, 3)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
@@ -227,6 +228,15 @@ class ShapeBook:
                 if isinstance(stats, dict):
                     shapes[shape] = ShapeStats(int(stats.get("articles", 0)), int(stats.get("other", 0)))
         return cls(shapes)
+
+    @classmethod
+    def of(cls, counts: Mapping[str, tuple[int, int]]) -> ShapeBook:
+        """A book from stored counts: shape -> (articles, other)."""
+        return cls({shape: ShapeStats(articles, other) for shape, (articles, other) in counts.items()})
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """What to store: shape -> (articles, other)."""
+        return {shape: (v.articles, v.other) for shape, v in sorted(self.shapes.items())}
 
     def dumps(self) -> str:
         return json.dumps(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +14,7 @@ from crawler.store.models import (
     ArticleUrl,
     HttpValidator,
     IncompleteOutlet,
+    ListShape,
     Match,
     RobotsCache,
 )
@@ -132,6 +133,27 @@ def save_validators(db: Database, rows: Iterable[tuple[str, str | None, str | No
                 s.add(HttpValidator(url=url, etag=etag, last_modified=modified, checked_at=now))
             else:
                 row.etag, row.last_modified, row.checked_at = etag, modified, now
+
+
+def list_shapes(db: Database, outlet_id: str) -> dict[str, tuple[int, int]]:
+    """An outlet's learned list-link shapes: shape -> (links that led to articles, to other pages)."""
+    with db.sessions() as s:
+        rows = s.execute(select(ListShape.shape, ListShape.articles, ListShape.other)
+                         .where(ListShape.outlet_id == outlet_id))
+        return {shape: (articles, other) for shape, articles, other in rows}
+
+
+def save_list_shapes(db: Database, outlet_id: str, shapes: Mapping[str, tuple[int, int]]) -> None:
+    """Store an outlet's shape counts (those given replace what was stored for the same shape)."""
+    now = datetime.now(UTC)
+    with db.session() as s:
+        for shape, (articles, other) in shapes.items():
+            row = s.get(ListShape, (outlet_id, shape))
+            if row is None:
+                s.add(ListShape(outlet_id=outlet_id, shape=shape, articles=articles, other=other,
+                                learned_at=now, updated_at=now))
+            elif (row.articles, row.other) != (articles, other):
+                row.articles, row.other, row.updated_at = articles, other, now
 
 
 def cached_robots(db: Database, netloc: str, max_age: timedelta) -> tuple[int, bytes] | None:

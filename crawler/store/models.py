@@ -243,6 +243,18 @@ class HttpValidator(Base):
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ListShape(Base):
+    """An article URL shape learned from an outlet's lists, and what its links led to (listlinks.py)."""
+
+    __tablename__ = "list_shapes"
+    outlet_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shape: Mapped[str] = mapped_column(String(512), primary_key=True)
+    articles: Mapped[int] = mapped_column(default=0)
+    other: Mapped[int] = mapped_column(default=0)
+    learned_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class RobotsCache(Base):
     """robots.txt bodies kept between runs (a day by default)."""
 
