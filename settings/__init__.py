@@ -53,7 +53,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.crawl.middlewares.OutletStatsMiddleware": 950,
 }
 EXTENSIONS = {
-    "crawler.monitor.sentry.SentryErrors": 100,  # off without SENTRY_DSN
+    "crawler.crawl.extensions.SentryErrors": 100,  # off without SENTRY_DSN
     "crawler.crawl.extensions.RunRecorder": 500,
     "crawler.crawl.progress.CrawlProgress": 900,  # only on a terminal (NEWSWATCH_PROGRESS)
 }

@@ -20,8 +20,9 @@ from scrapy.http import Request, TextResponse
 from scrapy.utils.test import get_crawler
 from twisted.python.failure import Failure
 
+from crawler.crawl.extensions import SentryErrors
 from crawler.monitor.rules import Check
-from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, SentryErrors, init_sentry, report_violation
+from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, init_sentry, report_violation
 from tests.helpers import ROOT
 from tests.test_alert_support import free_port
 

@@ -11,15 +11,19 @@ reads its feed without validators and pages its lists back past the gap (spiders
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from datetime import UTC, datetime
 from typing import Any
 
+import sentry_sdk
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
 from crawler.crawl.context import CrawlContext
+from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, capture_outlet_error, dsn_from_env, init_sentry
 from crawler.monitor.status import process_alive
 from crawler.store import crawlstate
 from crawler.store.models import OutletRun, Run
@@ -200,3 +204,43 @@ class RunRecorder:
                 row.items = int(own.get("articles/new", 0) + own.get("articles/updated", 0)
                                 + sum(v for k, v in own.items() if k.startswith("dropped/")))
                 s.add(row)
+
+
+class SentryErrors:
+    """Reports spider callback and pipeline errors to Sentry with the outlet as tag and fingerprint."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SentryErrors:
+        dsn = (crawler.settings.get("SENTRY_DSN") or dsn_from_env()).strip()
+        if not dsn:
+            # a bare NotConfigured: Scrapy logs a message-carrying one at WARNING, and cron
+            # (`crawl -q`) would then mail every run
+            logging.getLogger(__name__).info("SENTRY_DSN is not set; errors are only logged")
+            raise NotConfigured
+        init_sentry("crawl", dsn)
+        ext = cls(dsn)
+        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
+        crawler.signals.connect(ext.item_error, signal=signals.item_error)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
+        outlet = _meta_outlet(response)
+        capture_outlet_error(failure.value, outlet, "spider", getattr(response, "url", None))
+
+    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
+        outlet = getattr(item, "outlet_id", None) or _meta_outlet(response)
+        capture_outlet_error(failure.value, outlet, "pipeline", getattr(item, "url", None))
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        sentry_sdk.flush(timeout=SHUTDOWN_TIMEOUT)
+
+
+def _meta_outlet(response: Any) -> str:
+    try:
+        return str(response.meta.get("outlet") or "?")
+    except (AttributeError, ValueError):  # a response without a request has no meta
+        return "?"

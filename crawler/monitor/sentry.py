@@ -1,4 +1,5 @@
-"""Sentry: `init_sentry` from SENTRY_DSN, the `SentryErrors` Scrapy extension, health violations.
+"""Sentry: `init_sentry` from SENTRY_DSN, outlet errors and health violations (the crawl's Scrapy
+extension is crawler.crawl.extensions.SentryErrors).
 
 Nothing is sent without a DSN. Events go out on sentry-sdk's background thread with short
 socket timeouts and a short `shutdown_timeout`, so a Sentry that is down or slow never delays
@@ -10,11 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
 
 import sentry_sdk
-from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.transport import HttpTransport
 
@@ -79,41 +77,3 @@ def report_violation(check: Check) -> str | None:
         return sentry_sdk.capture_message(f"{check.outlet_id}: {check.rule}: {check.message}", level="warning")
 
 
-class SentryErrors:
-    """Reports spider callback and pipeline errors to Sentry with the outlet as tag and fingerprint."""
-
-    def __init__(self, dsn: str) -> None:
-        self.dsn = dsn
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> SentryErrors:
-        dsn = (crawler.settings.get("SENTRY_DSN") or dsn_from_env()).strip()
-        if not dsn:
-            # a bare NotConfigured: Scrapy logs a message-carrying one at WARNING, and cron
-            # (`crawl -q`) would then mail every run
-            logging.getLogger(__name__).info("SENTRY_DSN is not set; errors are only logged")
-            raise NotConfigured
-        init_sentry("crawl", dsn)
-        ext = cls(dsn)
-        crawler.signals.connect(ext.spider_error, signal=signals.spider_error)
-        crawler.signals.connect(ext.item_error, signal=signals.item_error)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
-        return ext
-
-    def spider_error(self, failure: Any, response: Any, spider: Any) -> None:
-        outlet = _meta_outlet(response)
-        capture_outlet_error(failure.value, outlet, "spider", getattr(response, "url", None))
-
-    def item_error(self, item: Any, response: Any, spider: Any, failure: Any) -> None:
-        outlet = getattr(item, "outlet_id", None) or _meta_outlet(response)
-        capture_outlet_error(failure.value, outlet, "pipeline", getattr(item, "url", None))
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        sentry_sdk.flush(timeout=SHUTDOWN_TIMEOUT)
-
-
-def _meta_outlet(response: Any) -> str:
-    try:
-        return str(response.meta.get("outlet") or "?")
-    except (AttributeError, ValueError):  # a response without a request has no meta
-        return "?"
