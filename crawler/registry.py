@@ -5,6 +5,7 @@ A bad entry fails naming the file, the outlet, the key and the fix (DESIGN.md).
 
 from __future__ import annotations
 
+import logging
 import re
 import tomllib
 from datetime import UTC, datetime, timedelta
@@ -323,3 +324,13 @@ def load_registry(path: Path | None = None) -> Registry:
                 )
         homes[o.site].append(o)
     return registry
+
+
+def outlet_names(path: Path | None = None) -> dict[str, str]:
+    """Outlet id -> name, named outlets only (callers show the id for the rest); {} with a warning
+    when the registry cannot be read: a mail, page or report never fails over names."""
+    try:
+        return {o.id: o.name for o in load_registry(path).outlet if o.name}
+    except (RegistryError, OSError) as exc:
+        logging.getLogger(__name__).warning("outlet names unavailable, outlet ids are shown: %s", exc)
+        return {}

@@ -85,9 +85,9 @@ def setup(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
 
 def test_mail_dashboard_and_export_agree(db: Any, setup: dict[str, Any]) -> None:
     from crawler.alert.compose import render_digest
-    from crawler.alert.views import load_views, outlet_names
+    from crawler.alert.views import load_views
     from crawler.ops.export import build_report
-    from crawler.registry import load_registry
+    from crawler.registry import load_registry, outlet_names
     from crawler.web.queries import recent_stories
 
     with db.session() as s:

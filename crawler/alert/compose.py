@@ -204,9 +204,9 @@ def plain(marked: str) -> str:
     return "".join(t for t, _ in segments(clean(marked)))
 
 
-def safe_url(url: str) -> str | None:
-    """The URL when it is http(s), else None (no javascript: or data: links in mail)."""
-    url = url.strip()
+def safe_url(url: str | None) -> str | None:
+    """The URL when it is http(s), else None (no javascript: or data: links in mail or pages)."""
+    url = (url or "").strip()
     return url if urlsplit(url).scheme.lower() in ("http", "https") else None
 
 
@@ -525,11 +525,14 @@ def compose_notice(
     subject = _render_line(
         "notice_subject.txt.j2", total=sum(f.alerts for f in failures), recipients=len(failures)
     )
-    msg = new_message(
-        subject,
-        to=[Address(m.name, addr_spec=m.address) for m in maintainers],
-        now=now,
-        envelope=envelope,
-    )
+    return maintainer_message(maintainers, subject, text, now=now, envelope=envelope)
+
+
+def maintainer_message(maintainers: Sequence[Maintainer], subject: str, text: str, *, now: datetime,
+                       envelope: Envelope) -> EmailMessage:
+    """A plain-text notice to the maintainers, with the headers and the Korean-safe subject encoding
+    every newswatch mail has (delivery failures, health, a broken configuration file)."""
+    msg = new_message(subject, to=[Address(m.name, addr_spec=m.address) for m in maintainers], now=now,
+                      envelope=envelope)
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     return msg

@@ -69,7 +69,8 @@ from crawler.alert.outbox import (
 )
 from crawler.alert.recipients import Recipient, Recipients, load_recipients
 from crawler.alert.transport import DeliveryError, Transport, WebhookTransport, transport_from_env
-from crawler.alert.views import load_views, outlet_names, watchlist_names
+from crawler.alert.views import load_views, watchlist_names
+from crawler.registry import outlet_names
 from crawler.store import Database
 from crawler.store.models import Alert, utcnow
 

@@ -336,14 +336,6 @@ def outlet_regions() -> dict[str, str]:
         return {}
 
 
-def story_outlets(
-    session: Session, story_ids: set[int], names: dict[str, str]
-) -> dict[int, Carried]:
-    """Story id -> [(outlet name, article URL, first seen)], earliest first."""
-    members = _members(session, story_ids)
-    return {sid: [_carried(o, names) for o in rows] for sid, rows in members.items()}
-
-
 def _members(session: Session, story_ids: set[int]) -> dict[int, list[Member]]:
     """Story id -> its outlets, earliest first seen first."""
     out: dict[int, list[Member]] = {}
@@ -367,17 +359,6 @@ def _members(session: Session, story_ids: set[int]) -> dict[int, list[Member]]:
                 Member(outlet_id, article_id, first_seen, canonical or url, published)
             )
     return out
-
-
-def outlet_names() -> dict[str, str]:
-    """Outlet id -> name from the registry; ids stand in when the registry cannot be read."""
-    from crawler.registry import RegistryError, load_registry
-
-    try:
-        return {o.id: o.name for o in load_registry().outlet}
-    except RegistryError as exc:
-        log.warning("outlet names unavailable, mail shows outlet ids: %s", exc)
-        return {}
 
 
 def watchlist_names(ids: Iterable[str]) -> dict[str, str]:

@@ -12,14 +12,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crawler.alert.compose import Envelope, new_message
+from crawler.alert.compose import Envelope, maintainer_message
 from crawler.alert.recipients import Maintainer
 from crawler.alert.transport import DeliveryError, Transport
 from crawler.clock import SEOUL, seoul_text
@@ -126,10 +125,8 @@ def compose(maintainers: Sequence[Maintainer], failing: Sequence[Check], recover
     digest = hashlib.sha256(f"{_day(now)}\n{keys}".encode()).hexdigest()[:24]
     envelope = Envelope(from_address=transport.from_address, reply_to=transport.reply_to,
                         message_id=f"<health-{digest}@newswatch>")
-    msg = new_message(subject(failing, recovered), to=[Address(m.name, addr_spec=m.address) for m in maintainers],
-                      now=now, envelope=envelope)
-    msg.set_content(render_text(failing, recovered, now), subtype="plain", charset="utf-8")
-    return msg
+    return maintainer_message(maintainers, subject(failing, recovered), render_text(failing, recovered, now),
+                              now=now, envelope=envelope)
 
 
 def notify(db: Any, checks: Sequence[Check], now: datetime, *, maintainers: Sequence[Maintainer],

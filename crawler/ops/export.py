@@ -91,16 +91,6 @@ class Report:
     releases: list[dict[str, Any]] = field(default_factory=list)  # `crawler.releases.digest.echo_rows`
 
 
-def outlet_names() -> dict[str, str]:
-    """Outlet id -> name from the registry (ids alone when the registry cannot be read)."""
-    try:
-        from crawler.registry import load_registry
-
-        return {o.id: o.name for o in load_registry().outlet}
-    except Exception:  # noqa: BLE001 - a report must not fail over the registry
-        return {}
-
-
 def check_range(since: date, until: date) -> None:
     if until < since:
         raise OpsError(f"--until {until} is before --since {since}; swap them")

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from crawler.registry import outlet_names
+
 KIND_LABELS = {"verbatim": "원문 그대로", "trimmed": "일부 발췌", "rewritten": "재작성"}
 
 
@@ -48,16 +50,6 @@ def release_pickups(session: Any, registry: Mapping[str, Any], *, now: datetime,
     regions = {k: o.region for k, o in registry.items()}
     names = {k: o.name for k, o in registry.items() if o.name}
     return echo_rows(report(session, now - timedelta(days=days), regions), names)
-
-
-def outlet_names() -> dict[str, str]:
-    """Outlet id -> Korean name from the registry ({} when it cannot be read: ids are shown)."""
-    try:
-        from crawler.registry import load_registry
-
-        return {o.id: o.name for o in load_registry().outlet if o.name}
-    except Exception:  # noqa: BLE001 - a section must not fail over the registry
-        return {}
 
 
 def echo_rows(reports: list[Any], names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:

@@ -8,12 +8,12 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler import paths
+from crawler.alert.compose import Envelope, maintainer_message
 from crawler.alert.recipients import RecipientsError, load_recipients
 from crawler.registry import RegistryError, load_registry
 from crawler.schedule.cadence import CadenceConfig
@@ -141,13 +141,9 @@ class Runtime:
             log.error("no [[maintainer]] listed to tell: %s", subject)
             return
         transport = transport_from_env()
-        msg = EmailMessage()
-        msg["Subject"] = subject
-        msg["From"] = transport.from_address
-        msg["To"] = ", ".join(m.address for m in maintainers)
-        msg["Date"] = formatdate(localtime=False)
-        msg["Message-ID"] = make_msgid(domain="newswatch")
-        msg.set_content(text)
+        envelope = Envelope(from_address=transport.from_address, reply_to=transport.reply_to,
+                            message_id=make_msgid(domain="newswatch"))
+        msg = maintainer_message(maintainers, subject, text, now=datetime.now(UTC), envelope=envelope)
         try:
             transport.send(msg, [m.address for m in maintainers])
         except DeliveryError as exc:

@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
+
+from crawler.alert.compose import safe_url
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
@@ -44,12 +45,6 @@ def marked(text: str | None, limit: int = SNIPPET_CHARS) -> Markup:
         left -= len(piece)
         out.append(Markup("<mark>{}</mark>").format(piece) if inside else escape(piece))
     return Markup("").join(out)
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL when it is http(s), else None (no javascript: links)."""
-    url = (url or "").strip()
-    return url if urlsplit(url).scheme.lower() in ("http", "https") else None
 
 
 def sparkline(values: list[int]) -> str:
