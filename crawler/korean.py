@@ -323,10 +323,6 @@ class Normalized:
         s, e = self.to_display(start, end)
         return self._markup.span(s, e) if self._markup else (s, e)
 
-    def display_to_source(self, start: int, end: int) -> tuple[int, int]:
-        """Span of `display` [start, end) in the original text."""
-        return self._markup.span(start, end) if self._markup else (start, end)
-
     def start_of(self, last: int, length: int) -> int:
         """Where a match of `length` non-space characters ending at index `last` starts."""
         return start_of(self.text, last, length)
@@ -334,14 +330,6 @@ class Normalized:
     def splits(self, start: int, end: int) -> list[int]:
         """Offsets (in non-space characters from start) where [start, end) has a space."""
         return splits(self.text, start, end)
-
-    def char_before(self, start: int) -> str:
-        """The (NFKC) character just before position `start`, or ""."""
-        return self.spaced[start - 1] if start > 0 else ""
-
-    def char_after(self, end: int) -> str:
-        """The (NFKC) character at position `end`, or ""."""
-        return self.spaced[end] if end < len(self.spaced) else ""
 
 
 # `start_of` and `splits` look only at the spaces of a matched text, so they also work on
@@ -477,11 +465,6 @@ def normalize_term(term: str) -> tuple[str, frozenset[int]]:
     """A term's matching key (no spaces) and the offsets where it was written with a space."""
     norm = normalize(term)
     return norm.text.replace(" ", ""), frozenset(norm.splits(0, len(norm.text)))
-
-
-def is_word_char(ch: str) -> bool:
-    """True for letters and digits of any script (Hangul, Latin, hanja, Cyrillic…)."""
-    return bool(ch) and ch.isalnum()
 
 
 def is_latin_word_char(ch: str) -> bool:

@@ -19,11 +19,6 @@ def _year(year: int) -> frozenset[date]:
     return frozenset(_holidays.country_holidays("KR", years=year))
 
 
-def holiday_name(day: date) -> str | None:
-    """The holiday's Korean name, or None on a working day (extra days have no name)."""
-    return _holidays.country_holidays("KR", years=day.year, language="ko").get(day)
-
-
 def is_holiday(day: date, extra: Iterable[date] = ()) -> bool:
     """True on a Korean public holiday or one of the `extra` days."""
     return day in _year(day.year) or day in set(extra)

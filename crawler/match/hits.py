@@ -75,11 +75,6 @@ def outermost(hits: list[Hit]) -> list[Hit]:
     return out
 
 
-def gap(a: Hit, b: Hit) -> int:
-    """Characters between two hits (0 when they touch or overlap)."""
-    return max(0, b[0] - a[1], a[0] - b[1])
-
-
 class Anchors:
     """Some hits of one field, to ask whether another hit is within N characters of one."""
 

@@ -271,7 +271,6 @@ RULES: tuple[Rule, ...] = (
     Rule("incomplete", "the last run left work undone (see its errors; the next run reads it deep)",
          _incomplete, 0, "<="),
 )
-RULE_NAMES = tuple(r.name for r in RULES)
 
 
 def evaluate(window: OutletWindow, rules: Sequence[Rule] = RULES) -> list[Check]:
