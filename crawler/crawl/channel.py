@@ -1,22 +1,13 @@
-"""Calls into spawned worker processes, one socket pair each, answered through the event loop.
+"""Calls into spawned processes (the CPU pool, the writer), one socket pair each, answered
+through the event loop: a call is one length-prefixed pickle written from the loop and read back
+by a reader task, ~0.1 ms of the caller's CPU where `ProcessPoolExecutor` cost ~0.4 ms on the core
+that downloads. Both ends batch: the calls of one loop turn leave in one write; a process answers
+what it ran in one send.
 
-The CPU pool and the writer first used `ProcessPoolExecutor`. Each of its calls costs the caller
-about 0.4 ms of CPU (a queue-feeder thread, a manager thread, their locks and wake-ups) and Scrapy's
-process makes five calls per article: 2 ms of the ~10 ms the crawl process spends on one, on
-the core that downloads and parses. Here a call is one length-prefixed pickle written from the event loop
-(asyncio buffers it, so a busy worker never blocks downloading) and one answer read back by a
-reader task of the same loop: ~0.1 ms (a microbenchmark: 4000 calls with a 60 KB argument).
-While a crawl runs, a worker has 100+ calls waiting, so both ends batch: the calls one turn of the
-loop makes leave in one write, and a worker reads what has arrived in large chunks and answers
-what it ran in one send (before it waits for more, or every 16 answers). Against a system call and
-a wake-up per call and per answer, that cut the 2000-article bench crawl from 11.8 to 10.7 s
-(4 interleaved pairs).
-
-The rules the executor gave, kept: workers are spawned, never forked from the reactor's process;
-each runs an initializer once; an exception in a call is raised to the caller with its type (or
-as `RuntimeError` naming it when it does not pickle); a worker that dies fails the calls it had
-(`ProcessGone`) instead of leaving them waiting, and later calls go to the workers left (none left:
-`ProcessGone`). `close()` lets each worker finish what it has received, then ends it.
+Processes are spawned, never forked from the reactor's process; each runs an initializer once; an
+exception in a call is raised to the caller with its type (or as `RuntimeError` naming it when it
+does not pickle); a process that dies fails the calls it had (`ProcessGone`) and later calls go to
+the ones left. `close()` lets each finish what it has received, then ends it.
 """
 
 from __future__ import annotations
