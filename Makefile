@@ -43,10 +43,11 @@ test: lint chromium
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY),)
 
-## style (ruff) and the layering contract of README's Layout (import-linter, [tool.importlinter])
+## style (ruff), the layering contract of README's Layout (import-linter) and types (mypy)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 
 ## re-pin after changing pyproject.toml: the runtime set from a venv holding only the project's
 ## dependencies, then the test tools (what the full venv has beyond it)

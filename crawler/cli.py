@@ -255,7 +255,7 @@ def cmd_watchlist_test(args: argparse.Namespace) -> int:
         return evaluate_jsonl(matcher, inp, sys.stdout, sys.stderr)
 
 
-def _stored_labels(watchlist_id: str, since: date | None) -> tuple[list, int]:  # type: ignore[type-arg]
+def _stored_labels(watchlist_id: str, since: date | None) -> tuple[list, int]:
     """The office's labels for the watchlist, read from the store."""
     from crawler.match.labels import labelled_stories
     from crawler.store import Database

@@ -228,11 +228,11 @@ def print_matches(outlet_ids: list[str]) -> None:
     seoul = SEOUL
     db = Database.open()
     with db.sessions() as s:
-        rows: list[Any] = s.execute(
+        rows: list[Any] = list(s.execute(
             select(Match, Article).join(Article, Match.article_id == Article.id)
             .where(Match.relevant.is_(True), Article.outlet_id.in_(outlet_ids))
             .order_by(Article.published_at.desc())
-        ).all()
+        ).all())
         mailed = {a for (a,) in s.execute(select(Alert.story_id).where(Alert.status == "sent"))}
         queued = {a for (a,) in s.execute(select(Alert.story_id).where(Alert.status != "sent"))}
         table = Table(title=f"matches ({len(rows)})", show_lines=False)

@@ -3,6 +3,7 @@ every command shares. The lowest layer: anything may raise these; the CLI prints
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 EXIT_OK = 0
@@ -23,7 +24,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (ConfigError, ServiceUnavailable, Fil
 """What the commands print as `newswatch: <message>` and exit with EXIT_CONFIG."""
 
 
-def plain_message(err: dict[str, Any], keys_hint: str) -> str:
+def plain_message(err: Mapping[str, Any], keys_hint: str) -> str:
     """A pydantic error in the words of someone editing a TOML file; `keys_hint` says where keys are listed."""
     if err["type"] == "extra_forbidden":
         return f"unknown key; remove it or fix its spelling ({keys_hint})"

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -278,7 +279,7 @@ class Registry(BaseModel):
         return [f"outlet {o.id!r}: {w}" for o in self.outlet for w in o.warnings()]
 
 
-def _describe(err: dict, data: dict, path: Path) -> str:
+def _describe(err: Mapping[str, Any], data: dict[str, Any], path: Path) -> str:
     loc = err["loc"]
     where = ""
     if len(loc) >= 2 and loc[0] == "outlet" and isinstance(loc[1], int):

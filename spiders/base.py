@@ -42,6 +42,8 @@ class OutletSpider(scrapy.Spider):
     name = "newswatch"
     #: fixed by the registry loader for a one-outlet spider; empty = outlets given as an argument
     outlet_ids: ClassVar[tuple[str, ...]] = ()
+    ctx: CrawlContext  # set in from_crawler: the crawl's store, registry, CPU pool and writer
+    outlets: list[Outlet]  # set in from_crawler: what this crawler crawls
 
     def __init__(self, outlets: str | Iterable[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -325,7 +327,7 @@ class OutletSpider(scrapy.Spider):
     def on_feed_error(self, failure: Failure) -> list[scrapy.Request]:
         """A feed that fails (404, 5xx after retries, timeout): counted, then the fallback strategies."""
         self.on_error(failure)
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return []
         if request.meta.get("home_feeds"):
@@ -334,7 +336,7 @@ class OutletSpider(scrapy.Spider):
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
         self.on_error(failure)
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             return []
         return self.list_requests(self.ctx.registry[request.meta["outlet"]])
@@ -398,9 +400,9 @@ class OutletSpider(scrapy.Spider):
 
     def on_list_error(self, failure: Failure) -> None:
         """The page one past the last (404/410) ends paging quietly: not an outlet error."""
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         if (failure.check(HttpError) and request.meta.get("page", 1) > 1
-                and failure.value.response.status in (404, 410)):
+                and failure.value.response.status in (404, 410)):  # type: ignore[union-attr]  # an HttpError
             self.ctx.count(request.meta["outlet"], "list/past_last_page")
             return
         self.on_error(failure)
@@ -459,7 +461,7 @@ class OutletSpider(scrapy.Spider):
                 crawlstate.save_list_shapes(self.ctx.db, oid, book.counts())
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request  # type: ignore[attr-defined]
+        request = failed_request(failure)
         outlet_id = request.meta.get("outlet", "?")
         if failure.check(IgnoreRequest) and not failure.check(HttpError) and _robots_rule(failure):
             # robots.txt forbids it (counted as robots_blocked by the middleware): a rule, not a failure
@@ -469,11 +471,16 @@ class OutletSpider(scrapy.Spider):
                 self.ctx.settled[outlet_id].add(article_key(request.url, self.ctx.registry[outlet_id].family))
             return
         self.ctx.tally[outlet_id].errors += 1
-        reason = "redirect_loop" if "redirect" in failure.getErrorMessage().lower() else failure.type.__name__
+        reason = "redirect_loop" if "redirect" in failure.getErrorMessage().lower() else type(failure.value).__name__
         self.ctx.count(outlet_id, f"errors/{reason}")
         self.logger.error("outlet %s: %s failed: %s — the other outlets go on; check the URL, "
                           "or `newswatch outlets check %s`", outlet_id, request.url,
                           failure.getErrorMessage(), outlet_id)
+
+
+def failed_request(failure: Failure) -> scrapy.Request:
+    """The request an errback's failure is about (Scrapy sets it on the Failure)."""
+    return failure.request  # type: ignore[attr-defined]  # set by Scrapy on the Failure
 
 
 def _robots_rule(failure: Failure) -> bool:
@@ -488,7 +495,7 @@ def _older_than(entry: Entry, since: datetime) -> bool:
 
 
 def _header_charset(response: Response) -> str | None:
-    ctype = response.headers.get("Content-Type", b"").decode("latin-1")
+    ctype = (response.headers.get("Content-Type") or b"").decode("latin-1")
     for part in ctype.split(";")[1:]:
         k, _, v = part.strip().partition("=")
         if k.lower() == "charset" and v:

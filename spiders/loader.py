@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ class RegistrySpiderLoader:
     def list(self) -> list[str]:
         return sorted(self._registry())
 
-    def find_by_request(self, request: Request) -> list[str]:
+    def find_by_request(self, request: Request) -> builtins.list[str]:
         from urllib.parse import urlsplit
 
         host = urlsplit(request.url).netloc

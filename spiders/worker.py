@@ -26,7 +26,7 @@ from crawler.crawl.queue import (
     note_pages,
 )
 from crawler.registry import Outlet
-from spiders.base import OutletSpider
+from spiders.base import OutletSpider, failed_request
 
 KEEP_TICKS = 8  # per-tick "found new" sets a worker keeps (ticks overlap only at the edges)
 
@@ -106,23 +106,23 @@ class WorkerSpider(OutletSpider):
         return requests
 
     def on_feed_error(self, failure: Failure) -> list[scrapy.Request]:
-        meta = failure.request.meta  # type: ignore[attr-defined]
+        meta = failed_request(failure).meta
         self.tick = meta.get(TICK_META, "")
         return self._want_pages(meta["outlet"], super().on_feed_error(failure))
 
     def on_sitemap_error(self, failure: Failure) -> list[scrapy.Request]:
-        meta = failure.request.meta  # type: ignore[attr-defined]
+        meta = failed_request(failure).meta
         self.tick = meta.get(TICK_META, "")
         return self._want_pages(meta["outlet"], super().on_sitemap_error(failure))
 
     def on_list_error(self, failure: Failure) -> None:
-        self._page_done(failure.request.meta)  # type: ignore[attr-defined]
+        self._page_done(failed_request(failure).meta)
         super().on_list_error(failure)
 
     def on_error(self, failure: Failure) -> None:
         """A list or sitemap page that failed for good was read, as far as the ledger goes: what it
         would have listed is not lost with a worker (a retry still pending is a new request)."""
-        self._page_done(failure.request.meta)  # type: ignore[attr-defined]
+        self._page_done(failed_request(failure).meta)
         super().on_error(failure)
 
     def _want_pages(self, oid: str, requests: list[Any]) -> list[Any]:

@@ -314,7 +314,7 @@ def _environment(html: bool) -> Environment:
 
 
 def _story_context(s: StoryView, recipient: Recipient, feedback: FeedbackLinks) -> dict[str, Any]:
-    link = {"recipient": recipient.address, "watchlist_id": s.watchlist_id, "story_id": s.story_id}
+    link: dict[str, Any] = {"recipient": recipient.address, "watchlist_id": s.watchlist_id, "story_id": s.story_id}
     mute = None
     if feedback.enabled and s.mute_outlet:
         url = feedback.mute_url(**link, outlet_id=s.mute_outlet[0])
@@ -387,7 +387,7 @@ def render_digest(
     """(subject, html, text) of one recipient's mail."""
     envelope = envelope or Envelope()
     groups, followups = arrange(stories, watchlist_names)
-    context = {
+    context: dict[str, Any] = {
         "subject": subject_for(groups) if groups else followup_subject(followups, watchlist_names),
         "recipient_name": recipient.name or recipient.address,
         "generated": korean_time(now),

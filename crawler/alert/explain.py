@@ -89,8 +89,7 @@ def explain(watchlist: Watchlist | None, rule_text: str, terms: Sequence[str], t
     """
     clean_terms = [str(t) for t in terms]
     if watchlist is None:
-        keys = tuple(dict.fromkeys(t for t in clean_terms if not is_generic(t)))[:MAX_KEY_TERMS]
-        return Why("", keys, ())
+        return Why("", tuple(dict.fromkeys(t for t in clean_terms if not is_generic(t)))[:MAX_KEY_TERMS], ())
     fired = fired_rules(watchlist, rule_text)
     if not fired:  # an explanation in an older format: the distinct non-generic terms will do
         return explain(None, rule_text, clean_terms)

@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Insert, insert
 from sqlalchemy.orm import Session
@@ -214,6 +214,7 @@ def enqueue(
 def _insert_ignoring_key(session: Session, row: dict[str, object]) -> Insert:
     """INSERT … ON CONFLICT (alert key) DO NOTHING for the session's backend."""
     dialect = session.get_bind().dialect.name
+    dialect_insert: Any
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":

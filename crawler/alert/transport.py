@@ -166,13 +166,13 @@ class SmtpTransport:
                 server_wide=True,
             ) from None
         except smtplib.SMTPResponseException as exc:
-            message = f"{_code(exc.smtp_code, exc.smtp_error)} from {self.describe()}"
-            raise DeliveryError(False, message, server_wide=True) from None
+            why = f"{_code(exc.smtp_code, exc.smtp_error)} from {self.describe()}"
+            raise DeliveryError(False, why, server_wide=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             # connection refused, timeout, TLS handshake, disconnect
             detail = _scrub(str(exc), self.settings)
-            message = f"{self.describe()}: {type(exc).__name__}: {detail}"
-            raise DeliveryError(False, message, server_wide=True) from None
+            why = f"{self.describe()}: {type(exc).__name__}: {detail}"
+            raise DeliveryError(False, why, server_wide=True) from None
         if refused:
             raise _refused(refused)
 
@@ -259,8 +259,8 @@ class OutboxTransport:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError as exc:
-            message = f"cannot write {target}: {exc.strerror or exc}; check NEWSWATCH_HOME"
-            raise DeliveryError(False, message, server_wide=True) from None
+            why = f"cannot write {target}: {exc.strerror or exc}; check NEWSWATCH_HOME"
+            raise DeliveryError(False, why, server_wide=True) from None
         log.info("alert mail written to %s", target)
 
 

@@ -134,7 +134,7 @@ def _news(
     """
     from crawler.alert.mutes import muted_outlets
 
-    sent: dict[tuple[str, int], list[tuple[int, datetime]]] = {}
+    sent: dict[tuple[str, int], list[tuple[int, datetime | None]]] = {}
     for ids in chunks(sorted({a.story_id for a in followups})):
         rows = session.execute(
             select(Alert.id, Alert.recipient, Alert.story_id, Alert.sent_at).where(
@@ -147,7 +147,7 @@ def _news(
     out: dict[int, Carried] = {}
     for a in followups:
         previous = sent.get((a.recipient, a.story_id), [])
-        since = max((at for alert_id, at in previous if alert_id != a.id), default=None)
+        since = max((at for alert_id, at in previous if alert_id != a.id and at is not None), default=None)
         own_too = since is None or a.created_at is None or since < a.created_at
         out[a.id] = [
             (names.get(o.outlet_id, o.outlet_id), o.url, o.published_at or o.first_seen_at)
@@ -265,21 +265,21 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
     article_ids = {c.article_id for cs in carriers_of.values() for c in cs}
     matches: dict[int, Any] = {}
     for ids in chunks(sorted(article_ids)):
-        rows = session.execute(
+        found = session.execute(
             select(Match.article_id, Match.score, Match.rule, Match.terms, Match.explanation,
                    Match.snippet_title, Match.snippet_body, Match.relevant, Article.story_id)
             .join(Article, (Article.id == Match.article_id) & (Article.version == Match.article_version))
             .where(Match.article_id.in_(ids), Match.watchlist_id == watchlist_id)
         )
-        for row in rows:
+        for row in found:
             matches[row.article_id] = row
     articles: dict[int, Any] = {}
     for ids in chunks(sorted(c.article_id for c in picked.values())):
-        rows = session.execute(
+        found = session.execute(
             select(Article.id, Article.title, Article.url, Article.canonical_url,
                    func.substr(Article.body, 1, BODY_CHARS).label("lead")).where(Article.id.in_(ids))
         )
-        for row in rows:
+        for row in found:
             articles[row.id] = row
     out: dict[int, Shown] = {}
     for sid, rep in picked.items():

@@ -55,7 +55,7 @@ def cmd_rematch(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rematch(report) -> None:  # type: ignore[no-untyped-def]
+def _print_rematch(report) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -222,7 +222,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 # --- parser --------------------------------------------------------------------------------------
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add rematch, export, label, prune, backup and restore to the `newswatch` parser."""
     r = sub.add_parser("rematch", help="match stored articles again after a watchlist changed",
                        description="Shows which stored articles start or stop matching; stores the new "

@@ -54,7 +54,7 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     r = sub.add_parser("releases", help="the office's press releases and which outlets carried them")
     rsub = r.add_subparsers(dest="action", required=True)
     a = rsub.add_parser("add", help="register a release (.txt: headline on the first line; .html; or a URL)")

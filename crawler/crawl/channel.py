@@ -82,7 +82,8 @@ def _serve(sock: socket.socket, initializer: Callable[..., None] | None, initarg
         start = pos + _REQUEST.size
         body, pos = buf[start:start + size], start + size
         if failed is not None:
-            value, ok = RuntimeError(f"worker start failed: {type(failed).__name__}: {failed}"), False
+            value: Any = RuntimeError(f"worker start failed: {type(failed).__name__}: {failed}")
+            ok = False
         else:
             try:
                 fn, args = pickle.loads(body)

@@ -91,6 +91,8 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, waiting NEWSWATCH_RETRY_BACKOFF_BASE × 2^(attempt-1) seconds before each."""
 
+    backoff_base: float = 2.0
+
     @classmethod
     def from_crawler(cls, crawler: Any) -> BackoffRetryMiddleware:
         mw = super().from_crawler(crawler)

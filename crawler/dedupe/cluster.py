@@ -221,12 +221,12 @@ def cluster_jsonl(inp: TextIO, out: TextIO, err: TextIO, explain: bool = False) 
         docs.append(doc)
         ids.append(record["id"])
     for original_id, a in zip(ids, explain_docs(docs), strict=True):
-        line: dict[str, Any] = {"id": original_id, "story": a.story}
+        row: dict[str, Any] = {"id": original_id, "story": a.story}
         if explain:
-            line.update(joined=a.joined, score=a.score, evidence=a.evidence, follows=a.follows)
+            row.update(joined=a.joined, score=a.score, evidence=a.evidence, follows=a.follows)
         elif a.follows:
-            line["follows"] = a.follows
-        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+            row["follows"] = a.follows
+        out.write(json.dumps(row, ensure_ascii=False) + "\n")
     return 1 if bad else 0
 
 

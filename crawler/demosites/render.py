@@ -286,7 +286,7 @@ class SiteRenderer:
 
     def _box_items(self) -> dict[str, list[tuple[int, Markup]]]:
         """Each sidebar box as (article id, rendered item), so asides are cheap to assemble."""
-        macros = self.env.get_template(f"{self.outlet.family}_items.html").module
+        macros: Any = self.env.get_template(f"{self.outlet.family}_items.html").module  # jinja macros
         boxes = {
             "popular": macros.popular_item,
             "latest": macros.latest_item,

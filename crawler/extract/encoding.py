@@ -92,9 +92,9 @@ def _lenient(body: bytes) -> tuple[str, str]:
 
 def decode_html(body: bytes, declared: str | None) -> tuple[str, str]:
     """Decode `body` and return (text, encoding used); `declared` is the HTTP header charset."""
-    for bom, encoding in _BOMS:
+    for bom, bom_encoding in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(encoding, "replace"), encoding
+            return body[len(bom) :].decode(bom_encoding, "replace"), bom_encoding
     encoding = normalize_label(declared) or normalize_label(sniff_declared(body))
     if encoding and encoding != UTF8:
         as_utf8 = _is_multibyte_utf8(body)

@@ -469,9 +469,9 @@ def _windows(fld: FieldHits, slots: list[tuple[str, ...]], within: int) -> set[H
     zeros = len(slots)  # how many counts are 0
     found: list[Hit] = []
     left, marked = 0, 0  # tagged[:marked] are already in `found`
-    for right, (_, end, _, slot, _) in enumerate(tagged):
-        count = counts[slot]
-        counts[slot] = count + 1
+    for right, (_, end, _, slot_index, _) in enumerate(tagged):
+        count = counts[slot_index]
+        counts[slot_index] = count + 1
         if count == 0:
             zeros -= 1
         limit = end - within

@@ -107,11 +107,12 @@ def heartbeat_status(session: Session, outlets: Iterable[Outlet], now: datetime)
     limit = shortest_interval(outlets)
     limit = 2 * limit if limit is not None else None
     beat = session.get(Heartbeat, SCHEDULER)
+    at: datetime | None
     if beat is not None:
         source, at = "heartbeat", beat.beat_at
     else:
-        at = session.scalar(select(func.max(Run.started_at)).where(Run.kind == "crawl"))
-        at = _aware(at) if at is not None else None
+        started = session.scalar(select(func.max(Run.started_at)).where(Run.kind == "crawl"))
+        at = _aware(started) if started is not None else None
         source = "runs" if at is not None else "none"
     age = now - at if at is not None else None
     stale = age is not None and limit is not None and age > limit

@@ -112,7 +112,7 @@ class Rule:
     def check(self, window: OutletWindow) -> Check:
         """Evaluate this rule on one outlet."""
         threshold = self.threshold_for(window)
-        base = {"outlet_id": window.outlet_id, "rule": self.name, "operator": self.operator, "threshold": threshold}
+        base: dict[str, Any] = {"outlet_id": window.outlet_id, "rule": self.name, "operator": self.operator, "threshold": threshold}
         if threshold is None:
             return Check(status="skip", value=None, message=f"off (set {self.override} to enable)", **base)
         m = self.measure(window)

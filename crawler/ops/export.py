@@ -254,7 +254,7 @@ def _releases_sheet(wb: Any, report: Report) -> None:
     ws.freeze_panes = "A2"
 
 
-def _bar(bar_chart, reference, ws, col: int, n: int, title: str, axis: str):  # type: ignore[no-untyped-def]
+def _bar(bar_chart, reference, ws, col: int, n: int, title: str, axis: str):
     """A bar chart over columns `col` (categories) and `col + 1` (counts), rows 2..n+1."""
     chart = bar_chart()
     chart.type = "col"

@@ -49,11 +49,11 @@ def parse_age(text: str) -> timedelta:
     return timedelta(days=days)
 
 
-def _old(cutoff: datetime):  # type: ignore[no-untyped-def]
+def _old(cutoff: datetime):
     return and_(Article.first_seen_at < cutoff, or_(Article.published_at.is_(None), Article.published_at < cutoff))
 
 
-def _kept():  # type: ignore[no-untyped-def]
+def _kept():
     matched = exists().where(Match.article_id == Article.id, Match.relevant.is_(True))
     labelled = exists().where(or_(Label.article_id == Article.id,
                                   and_(Article.story_id.is_not(None), Label.story_id == Article.story_id)))
@@ -91,8 +91,8 @@ def prune(db: Database, older_than: timedelta, *, dry_run: bool = False, now: da
                 continue
             report.versions += s.execute(
                 update(ArticleVersion).where(ArticleVersion.article_id.in_(pruned), ArticleVersion.body.is_not(None))
-                .values(body=None).execution_options(synchronize_session=False)).rowcount or 0
+                .values(body=None).execution_options(synchronize_session=False)).rowcount or 0  # type: ignore[attr-defined]  # an UPDATE: CursorResult
             report.articles += s.execute(
                 update(Article).where(Article.id.in_(pruned)).values(body=None)
-                .execution_options(synchronize_session=False)).rowcount or 0
+                .execution_options(synchronize_session=False)).rowcount or 0  # type: ignore[attr-defined]  # an UPDATE: CursorResult
     return report

@@ -72,7 +72,7 @@ class RematchReport:
         return [c for c in self.changes if c.kind == "stop"]
 
 
-def _since_clause(since: date | None):  # type: ignore[no-untyped-def]
+def _since_clause(since: date | None):
     if since is None:
         return True
     return func.coalesce(Article.published_at, Article.first_seen_at) >= seoul_start(since)
@@ -164,7 +164,7 @@ def rematch(db: Database, watchlist: Watchlist, *, since: date | None = None, dr
     return report
 
 
-def _record(session: Session, article: Article, current: Match | None, result, now: datetime) -> int:  # type: ignore[no-untyped-def]
+def _record(session: Session, article: Article, current: Match | None, result, now: datetime) -> int:
     """Update the current version's row in place (previous values kept), or add one when it now matches."""
     if current is None:
         if not result.relevant:

@@ -71,8 +71,8 @@ def _tick_interval(registry: Registry, cadence: CadenceConfig | None, tick_for: 
     adaptive = cadence is not None and cadence.mode == "adaptive"
     intervals = [(tick_for(cadence, cadence.bounds(o)[0]) if adaptive and cadence and not o.fixed else o.interval)
                  for o in registry.outlet]
-    intervals = [i for i in intervals if i is not None]
-    return min(intervals) if intervals else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
+    known: list[timedelta] = [i for i in intervals if i is not None]
+    return min(known) if known else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
 
 
 def cron_trigger(expr: str, outlets: Iterable[str], source: str, now: datetime | None = None) -> CronTrigger:

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     Integer,
     LargeBinary,
     Row,
     String,
+    Table,
     Text,
     bindparam,
     func,
@@ -38,6 +39,7 @@ from crawler.store.models import (
     Article,
     ArticleUrl,
     ArticleVersion,
+    Base,
     Match,
     StoryOutlet,
     UTCDateTime,
@@ -152,7 +154,7 @@ def _members(session: Session, story_id: int, sig: list[int]) -> list[Member]:
     signature is computed from their text)."""
     rows: list[Member] = list(session.execute(_MEMBERS, {"s": story_id}))
     if rows:
-        rows[0] = _doc(rows[0], sig)
+        rows[0] = _doc(rows[0], sig)  # type: ignore[arg-type]  # the first member is still a Row here
     return rows
 
 
@@ -246,11 +248,15 @@ def _index(session: Session, story_id: int, bands: list[int]) -> None:
 
 # Core statements on the tables: given an ORM entity, `session.execute(insert(Entity), rows)` takes
 # the ORM's bulk path, which cost more per article than the rows themselves
-_INSERT_URLS = insert(ArticleUrl.__table__)
-_INSERT_VERSION = insert(ArticleVersion.__table__)
-_INSERT_STORY_OUTLET = insert(StoryOutlet.__table__)
-_INSERT_ARTICLE = insert(Article.__table__).returning(Article.__table__.c.id)
-_INSERT_MATCH = insert(Match.__table__).returning(Match.__table__.c.id)
+def _table(model: type[Base]) -> Table:
+    return cast(Table, model.__table__)  # a mapped class's table (typed as FromClause)
+
+
+_INSERT_URLS = insert(_table(ArticleUrl))
+_INSERT_VERSION = insert(_table(ArticleVersion))
+_INSERT_STORY_OUTLET = insert(_table(StoryOutlet))
+_INSERT_ARTICLE = insert(_table(Article)).returning(_table(Article).c.id)
+_INSERT_MATCH = insert(_table(Match)).returning(_table(Match).c.id)
 
 
 @dataclass

@@ -111,7 +111,8 @@ def recent_stories(session: Session, registry: Mapping[str, Outlet], *, now: dat
     pairs = session.execute(matched).all()
     wids_of: dict[int, set[str]] = defaultdict(set)
     for sid, wid in pairs:
-        wids_of[sid].add(wid)
+        if sid is not None:  # the query keeps stories only; the column is nullable
+            wids_of[sid].add(wid)
     if not wids_of:
         return []
     since = now - timedelta(days=days)
@@ -138,7 +139,8 @@ def recent_stories(session: Session, registry: Mapping[str, Outlet], *, now: dat
             select(Alert.story_id, Alert.watchlist_id, func.min(Alert.sent_at), func.count(Alert.recipient.distinct()))
             .where(Alert.story_id.in_(chosen), Alert.status == "sent", Alert.sent_at.is_not(None))
             .group_by(Alert.story_id, Alert.watchlist_id)):
-        mailed[sid].append(Mailed(wid, first, int(count)))
+        if first is not None:  # sent_at IS NOT NULL above
+            mailed[sid].append(Mailed(wid, first, int(count)))
     out: list[StoryView] = []
     for story in stories:
         sid = story.id

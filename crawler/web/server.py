@@ -47,7 +47,7 @@ def listen_address(host: str | None, port: int | str | None, *, public: bool) ->
     host = (host or os.environ.get("NEWSWATCH_WEB_HOST", "").strip() or DEFAULT_HOST)
     raw = port if port not in (None, "") else (os.environ.get("NEWSWATCH_WEB_PORT", "").strip() or DEFAULT_PORT)
     try:
-        number = int(raw)  # type: ignore[arg-type]
+        number = int(raw)
     except (TypeError, ValueError):
         raise HostError(f"port {raw!r} is not a number; set NEWSWATCH_WEB_PORT to 1-65535") from None
     if not 0 <= number <= 65535:
