@@ -46,7 +46,7 @@ def _init_worker(watchlists_dir: str) -> None:
     # the modules of every step, imported now (before the first page arrives) rather than on
     # each step's first call: 0.4 s of a fresh worker's start
     import crawler.dedupe.stories
-    import crawler.extract  # noqa: F401
+    import crawler.families  # noqa: F401
     from crawler.match import Matcher, load_watchlists
 
     _MATCHERS.update({wid: Matcher(w) for wid, w in load_watchlists(Path(watchlists_dir)).items()})
@@ -54,7 +54,7 @@ def _init_worker(watchlists_dir: str) -> None:
 
 
 def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Extracted:
-    from crawler.extract import extract
+    from crawler.families import extract
 
     return extract(body, url, family=family, charset=charset)
 
@@ -97,7 +97,11 @@ class CpuPool:
         unpickled on both sides cost ~0.2 ms, and the worker is the crawl's busiest process). The
         2000-article bench crawl: 10.8/11.2/11.5 s -> 10.6/10.8/10.4 s, interleaved.
         """
-        return clean_record(rec, home)
+        from crawler.families import (
+            ID_RULES,  # here: the CLI imports this module, not the page objects
+        )
+
+        return clean_record(rec, home, id_rules=ID_RULES)
 
     async def signature(self, title: str, body: str) -> tuple[list[int], Any]:
         return await self._run(story_signature, title, body)
