@@ -158,7 +158,7 @@ FAMILY = Family(
     navigator=NdsoftNavigator,
     id_rules=ID_RULES,
     signature=SIGNATURE,
-    samples=("ndsoft/article", "ndsoft/article_2018", "ndsoft/changed_skin", "ndsoft/home", "ndsoft/list"),
+    samples=("ndsoft/article", "ndsoft/article_2018", "ndsoft/home", "ndsoft/list"),
     demo_templates=(
         "ndsoft_article.html", "ndsoft_aside.html", "ndsoft_footer.html", "ndsoft_header.html",
         "ndsoft_home.html", "ndsoft_items.html", "ndsoft_layout.html", "ndsoft_list.html", "ndsoft_rss.xml",
