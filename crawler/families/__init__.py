@@ -1,7 +1,7 @@
 """CMS families: one module each (`ndsoft.py` … `generic.py`), declaring its `Family` record.
 
-Adding a family is adding its module to `RECORDS` below and its name to `crawler.registry.FAMILIES`
-(tests/test_families.py checks they agree and that every part is there). The order matters:
+Adding a family is adding its module and its name to `crawler.registry.FAMILIES`, whose order
+`RECORDS` keeps (tests/test_families.py checks that every part is there). The order matters:
 detection tries URL shapes family by family (mcode's before partidx's), and the article-id table
 keeps the families' rules in this order, ahead of the shapes of CMSs that have no family.
 
@@ -11,6 +11,7 @@ as arguments; the functions here pass it for the rest of the code.
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
 
 from crawler.dedupe import urls
@@ -18,20 +19,12 @@ from crawler.dedupe.urls import OTHER_ID_RULES, IdRule
 from crawler.extract import core, detect
 from crawler.extract.detect import Signature
 from crawler.extract.page import ArticlePage
-from crawler.families import articleno, articlephp, generic, gnuboard, mcode, ndsoft, partidx, scrs
 from crawler.families.base import Family
-from crawler.registry import Registry
+from crawler.registry import FAMILIES, Registry
 from crawler.types import Extracted
 
-RECORDS: tuple[Family, ...] = (
-    ndsoft.FAMILY,
-    gnuboard.FAMILY,
-    mcode.FAMILY,
-    articleno.FAMILY,
-    partidx.FAMILY,
-    articlephp.FAMILY,
-    scrs.FAMILY,
-    generic.FAMILY,
+RECORDS: tuple[Family, ...] = tuple(
+    importlib.import_module(f"{__name__}.{name}").FAMILY for name in FAMILIES
 )
 BY_NAME: dict[str, Family] = {f.name: f for f in RECORDS}
 PAGE_OBJECTS: dict[str, type[ArticlePage]] = {f.name: f.page for f in RECORDS}
@@ -45,7 +38,7 @@ ID_RULES: tuple[IdRule, ...] = (
 
 def family(name: str) -> Family:
     """The record of a family; unknown names get the generic one."""
-    return BY_NAME.get(name, generic.FAMILY)
+    return BY_NAME.get(name, BY_NAME["generic"])
 
 
 def page_object(name: str) -> type[ArticlePage]:
