@@ -50,8 +50,8 @@ def _minute(value: datetime) -> datetime:
 
 
 def mk(corpus: Path) -> dict[str, float]:
-    from crawler.extract import extract
     from crawler.extract.evaluate import token_f1
+    from crawler.families import extract
 
     pages = sorted((corpus / "mk").glob("*.html.gz"))
     if not pages:
@@ -79,8 +79,8 @@ def mk(corpus: Path) -> dict[str, float]:
 def zyte(corpus: Path) -> dict[str, float]:
     import trafilatura
 
-    from crawler.extract import extract
     from crawler.extract.evaluate import token_f1
+    from crawler.families import extract
 
     truth_file = corpus / "zyte-benchmark" / "ground-truth.json"
     if not truth_file.is_file():
@@ -104,7 +104,8 @@ def zyte(corpus: Path) -> dict[str, float]:
 
 
 def euckr(corpus: Path) -> dict[str, int]:
-    from crawler.extract import decode_html, extract
+    from crawler.extract import decode_html
+    from crawler.families import extract
 
     pages = sorted((corpus / "euc-kr").glob("*.html"))
     if not pages:

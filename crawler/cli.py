@@ -150,7 +150,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 def cmd_extract(args: argparse.Namespace) -> int:
     import gzip
 
-    from crawler.extract import extract
+    from crawler.families import extract
 
     raw = Path(args.file).read_bytes() if args.file != "-" else sys.stdin.buffer.read()
     if args.file.endswith(".gz") or raw[:2] == b"\x1f\x8b":
@@ -165,6 +165,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_outlets(args: argparse.Namespace) -> int:
     from rich.table import Table
 
+    from crawler.families import registry_warnings
     from crawler.registry import load_registry
 
     if args.action == "detect":
@@ -184,7 +185,7 @@ def cmd_outlets(args: argparse.Namespace) -> int:
         table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
                       o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
     _console().print(table)
-    warnings = registry.warnings()  # what entries leave unknown or unproven: they load, but say so
+    warnings = registry_warnings(registry)  # what entries leave unknown or unproven: they load, but say so
     if warnings:
         print(f"{len(warnings)} warnings:", *warnings, sep="\n  ", file=sys.stderr)
     return 0
@@ -195,7 +196,7 @@ def _detect(target: str, url: str | None = None) -> int:
     from urllib.error import URLError
     from urllib.request import Request, urlopen
 
-    from crawler.extract.detect import registry_entry
+    from crawler.families.entry import registry_entry
 
     charset = None
     if target.startswith(("http://", "https://")):

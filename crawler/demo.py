@@ -181,7 +181,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
     return 0 if summary.finish_reason == "finished" and t["errors"] == 0 else 1
 
 
-DEMO_RELEASE = paths.PROJECT_ROOT / "crawler" / "sites" / "data" / "release_seogu.txt"
+DEMO_RELEASE = paths.PROJECT_ROOT / "crawler" / "demosites" / "data" / "release_seogu.txt"
 DEMO_RELEASE_AGE_HOURS = 22  # released before the demo outlets carried it
 
 

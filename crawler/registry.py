@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -17,33 +17,24 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
-from crawler.dedupe.urls import article_id, canonical_url
+from crawler.dedupe.urls import canonical_url
 from crawler.errors import ConfigError, plain_message
 
 REGIONS = (
     "서울", "부산", "대구", "인천", "광주", "대전", "울산", "세종", "경기",
     "강원", "충북", "충남", "전북", "전남", "경북", "경남", "제주",
 )
+# the names the `family` field accepts: one module each in crawler/families/ (a test checks)
 FAMILIES = ("ndsoft", "gnuboard", "mcode", "articleno", "partidx", "articlephp", "scrs", "generic")
 SCOPES = ("local", "regional", "trade")
-# The article-id shapes (crawler/dedupe/urls.py) an evidence URL of each family must have;
-# a family not listed here (generic) accepts any article URL.
-_FAMILY_SHAPES: dict[str, tuple[str, ...]] = {
-    "ndsoft": ("ndsoft",),
-    "gnuboard": ("gnuboard",),
-    "mcode": ("mcode",),
-    "articleno": ("article.html",),
-    # the id rules of these shapes predate the families: their names stay, so stored keys do too
-    "partidx": ("mcode", "index_view_page.php"),
-    "articlephp": ("article.php",),
-    "scrs": ("NewsArticle",),
-}
 _SEEN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 _WEEKDAY_NUMBERS = re.compile(r"(^|[\s,/-])[0-7]([\s,/-]|$)")
 DEFAULT_EVERY = "30m"
+# (family, evidence URL) → why the URL does not fit the family, or None (`crawler.families.evidence_problem`)
+EvidenceCheck = Callable[[str, str], str | None]
 
 
 class RegistryError(ConfigError):
@@ -221,8 +212,9 @@ class Outlet(BaseModel):
             path = path.rsplit("/", 1)[0] + "/"
         return self.site + path
 
-    def warnings(self) -> list[str]:
-        """What this entry leaves unknown or unproven; the entry still loads."""
+    def warnings(self, check_evidence: EvidenceCheck) -> list[str]:
+        """What this entry leaves unknown or unproven; the entry still loads. `check_evidence`
+        knows the families' article URLs (the registry sits below them)."""
         out: list[str] = []
         if not self.name:
             out.append("no name: add it once an evidence page shows it")
@@ -232,19 +224,12 @@ class Outlet(BaseModel):
             out.append("local paper without district: add the 시군구 once evidence shows it")
         if not self.evidence:
             out.append("no evidence: add evidence = [{url = \"<a real article URL>\", seen = \"YYYY-MM\"}]")
-        shapes = _FAMILY_SHAPES.get(self.family)
         for ev in self.evidence:
             if urlsplit(canonical_url(ev.url)).netloc != self.site:
                 out.append(f"evidence {ev.url} is not on the outlet's site {self.site} (home {self.home})")
-            if shapes is None:
-                continue
-            found = article_id(ev.url, self.family)
-            if found is None or found[0] not in shapes:
-                shape = found[0] if found else "no known article-id shape"
-                out.append(
-                    f"evidence {ev.url} ({shape}) does not match family {self.family!r}: "
-                    f"fix the family (e.g. 'generic') or give an article URL of that family"
-                )
+            problem = check_evidence(self.family, ev.url)
+            if problem:
+                out.append(problem)
         return out
 
     @property
@@ -274,9 +259,9 @@ class Registry(BaseModel):
     def by_id(self) -> dict[str, Outlet]:
         return {o.id: o for o in self.outlet}
 
-    def warnings(self) -> list[str]:
-        """Every entry's warnings, each prefixed with the outlet id."""
-        return [f"outlet {o.id!r}: {w}" for o in self.outlet for w in o.warnings()]
+    def warnings(self, check_evidence: EvidenceCheck) -> list[str]:
+        """Every entry's warnings, each prefixed with the outlet id (see `Outlet.warnings`)."""
+        return [f"outlet {o.id!r}: {w}" for o in self.outlet for w in o.warnings(check_evidence)]
 
 
 def _describe(err: Mapping[str, Any], data: dict[str, Any], path: Path) -> str:

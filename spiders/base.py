@@ -20,7 +20,8 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.crawl.context import CrawlContext
-from crawler.crawl.discovery import (
+from crawler.crawl.revisit import entry_changed
+from crawler.extract.discovery import (
     Entry,
     NotAFeed,
     NotASitemap,
@@ -28,9 +29,8 @@ from crawler.crawl.discovery import (
     parse_feed,
     parse_sitemap,
 )
-from crawler.crawl.revisit import entry_changed
-from crawler.dedupe.urls import article_key
 from crawler.extract.listlinks import ShapeBook
+from crawler.families import article_key
 from crawler.monitor.failures import save_failing_page
 from crawler.registry import Outlet
 from crawler.store import crawlstate

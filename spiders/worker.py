@@ -145,7 +145,7 @@ class WorkerSpider(OutletSpider):
         # were never requested). Counted as new for paging, and not requested a second time.
         self.ctx.discovered[outlet.id].update(self._tick_ledger(outlet.id, "wanted"))
         requests, fresh = super().article_requests(outlet, nav, entries)
-        from crawler.dedupe.urls import article_key
+        from crawler.families import article_key
 
         self._ledger(outlet.id, "wanted", [article_key(r.url, outlet.family) for r in requests])
         return requests, fresh

@@ -146,6 +146,7 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
     from crawler.extract.cleanup import clean_record
+    from crawler.families import ID_RULES
     from crawler.store.ingest import StoryCache, ingest
     from crawler.store.models import Article
     from crawler.types import ArticleRecord, Extracted
@@ -162,7 +163,7 @@ def test_the_store_joins_a_trimmed_copy_to_a_story_a_rewrite_opened(
         ex = Extracted(title=title, body="\n".join(lines), published_at=WHEN)
         url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
         rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
-                                             extracted=ex, fetched_at=WHEN), None)  # fmt: skip
+                                             extracted=ex, fetched_at=WHEN), None, id_rules=ID_RULES)  # fmt: skip
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         return rec
 
@@ -180,6 +181,7 @@ def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monke
     from crawler.alert.recipients import load_recipients
     from crawler.crawl.cpu import story_signature
     from crawler.extract.cleanup import clean_record
+    from crawler.families import ID_RULES
     from crawler.store.ingest import ingest
     from crawler.store.models import Article, Story
     from crawler.types import ArticleRecord, Extracted
@@ -193,7 +195,7 @@ def test_the_store_links_a_follow_up_to_its_story(db: Any, tmp_path: Path, monke
         ex = Extracted(title=title, body="\n".join(lines), published_at=when)
         url = f"http://127.0.0.1:9/news/articleView.html?idxno={n}"
         rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
-                                             extracted=ex, fetched_at=when), None)  # fmt: skip
+                                             extracted=ex, fetched_at=when), None, id_rules=ID_RULES)  # fmt: skip
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         return rec
 

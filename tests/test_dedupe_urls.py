@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
-from crawler.dedupe.urls import article_id, article_key, canonical_url
+from crawler.dedupe import urls
+from crawler.families import ID_RULES, article_id, article_key
+
+# with the id rules the crawl uses (the families' and other CMSs'), as crawler/extract/cleanup.py does
+canonical_url = partial(urls.canonical_url, rules=ID_RULES)
 
 # each row: URL variants of one article -> the canonical URL they all fold to
 SAME_ARTICLE = [
@@ -217,3 +223,11 @@ def test_registrable_host_is_never_folded_into_a_suffix() -> None:
 def test_non_http_urls_are_rejected(url: str) -> None:
     with pytest.raises(ValueError, match="absolute http"):
         canonical_url(url)
+
+
+def test_a_canonical_hint_needs_the_id_rules() -> None:
+    """Without the rules a hint naming another article would be taken: refuse, never guess."""
+    page = "https://x.kr/news/articleView.html?idxno=5"
+    assert urls.canonical_url(page) == "https://x.kr/news/articleView.html?idxno=5"
+    with pytest.raises(TypeError, match="rules"):
+        urls.canonical_url(page, canonical_hint="https://x.kr/news/articleView.html?idxno=6")

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.crawl.discovery import NotAFeed, autodiscover_feeds, feed_date, list_links, parse_feed
+from crawler.extract.discovery import (
+    NotAFeed,
+    autodiscover_feeds,
+    feed_date,
+    list_links,
+    parse_feed,
+)
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0"><channel><title>시민일보</title>

@@ -6,7 +6,7 @@ import gzip
 
 import pytest
 
-from crawler.crawl.discovery import (
+from crawler.extract.discovery import (
     NotASitemap,
     autodiscover_feeds,
     feed_date,

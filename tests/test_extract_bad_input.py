@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from crawler.extract import decode_html, extract
+from crawler.extract import decode_html
+from crawler.families import extract
 
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")
 SENTENCE = "가온구는 {n}번째 의료관광 설명회에 구내 병원들과 함께 참가했다고 밝혔다."

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract
+from crawler.families import extract
 from crawler.types import Extracted
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
@@ -153,8 +153,8 @@ def padded_ndsoft_page(size: int = 30_000) -> bytes:
 def test_page_objects_have_one_field_per_output_key() -> None:
     from parsel import Selector
 
-    from crawler.extract.families import PAGE_OBJECTS
     from crawler.extract.page import FIELD_NAMES
+    from crawler.families import PAGE_OBJECTS
 
     for family, page_class in PAGE_OBJECTS.items():
         assert page_class.family == family

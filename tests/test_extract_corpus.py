@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 import trafilatura
 
-from crawler.extract import extract
 from crawler.extract.evaluate import token_f1
+from crawler.families import extract
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MK_PAGES = sorted((CORPUS / "mk").glob("*.html.gz"))

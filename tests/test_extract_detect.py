@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import detect_family
+from crawler.families import detect_family
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract
 from crawler.extract.encoding import decode_html, normalize_label
+from crawler.families import extract
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 EUC_KR_PAGES = sorted((CORPUS / "euc-kr").glob("*.html"))

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import detect_family, extract
-from crawler.extract.families import PAGE_OBJECTS, page_object
+from crawler.families import PAGE_OBJECTS, detect_family, extract, page_object
 from tests.helpers import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

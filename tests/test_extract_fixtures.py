@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from crawler.extract import extract
+from crawler.families import extract
 from crawler.types import Extracted
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"

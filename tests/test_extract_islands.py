@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 import trafilatura
 
-from crawler.extract import extract, islands
+from crawler.extract import islands
 from crawler.extract.dates import SEOUL
 from crawler.extract.evaluate import token_f1
 from crawler.extract.islands import find_island_article
+from crawler.families import extract
 
 URL = "https://www.gaon-news.kr/article/2026/03/04/gaon-medical-tour"
 TITLE = "가온시, 몽골 의료관광 팸투어 유치… 병원 다섯 곳 방문"

@@ -1,5 +1,5 @@
-"""The families added from the registry's evidence: partidx, articlephp, scrs — and the rule that
-every family of the registry schema has all its parts."""
+"""The families added from the registry's evidence: partidx, articlephp, scrs (that every family
+of the registry schema has all its parts: tests/test_families.py)."""
 
 from __future__ import annotations
 
@@ -10,30 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from crawler.dedupe.urls import ID_RULES, article_key
-from crawler.extract import detect_family, extract
-from crawler.extract.detect import _LIST_LINKS, _MARKERS, _URL_RULES
-from crawler.extract.families import PAGE_OBJECTS
-from crawler.registry import _FAMILY_SHAPES, FAMILIES, Outlet, load_registry
-from spiders.navigators import NAVIGATORS, navigator_for
+from crawler.families import SIGNATURES, article_key, detect_family, evidence_problem, extract
+from crawler.registry import Outlet, load_registry
+from spiders.navigators import navigator_for
 from tests.helpers import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")
 NEW = ("partidx", "articlephp", "scrs")
-
-
-@pytest.mark.parametrize("family", [f for f in FAMILIES if f != "generic"])
-def test_every_registry_family_has_all_its_parts(family: str) -> None:
-    """A family in the schema without a page object, navigator, id rule or detection would be
-    crawled as generic in one place and as itself in another."""
-    assert PAGE_OBJECTS[family].family == family
-    assert NAVIGATORS[family].family == family
-    assert family in {name for name, _ in _URL_RULES}
-    assert family in _MARKERS
-    shapes = _FAMILY_SHAPES[family]
-    assert shapes and set(shapes) <= {rule.name for rule in ID_RULES}
-    assert list(PAGES.glob(f"{family}/*/expected.json")), f"no fixture page for {family}"
 
 
 @pytest.mark.parametrize(
@@ -136,7 +120,7 @@ def test_outlets_detect_prints_the_family_entry(family: str, list_part: str | No
     entry = tomllib.loads(r.stdout)["outlet"][0]
     assert entry["family"] == family and entry["evidence"][0]["url"] == url
     if list_part is None:
-        assert family not in _LIST_LINKS and entry["lists"] == []
+        assert SIGNATURES[family].list_links is None and entry["lists"] == []
     else:
         assert entry["lists"] and all(list_part in u for u in entry["lists"])
     if family == "articlephp":
@@ -148,4 +132,4 @@ def test_registry_outlets_of_the_new_families_have_matching_evidence() -> None:
     outlets = [o for o in reg.outlet if o.family in NEW]
     assert {o.family for o in outlets} == set(NEW)
     for o in outlets:
-        assert o.evidence and not [w for w in o.warnings() if "does not match family" in w], o.id
+        assert o.evidence and not [w for w in o.warnings(evidence_problem) if "does not match family" in w], o.id

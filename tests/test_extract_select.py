@@ -18,9 +18,9 @@ from parsel import Selector
 
 from crawler.demosites.content import articles_by_outlet, demo_articles, demo_outlets
 from crawler.demosites.render import SiteRenderer
-from crawler.extract import extract
 from crawler.extract.encoding import decode_html
 from crawler.extract.select import PageIndex, compile_css
+from crawler.families import extract
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.crawl.discovery import entry_date
+from crawler.extract.discovery import entry_date
 from crawler.store import Database, crawlstate
 from crawler.store.models import Run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract
+from crawler.families import extract
 from tests.helpers import ROOT
 
 PAGE = ROOT / "tests" / "fixtures" / "pages" / "mcode" / "article" / "page.html"

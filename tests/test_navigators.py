@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from crawler.families import ID_RULES
+from crawler.families.articleno import ArticleNoNavigator
+from crawler.families.mcode import McodeNavigator
+from crawler.families.ndsoft import NdsoftNavigator
 from crawler.registry import Outlet
-from spiders.navigators import ArticleNoNavigator, McodeNavigator, NdsoftNavigator, navigator_for
+from spiders.navigators import navigator_for
 
 
 def outlet(**extra: object) -> Outlet:
@@ -41,7 +45,7 @@ def test_home_feeds_only_without_registry_feeds() -> None:
 def test_family_navigators() -> None:
     assert isinstance(navigator_for(outlet(family="ndsoft")), NdsoftNavigator)
     assert isinstance(navigator_for(outlet(family="mcode")), McodeNavigator)
-    nav = ArticleNoNavigator(outlet())
+    nav = ArticleNoNavigator(outlet(), ID_RULES)
     assert nav.lists() == ["https://news.example/news/article_list_all.html"]
     assert nav.is_article_url("https://news.example/news/article.html?no=402117")
 

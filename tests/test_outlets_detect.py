@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract.detect import detect_family, outlet_id, registry_entry
+from crawler.families import detect_family
+from crawler.families.entry import outlet_id, registry_entry
 from crawler.registry import Outlet
 from tests.helpers import ROOT
 

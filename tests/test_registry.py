@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.families import registry_warnings
 from crawler.registry import REGIONS, RegistryError, load_registry
 
 GOOD = """
@@ -59,7 +60,7 @@ def test_bundled_registry_has_evidence_and_trade_press() -> None:
     trade = [o for o in reg.outlet if o.scope == "trade"]
     assert len(trade) >= 15 and all(o.evidence for o in trade)
     # every evidence URL fits its outlet's family and site: no such warning in the bundled file
-    mismatched = [w for w in reg.warnings() if "does not match family" in w or "not on the outlet's site" in w]
+    mismatched = [w for w in registry_warnings(reg) if "does not match family" in w or "not on the outlet's site" in w]
     assert mismatched == []
 
 
@@ -113,14 +114,14 @@ def test_entry_with_evidence_loads_without_warnings(tmp_path: Path) -> None:
     reg = load_registry(_write(tmp_path, EVIDENCE))
     o = reg.outlet[0]
     assert o.scope == "regional" and o.evidence[0].seen == "2023-02"
-    assert reg.warnings() == []
+    assert registry_warnings(reg) == []
 
 
 def test_evidence_url_of_another_family_warns_naming_both(tmp_path: Path) -> None:
     text = EVIDENCE.replace(
         "news/articleView.html?idxno=1185416", "bbs/board.php?bo_table=news&wr_id=77"
     )
-    warnings = load_registry(_write(tmp_path, text)).warnings()
+    warnings = registry_warnings(load_registry(_write(tmp_path, text)))
     assert len(warnings) == 1
     assert "bo_table=news&wr_id=77" in warnings[0] and "gnuboard" in warnings[0]
     assert "family 'ndsoft'" in warnings[0] and "incheonilbo" in warnings[0]
@@ -128,7 +129,7 @@ def test_evidence_url_of_another_family_warns_naming_both(tmp_path: Path) -> Non
 
 def test_evidence_on_another_site_warns(tmp_path: Path) -> None:
     text = EVIDENCE.replace("https://www.incheonilbo.com/news/", "https://www.kihoilbo.co.kr/news/")
-    (warning,) = load_registry(_write(tmp_path, text)).warnings()
+    (warning,) = registry_warnings(load_registry(_write(tmp_path, text)))
     assert "kihoilbo.co.kr" in warning and "incheonilbo.com" in warning
 
 
@@ -145,7 +146,7 @@ def test_trade_paper_with_a_region_fails(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match=r"outlet 'incheonilbo'.*trade paper is national.*region = \"\""):
         load_registry(_write(tmp_path, text))
     national = text.replace('region = "인천"', 'region = ""')
-    assert load_registry(_write(tmp_path, national)).warnings() == []
+    assert registry_warnings(load_registry(_write(tmp_path, national))) == []
 
 
 def test_two_entries_for_one_site_fail_naming_both(tmp_path: Path) -> None:
@@ -171,7 +172,7 @@ def test_sections_of_one_host_are_separate_outlets(tmp_path: Path) -> None:
 
 def test_unknown_fields_are_left_empty_and_warned(tmp_path: Path) -> None:
     text = '[[outlet]]\nid = "nameless"\nscope = "local"\nhome = "https://nameless.example/"\n'
-    warnings = load_registry(_write(tmp_path, text)).warnings()
+    warnings = registry_warnings(load_registry(_write(tmp_path, text)))
     joined = "\n".join(warnings)
     for missing in ("no name", "no region", "without district", "no evidence"):
         assert missing in joined

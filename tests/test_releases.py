@@ -14,6 +14,7 @@ from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.cpu import story_signature
 from crawler.extract.cleanup import clean_record
+from crawler.families import ID_RULES
 from crawler.releases import (
     ReleaseError,
     ReleaseText,
@@ -86,7 +87,7 @@ def record(n: int, outlet: str, title: str, lines: list[str]) -> ArticleRecord:
     rec = clean_record(ArticleRecord(
         outlet_id=outlet, url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}",
         request_url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}", family="ndsoft", extracted=ex,
-        fetched_at=RELEASED + timedelta(hours=n)), None)  # fmt: skip
+        fetched_at=RELEASED + timedelta(hours=n)), None, id_rules=ID_RULES)  # fmt: skip
     rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
     return rec
 

@@ -23,6 +23,7 @@ from crawler.clock import korean_time
 from crawler.commands.ops import main
 from crawler.crawl.cpu import story_signature
 from crawler.extract.cleanup import clean_record
+from crawler.families import ID_RULES
 from crawler.registry import load_registry
 from crawler.releases import ReleaseText, add_release
 from crawler.store.ingest import ingest
@@ -52,7 +53,7 @@ def home_setup(db: Any, home: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         ex = Extracted(title=title, body="\n".join(lines), published_at=when)
         url = f"https://{outlet}.example/news/{n}"
         rec = clean_record(ArticleRecord(outlet_id=outlet, url=url, request_url=url, family="ndsoft",
-                                             extracted=ex, fetched_at=when), None)
+                                             extracted=ex, fetched_at=when), None, id_rules=ID_RULES)
         rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
         with db.session() as s:
             ingest(s, rec, hooks=AlertsOnStore(people), seed=True, now=when)

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
-from crawler.crawl.discovery import Entry
 from crawler.crawl.revisit import entry_changed
 from crawler.dedupe.revisions import PreviousMatch, material_change, text_change
 from crawler.demosites import SiteServer
 from crawler.demosites.content import KST, DemoArticle
 from crawler.demosites.registry import write_registry
+from crawler.extract.discovery import Entry
 from crawler.store.crawlstate import StoredEntry
 from crawler.store.models import Alert, Article, ArticleVersion, Match
 from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet

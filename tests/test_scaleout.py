@@ -216,9 +216,9 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
     from scrapy.statscollectors import MemoryStatsCollector
     from scrapy_redis.scheduler import Scheduler
 
-    from crawler.crawl.discovery import Entry
     from crawler.crawl.scaleout import _offline_crawler
     from crawler.crawl.worker import worker_settings
+    from crawler.extract.discovery import Entry
     from spiders.worker import WorkerSpider
 
     with SiteServer(scale_outlets(2, 3)) as server:
@@ -360,6 +360,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from crawler.crawl.worker import worker_settings
     from crawler.crawl.writer import WriterState, store
     from crawler.extract.cleanup import clean_record
+    from crawler.families import ID_RULES
     from crawler.store.ingest import StoryCache
     from crawler.types import ArticleRecord, Extracted
     from spiders.worker import WorkerSpider
@@ -385,7 +386,7 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
                                published_at=datetime.now(UTC) - timedelta(hours=1))
                 rec = clean_record(ArticleRecord(
                     outlet_id="bench001", url=request.url, request_url=request.url, family="ndsoft", extracted=ex,
-                    fetched_at=datetime.now(UTC)), server.urls["bench001"])
+                    fetched_at=datetime.now(UTC)), server.urls["bench001"], id_rules=ID_RULES)
                 rec.signature, rec.story_features = story_signature(ex.title or "", rec.extracted.body)
                 assert store(state, rec).status == "new"
 

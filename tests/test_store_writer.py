@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from crawler.crawl.cpu import story_signature
 from crawler.crawl.writer import StoreFailed, StoreWriter, WriterState, store_batch
 from crawler.extract.cleanup import clean_record
+from crawler.families import ID_RULES
 from crawler.store.ingest import StoryCache
 from crawler.store.models import Article, ArticleVersion, Story
 from crawler.types import ArticleRecord, Extracted
@@ -51,7 +52,7 @@ def record(n: int, body: str | None = None, title: str | None = None) -> Article
     rec = clean_record(ArticleRecord(
         outlet_id="demo-busan", url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}",
         request_url=f"http://127.0.0.1:9/news/articleView.html?idxno={n}", family="ndsoft", extracted=ex,
-        fetched_at=datetime.now(UTC)), None)
+        fetched_at=datetime.now(UTC)), None, id_rules=ID_RULES)
     rec.signature, rec.story_features = story_signature(title, rec.extracted.body)
     return rec
 

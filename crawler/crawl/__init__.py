@@ -1,1 +1,1 @@
-"""The Scrapy-facing framework pieces: discovery parsing, middlewares, extensions, the crawl runner."""
+"""The Scrapy-facing framework pieces: middlewares, extensions, the crawl runner."""

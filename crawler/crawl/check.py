@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from crawler.crawl.discovery import (
+from crawler.extract.discovery import (
     Entry,
     NotAFeed,
     NotASitemap,
@@ -243,7 +243,7 @@ def _list(nav: object, parser: RobotsRules | None, result: CheckResult) -> list[
 
 def _article(outlet: Outlet, url: str, parser: RobotsRules | None,
              result: CheckResult) -> None:
-    from crawler.extract import extract
+    from crawler.families import extract
 
     if not _allowed(parser, url):
         result.article = Probe(False, f"{url}: disallowed by robots.txt")

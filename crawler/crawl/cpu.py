@@ -46,7 +46,7 @@ def _init_worker(watchlists_dir: str) -> None:
     # the modules of every step, imported now (before the first page arrives) rather than on
     # each step's first call: 0.4 s of a fresh worker's start
     import crawler.dedupe.stories
-    import crawler.extract  # noqa: F401
+    import crawler.families  # noqa: F401
     from crawler.match import Matcher, load_watchlists
 
     _MATCHERS.update({wid: Matcher(w) for wid, w in load_watchlists(Path(watchlists_dir)).items()})
@@ -54,7 +54,7 @@ def _init_worker(watchlists_dir: str) -> None:
 
 
 def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Extracted:
-    from crawler.extract import extract
+    from crawler.families import extract
 
     return extract(body, url, family=family, charset=charset)
 
@@ -95,7 +95,11 @@ class CpuPool:
 
         Run here, not in a pool process: ~0.2 ms an article, less than the round trip of the record.
         """
-        return clean_record(rec, home)
+        from crawler.families import (
+            ID_RULES,  # here: the CLI imports this module, not the page objects
+        )
+
+        return clean_record(rec, home, id_rules=ID_RULES)
 
     async def signature(self, title: str, body: str) -> tuple[list[int], Any]:
         return await self._run(story_signature, title, body)

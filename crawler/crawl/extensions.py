@@ -92,7 +92,7 @@ class RunRecorder:
         oid = request.meta.get("outlet")
         if not oid or request.meta.get("kind") != "article":
             return
-        from crawler.dedupe.urls import article_key
+        from crawler.families import article_key
 
         outlet = self.ctx.registry.get(oid)
         first = (request.meta.get("redirect_urls") or [request.url])[0]
@@ -110,7 +110,7 @@ class RunRecorder:
         unchanged): fetching it again gives the same answer, so it needs no store."""
         oid, url = getattr(item, "outlet_id", None), getattr(item, "request_url", None)
         if oid and url:
-            from crawler.dedupe.urls import article_key
+            from crawler.families import article_key
 
             self.ctx.settled[oid].add(article_key(url, getattr(item, "family", "generic")))
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from crawler.crawl.discovery import Entry, feed_date
 from crawler.dedupe.stories import fold
+from crawler.extract.discovery import Entry, feed_date
 from crawler.store.crawlstate import StoredEntry
 
 _ELLIPSES = ("…", "...", "⋯")

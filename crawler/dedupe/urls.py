@@ -5,12 +5,14 @@ string. `article_key` is the identity checked *before* a request (DESIGN.md "Dis
 download"): for URL shapes that carry an outlet article id (DOMAIN.md) it is
 "host|shape|id", so `?idxno=5&sc_section_code=S1N1` and `?idxno=5` are one article; otherwise it
 is the canonical URL. The host (with a non-default port: local test sites differ only by port)
-is always part of the key, so two outlets' article 5 never collide.
+is always part of the key, so two outlets' article 5 never collide. The id rules are an
+argument: the families declare theirs (`crawler.families.ID_RULES` is the whole table).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, quote, urljoin, urlsplit, urlunsplit
 
@@ -57,15 +59,10 @@ def _p(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
-ID_RULES: tuple[IdRule, ...] = (
-    IdRule("ndsoft", _p(r"/news/articleview(?:amp)?\.(?:html|php)$"), ("idxno",)),
-    IdRule(
-        "ndsoft", _p(r"^/(?:index\.html|index\.php)?$"), ("idxno",), extra=(("act", "articleview"),)
-    ),
-    IdRule("ndsoft", _p(r"^/(?:index\.html|index\.php)?$"), ("article_idxno",)),
-    IdRule("gnuboard", _p(r"/bbs/board\.php$"), ("bo_table", "wr_id"), re.compile(r"^\w+$")),
-    IdRule("mcode", _p(r"(?:^|/)view\.php$"), ("idx",)),
-    IdRule("article.html", _p(r"/article\.html$"), ("no",)),
+# The article-id shapes of CMSs that have no family module: any outlet may show them. Each
+# family's own rules are in its module (crawler/families/); `crawler.families.ID_RULES` is the
+# whole table, the families' rules first.
+OTHER_ID_RULES: tuple[IdRule, ...] = (
     IdRule("view.php", _p(r"(?:^|/)view\.php$"), ("no",)),
     IdRule("view.php", _p(r"(?:^|/)view\.php$"), ("key",)),
     IdRule("newstool", _p(r"(?:^|/)view\.php$"), ("aid", "eid")),
@@ -73,10 +70,7 @@ ID_RULES: tuple[IdRule, ...] = (
     IdRule("news_read.asp", _p(r"/news_read\.asp$"), ("idx",)),
     IdRule("news_view.jsp", _p(r"/(?:news_)?view\.jsp$"), ("ncd",)),
     IdRule("mnews.asp", _p(r"/mnews\.asp$"), ("pk_no",)),
-    IdRule("NewsArticle", _p(r"/newsarticle/(\d+)/?$")),
     IdRule("sub_read.html", _p(r"/sub_read\.html$"), ("uid",)),
-    IdRule("article.php", _p(r"/(?:article|print)\.php$"), ("aid",)),
-    IdRule("index_view_page.php", _p(r"/index_view_page\.php$"), ("idx",)),
     IdRule("newsView.htm", _p(r"/n(?:ews)?view\.htm$"), ("idx",)),
     IdRule("view.html", _p(r"/view\.html$"), ("idx",)),
     IdRule("view.html", _p(r"/view\.html$"), ("uid",)),
@@ -154,9 +148,9 @@ def _site(canonical: str) -> str:
     return urlsplit(canonical).netloc
 
 
-def _is_home_or_list(canonical: str, home: str | None) -> bool:
+def _is_home_or_list(canonical: str, home: str | None, rules: Sequence[IdRule]) -> bool:
     """True when a canonical URL is the outlet's home page or a list/section page."""
-    if article_id(canonical) is not None:
+    if article_id(canonical, rules=rules) is not None:
         return False
     if home and canonical == _canonical_or_none(home):
         return True
@@ -172,28 +166,36 @@ def _canonical_or_none(url: str) -> str | None:
         return None
 
 
-def _usable_hint(own: str, hint: str | None, home: str | None) -> bool:
+def _usable_hint(own: str, hint: str | None, home: str | None, rules: Sequence[IdRule]) -> bool:
     """True when a page's canonical hint may replace its own URL (see `canonical_url`)."""
-    if hint is None or _site(hint) != _site(own) or _is_home_or_list(hint, home):
+    if hint is None or _site(hint) != _site(own) or _is_home_or_list(hint, home, rules):
         return False
-    own_id, hint_id = article_id(own), article_id(hint)
+    own_id, hint_id = article_id(own, rules=rules), article_id(hint, rules=rules)
     return own_id is None or hint_id is None or own_id[1] == hint_id[1]
 
 
-def canonical_url(url: str, *, canonical_hint: str | None = None, home: str | None = None) -> str:
+def canonical_url(
+    url: str,
+    *,
+    canonical_hint: str | None = None,
+    home: str | None = None,
+    rules: Sequence[IdRule] | None = None,
+) -> str:
     """The URL we store: variants folded; the page's canonical hint when it is trustworthy.
 
     The hint (`<link rel=canonical>`, `og:url`; may be relative) is used only when it is on the
     same site (folded host and port), is not the home page (`home`) or a list page, and names
-    the same article id as `url` when both name one. Many CMSs point every page's canonical at
-    the home page or at another domain of the publisher; those hints are ignored.
-    Raises ValueError for anything but an absolute http(s) URL.
+    the same article id as `url` when both name one (by `rules`, required with a hint). Many CMSs
+    point every page's canonical at the home page or at another domain of the publisher; those
+    hints are ignored. Raises ValueError for anything but an absolute http(s) URL.
     """
     own = _canonical(url)
     if not canonical_hint or not canonical_hint.strip():
         return own
+    if rules is None:
+        raise TypeError("canonical_url: a canonical hint is judged by the article-id rules; pass rules=")
     hint = _canonical_or_none(urljoin(url, canonical_hint.strip()))
-    return hint if hint is not None and _usable_hint(own, hint, home) else own
+    return hint if hint is not None and _usable_hint(own, hint, home, rules) else own
 
 
 def _rule_id(rule: IdRule, path: str, params: dict[str, str]) -> str | None:
@@ -211,14 +213,16 @@ def _rule_id(rule: IdRule, path: str, params: dict[str, str]) -> str | None:
     return "&".join(f"{name}={v}" for name, v in zip(rule.params, values, strict=True))
 
 
-def article_id(url: str, family: str | None = None) -> tuple[str, str] | None:
-    """(shape name, id) when the URL's shape names an outlet article id, e.g. ("ndsoft", "idxno=5")."""
+def article_id(
+    url: str, family: str | None = None, *, rules: Sequence[IdRule]
+) -> tuple[str, str] | None:
+    """(shape name, id) by the first of `rules` the URL's shape fits, e.g. ("ndsoft", "idxno=5")."""
     parts = urlsplit(url)
     params: dict[str, str] = {}
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         params.setdefault(key.lower(), value)
     path = _fold_amp_path(parts.path or "/")
-    for rule in ID_RULES:
+    for rule in rules:
         if rule.families and family not in rule.families:
             continue
         found = _rule_id(rule, path, params)
@@ -227,10 +231,10 @@ def article_id(url: str, family: str | None = None) -> tuple[str, str] | None:
     return None
 
 
-def article_key(url: str, family: str | None = None) -> str:
+def article_key(url: str, family: str | None = None, *, rules: Sequence[IdRule]) -> str:
     """The "already stored?" identity: "host[:port]|shape|id" for id-bearing URLs, else the canonical URL."""
     canonical = _canonical(url)
-    found = article_id(canonical, family)
+    found = article_id(canonical, family, rules=rules)
     if found is None:
         return canonical
     return f"{_site(canonical)}|{found[0]}|{found[1]}"

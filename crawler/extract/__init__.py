@@ -1,15 +1,14 @@
-"""Extraction: page bytes → `crawler.types.Extracted` (title, authors, dates, section, body).
+"""Extraction machinery: page bytes → `crawler.types.Extracted` (title, authors, dates, section, body).
 
-`extract(html, url, family=…, charset=…, now=…)` is the one entry point; see `core`. Family page
-objects live in `ndsoft` and `gnuboard` (registered in `families`), structured metadata in
-`metadata`, the trafilatura/htmldate fallback in `generic`, date and charset handling in
-`dates` and `encoding`, the body-quality measure in `evaluate`.
+`core.extract` is the one pipeline, given the families' page objects and detection signatures
+(`crawler.families.extract` passes them; the family page objects live in `crawler/families/`).
+Here: the page-object base (`page`, `landmarks`), structured metadata (`metadata`), the
+trafilatura/htmldate fallback (`generic`), date and charset handling (`dates`, `encoding`),
+feed/sitemap/list parsing (`discovery`, `listlinks`), the body-quality measure (`evaluate`).
 """
 
 from __future__ import annotations
 
-from .core import extract
-from .detect import detect_family
 from .encoding import decode_html
 
-__all__ = ["decode_html", "detect_family", "extract"]
+__all__ = ["decode_html"]

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Sequence
 
-from crawler.dedupe.urls import article_key, canonical_url
+from crawler.dedupe.urls import IdRule, article_key, canonical_url
 from crawler.types import ArticleRecord
 
 MIN_BODY_CHARS = 20
@@ -39,8 +40,11 @@ def body_hash(title: str, body: str) -> str:
     return hashlib.sha256(f"{title}\n{body}".encode()).hexdigest()
 
 
-def clean_record(rec: ArticleRecord, home: str | None = None) -> ArticleRecord:
-    """Clean the fields and compute the URL keys; raise Rejected with the reason for a non-article."""
+def clean_record(
+    rec: ArticleRecord, home: str | None = None, *, id_rules: Sequence[IdRule]
+) -> ArticleRecord:
+    """Clean the fields and compute the URL keys (`id_rules`: `crawler.families.ID_RULES`); raise
+    Rejected with the reason for a non-article."""
     ex = rec.extracted
     if not ex.is_article:
         raise Rejected("not an article page (home or list page)")
@@ -52,9 +56,8 @@ def clean_record(rec: ArticleRecord, home: str | None = None) -> ArticleRecord:
         raise Rejected("no title")
     if len(ex.body) < MIN_BODY_CHARS:
         raise Rejected(f"no body (under {MIN_BODY_CHARS} characters)")
-    rec.canonical_url = canonical_url(rec.url, canonical_hint=ex.canonical_url, home=home)
-    keys = [article_key(rec.request_url, rec.family), article_key(rec.url, rec.family),
-            article_key(rec.canonical_url, rec.family)]
+    rec.canonical_url = canonical_url(rec.url, canonical_hint=ex.canonical_url, home=home, rules=id_rules)
+    keys = [article_key(url, rec.family, rules=id_rules) for url in (rec.request_url, rec.url, rec.canonical_url)]
     rec.keys = list(dict.fromkeys(keys))
     rec.body_hash = body_hash(ex.title, ex.body)
     return rec

@@ -3,11 +3,14 @@
 Order: the family page object → structured metadata fills what it left empty → the generic page
 (trafilatura body, visible labelled dates, htmldate) as the last resort. A family page object
 that finds no title or body on an article page hands over to the generic one (`fallback=True`).
+The family page objects and detection signatures are arguments: `crawler.families.extract` passes
+the families' records.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +18,8 @@ from parsel import Selector
 
 from ..types import Extracted
 from .dates import check_date
-from .detect import detect_family
+from .detect import Signature, detect_family
 from .encoding import decode_html
-from .families import page_object
 from .generic import GenericPage, strip_title_lines
 from .page import FIELD_NAMES, ArticlePage, PageKind
 from .text import collapse_spaces
@@ -120,11 +122,14 @@ def extract(
     html: bytes | str,
     url: str,
     *,
+    page_objects: Mapping[str, type[ArticlePage]],
+    signatures: Mapping[str, Signature],
     family: str | None = None,
     charset: str | None = None,
     now: datetime | None = None,
 ) -> Extracted:
-    """Extract one page; `family` None → detected; `charset` is the HTTP header's, if any."""
+    """Extract one page; `family` None → detected by `signatures`, unknown → the generic page
+    object; `charset` is the HTTP header's, if any."""
     now = now or datetime.now(UTC)
     if isinstance(html, bytes):
         text = decode_html(html, charset)[0]
@@ -133,8 +138,8 @@ def extract(
     reason = not_html_reason(text)
     if reason:
         return Extracted(family=family or "generic", is_article=False, problems=[reason])
-    family = family or detect_family(text, url)
-    page = page_object(family)(Selector(text=text), url, html=text, now=now)
+    family = family or detect_family(text, url, signatures)
+    page = page_objects.get(family, GenericPage)(Selector(text=text), url, html=text, now=now)
     kind = page.kind()
     if kind is not PageKind.ARTICLE:
         title = page.title or page.metadata.title or page.metadata.document_title

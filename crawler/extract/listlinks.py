@@ -14,7 +14,7 @@ one-word texts; a footer's links each have their own shape. So:
    confirmed shape is taken on any later list page (even one link of it, undated), a refuted one
    never again.
 
-The id rules of `crawler/dedupe/urls.py` are a shortcut (their links are taken at once), not a gate.
+The article-id rules (`crawler.families.ID_RULES`) are a shortcut (their links are taken at once), not a gate.
 """
 
 from __future__ import annotations

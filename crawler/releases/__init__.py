@@ -185,7 +185,7 @@ def _from_txt(raw: bytes, source: str) -> tuple[str, str]:
 
 
 def _from_html(raw: bytes, url: str) -> tuple[str, str]:
-    from crawler.extract import extract
+    from crawler.families import extract
 
     ex = extract(raw, url, family="generic")
     return ex.title or "", ex.body or ""

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import re
 
-from .landmarks import LandmarkPage
+from crawler.dedupe.urls import IdRule
+from crawler.extract.detect import Signature
+from crawler.extract.landmarks import LandmarkPage
+from crawler.families.base import Family
+from crawler.families.navigator import ShapeNavigator
 
 ARTICLE_URL = re.compile(r"/NewsArticle/\d+/?(?:[?#]|$)", re.I)
 
@@ -27,3 +31,30 @@ class ScrsPage(LandmarkPage):
 
     def is_article_url(self, url: str) -> bool:
         return bool(ARTICLE_URL.search(url))
+
+
+class ScrsNavigator(ShapeNavigator):
+    """Regional MBC /NewsArticle/<int>: lists are section paths (/Social/<page>), no feed known."""
+
+    family = "scrs"
+
+    def has_article_id(self, url: str) -> bool:
+        return bool(ARTICLE_URL.search(url)) and super().has_article_id(url)
+
+
+ID_RULES = (IdRule("NewsArticle", re.compile(r"/newsarticle/(\d+)/?$", re.I)),)
+
+SIGNATURE = Signature(
+    urls=(re.compile(r"/NewsArticle/\d+/?(?:\?|$)", re.I),),
+    markers=("/NewsArticle/", "/byReporters/", "scrs.kr"),
+)
+
+FAMILY = Family(
+    name="scrs",
+    description="regional MBC `/NewsArticle/N` — 대구, 광주, 목포, 울산, 여수",
+    page=ScrsPage,
+    navigator=ScrsNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("scrs/article",),
+)

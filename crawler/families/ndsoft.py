@@ -15,12 +15,16 @@ from functools import cached_property
 
 from lxml import etree
 
-from .authors import clean_authors
-from .blocks import element_text, paragraphs
-from .dates import find_labelled_dates
-from .page import ArticlePage, PageKind, field
-from .pagekind import count_links, url_kind
-from .text import TITLES
+from crawler.dedupe.urls import IdRule
+from crawler.extract.authors import clean_authors
+from crawler.extract.blocks import element_text, paragraphs
+from crawler.extract.dates import find_labelled_dates
+from crawler.extract.detect import Signature
+from crawler.extract.page import ArticlePage, PageKind, field
+from crawler.extract.pagekind import count_links, url_kind
+from crawler.extract.text import TITLES
+from crawler.families.base import Family
+from crawler.families.navigator import Navigator
 
 ARTICLE_LINK = re.compile(r"articleView\.html\?idxno=\d+")
 _HOME_CRUMBS = frozenset({"홈", "HOME", "Home", "home", "처음으로", "메인"})
@@ -102,3 +106,61 @@ class NDSoftPage(ArticlePage):
     def body(self) -> str:
         body = self.body_element
         return "\n".join(paragraphs(body)) if body is not None else ""
+
+
+class NdsoftNavigator(Navigator):
+    """엔디소프트 (NDSoft): /rss/allArticle.xml, /news/articleList.html?view_type=sm, &page=N."""
+
+    family = "ndsoft"
+    default_feeds = ("rss/allArticle.xml",)
+    default_lists = ("news/articleList.html?view_type=sm",)
+    item_css = "#section-list > ul > li, #section-list li, .article-list li"
+    link_css = ".titles a"
+    date_css = ".byline em"
+
+
+ID_RULES = (
+    IdRule("ndsoft", re.compile(r"/news/articleview(?:amp)?\.(?:html|php)$", re.I), ("idxno",)),
+    IdRule(
+        "ndsoft",
+        re.compile(r"^/(?:index\.html|index\.php)?$", re.I),
+        ("idxno",),
+        extra=(("act", "articleview"),),
+    ),
+    IdRule("ndsoft", re.compile(r"^/(?:index\.html|index\.php)?$", re.I), ("article_idxno",)),
+)
+
+SIGNATURE = Signature(
+    urls=(
+        re.compile(r"/news/article(?:View|List)\.html", re.I),
+        # the old-style links, still served by outlets that never moved: /?mod=news&act=articleView&idxno=N
+        re.compile(r"^/(?:index\.(?:html|php))?\?(?=[^#]*\bmod=news\b)(?=[^#]*\bact=article(?:View|List)\b)", re.I),
+    ),
+    markers=(
+        "article-view-content-div",
+        "infomation",
+        "articleView.html?idxno=",
+        "article-veiw-body",
+        "user-container",
+        "mod=news&act=articleView",
+        "mod=news&amp;act=articleView",
+    ),
+    list_links=re.compile(r"/news/articleList\.html|[?&]act=articleList\b", re.I),
+)
+
+FAMILY = Family(
+    name="ndsoft",
+    description=(
+        "엔디소프트 (NDSoft): `/news/articleView.html?idxno=N`, and the old-style "
+        "`/?mod=news&act=articleView&idxno=N` that outlets which never moved still serve"
+    ),
+    page=NDSoftPage,
+    navigator=NdsoftNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("ndsoft/article", "ndsoft/article_2018", "ndsoft/home", "ndsoft/list"),
+    demo_templates=(
+        "ndsoft_article.html", "ndsoft_aside.html", "ndsoft_footer.html", "ndsoft_header.html",
+        "ndsoft_home.html", "ndsoft_items.html", "ndsoft_layout.html", "ndsoft_list.html", "ndsoft_rss.xml",
+    ),
+)

@@ -14,12 +14,16 @@ from functools import cached_property
 
 from lxml import etree
 
-from .authors import clean_authors
-from .blocks import element_text, paragraphs
-from .dates import find_labelled_dates
-from .page import ArticlePage, PageKind, field
-from .pagekind import query_param, url_kind
-from .text import TITLES
+from crawler.dedupe.urls import IdRule
+from crawler.extract.authors import clean_authors
+from crawler.extract.blocks import element_text, paragraphs
+from crawler.extract.dates import find_labelled_dates
+from crawler.extract.detect import Signature
+from crawler.extract.page import ArticlePage, PageKind, field
+from crawler.extract.pagekind import query_param, url_kind
+from crawler.extract.text import TITLES
+from crawler.families.base import Family
+from crawler.families.navigator import Navigator
 
 ARTICLE_LINK = re.compile(r"article\.html\?no=\d+")
 _INFO_CSS = "ul.art_info li, .art_info li, .art_top .info li, .view_info li, .arv_info li"
@@ -80,3 +84,29 @@ class ArticleNoPage(ArticlePage):
     def body(self) -> str:
         body = self.body_element
         return "\n".join(paragraphs(body)) if body is not None else ""
+
+
+class ArticleNoNavigator(Navigator):
+    """/news/article.html?no=<int>: lists /news/article_list_all.html (&page=N)."""
+
+    family = "articleno"
+    default_lists = ("news/article_list_all.html",)
+
+
+ID_RULES = (IdRule("article.html", re.compile(r"/article\.html$", re.I), ("no",)),)
+
+SIGNATURE = Signature(
+    urls=(re.compile(r"/(?:news|mobile)/article\.html\?(?:[^#]*&)?no=\d+", re.I),),
+    markers=("/news/article.html?no=", "news_body_area", "art_info", "art_top", "article_list_all"),
+    list_links=re.compile(r"/news/article_list(?:_all)?\.html", re.I),
+)
+
+FAMILY = Family(
+    name="articleno",
+    description="`/news/article.html?no=N` (mobile `/mobile/article.html?no=N`); lists `/news/article_list_all.html`",
+    page=ArticleNoPage,
+    navigator=ArticleNoNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("articleno/article", "articleno/home"),
+)

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import re
 
-from .authors import clean_authors
-from .landmarks import LandmarkPage
-from .page import PageKind, field
-from .text import TITLES
+from crawler.dedupe.urls import IdRule
+from crawler.extract.authors import clean_authors
+from crawler.extract.detect import Signature
+from crawler.extract.landmarks import LandmarkPage
+from crawler.extract.page import PageKind, field
+from crawler.extract.text import TITLES
+from crawler.families.base import Family
+from crawler.families.navigator import ShapeNavigator
 
 ARTICLE_URL = re.compile(r"/article\.php\?[^#]*\baid=\d{15,}", re.I)  # a timestamp-based id
 _LIST_URL = re.compile(r"/section\.php(?:\?|$)", re.I)
@@ -53,3 +57,36 @@ class ArticlePhpPage(LandmarkPage):
             if match:
                 return clean_authors([match.group(0).lstrip("/").split("=")[-1]])
         return []
+
+
+class ArticlePhpNavigator(ShapeNavigator):
+    """/article.php?aid=<int>: lists /section.php?section=<n>, paged with &page=<n>."""
+
+    family = "articlephp"
+
+    def has_article_id(self, url: str) -> bool:
+        return bool(ARTICLE_URL.search(url)) and super().has_article_id(url)
+
+
+# any aid, as before the family existed: a short aid is another CMS, but its key stays
+ID_RULES = (IdRule("article.php", re.compile(r"/(?:article|print)\.php$", re.I), ("aid",)),)
+
+SIGNATURE = Signature(
+    # this CMS's aid is a 15–19 digit timestamp-based number; a short aid is another CMS
+    urls=(re.compile(r"/article\.php\?(?:[^#]*&)?aid=\d{15,}", re.I),),
+    markers=("article.php?aid=", "section.php?section="),
+    list_links=re.compile(r"/section\.php\?[^#]*\bsection=\d+", re.I),
+)
+
+FAMILY = Family(
+    name="articlephp",
+    description=(
+        "`/article.php?aid=<15–19-digit id>`; lists `/section.php?section=N&page=N`; often EUC-KR "
+        "— 광주일보, 광남일보, 광주매일신문, 한라일보, 우리군민신문"
+    ),
+    page=ArticlePhpPage,
+    navigator=ArticlePhpNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("articlephp/article",),
+)

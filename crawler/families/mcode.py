@@ -14,12 +14,16 @@ from functools import cached_property
 
 from lxml import etree
 
-from .authors import clean_authors
-from .blocks import blocks, element_text, paragraphs
-from .dates import LABELLED_DATE, find_labelled_dates
-from .page import ArticlePage, PageKind, field
-from .pagekind import query_param, url_kind
-from .text import TITLES, Block, clean_paragraphs, collapse_spaces
+from crawler.dedupe.urls import IdRule
+from crawler.extract.authors import clean_authors
+from crawler.extract.blocks import blocks, element_text, paragraphs
+from crawler.extract.dates import LABELLED_DATE, find_labelled_dates
+from crawler.extract.detect import Signature
+from crawler.extract.page import ArticlePage, PageKind, field
+from crawler.extract.pagekind import query_param, url_kind
+from crawler.extract.text import TITLES, Block, clean_paragraphs, collapse_spaces
+from crawler.families.base import Family
+from crawler.families.navigator import Navigator
 
 _MAIL = "메일전송"
 _HEADER_END = re.compile(r"^(?:[•·]\s*)?(?:기사\s*수정|기사\s*삭제)$|" + LABELLED_DATE.pattern)
@@ -169,3 +173,40 @@ class McodePage(ArticlePage):
             found = clean_paragraphs(self.region[len(self.summary_lines) :])
         summary = set(self.summary_lines)
         return "\n".join(p for p in found if _BULLET.sub("", p).strip() not in summary)
+
+
+class McodeNavigator(Navigator):
+    """/news/view.php?idx=<int>&mcode=<code>: lists /news/list.php?mcode=<code> (&page=N).
+
+    No feed path is known for this CMS: registry feeds, else sitemaps, else its lists.
+    """
+
+    family = "mcode"
+
+    def has_article_id(self, url: str) -> bool:
+        return "view.php" in url and super().has_article_id(url)
+
+    def is_article_url(self, url: str) -> bool:
+        return self.has_article_id(url)
+
+
+ID_RULES = (IdRule("mcode", re.compile(r"(?:^|/)view\.php$", re.I), ("idx",)),)
+
+SIGNATURE = Signature(
+    urls=(re.compile(r"/news/view\.php\?(?=[^#]*\bidx=\d+)(?=[^#]*\bmcode=)", re.I),),
+    markers=("/news/view.php?idx=", "기사 메일전송", "mcode="),
+    list_links=re.compile(r"/news/list\.php\?[^#]*\bmcode=", re.I),
+)
+
+FAMILY = Family(
+    name="mcode",
+    description=(
+        "`/news/view.php?idx=&mcode=`; summary lines above the body — bullet lines, or a plain "
+        "`<ul>` with or without bullet characters — are the subtitle"
+    ),
+    page=McodePage,
+    navigator=McodeNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("mcode/article", "mcode/article_plain_skin", "mcode/list"),
+)

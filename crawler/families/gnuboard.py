@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import cached_property
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 from lxml import etree
 
-from .authors import clean_authors
-from .blocks import element_text, paragraphs
-from .dates import find_labelled_dates, parse_korean_datetime
-from .page import ArticlePage, PageKind, field
-from .pagekind import query_param, url_kind
-from .text import TITLES
+from crawler.dedupe.urls import IdRule
+from crawler.extract.authors import clean_authors
+from crawler.extract.blocks import element_text, paragraphs
+from crawler.extract.dates import find_labelled_dates, parse_korean_datetime
+from crawler.extract.detect import Signature
+from crawler.extract.page import ArticlePage, PageKind, field
+from crawler.extract.pagekind import query_param, url_kind
+from crawler.extract.text import TITLES
+from crawler.families.base import Family
+from crawler.families.navigator import Navigator
 
 _AUTHOR_AFTER_LABEL = re.compile(r"(?:작성자|글쓴이|글쓴 이)\s*[:：]?\s*([^\s|]+)")
 _AUTHOR_BEFORE_TITLE = re.compile(r"([가-힣]{2,4})\s*" + TITLES)
@@ -118,3 +123,44 @@ class GnuboardPage(ArticlePage):
     def body(self) -> str:
         body = self.body_element
         return "\n".join(paragraphs(body)) if body is not None else ""
+
+
+class GnuboardNavigator(Navigator):
+    """그누보드: lists are /bbs/board.php?bo_table=<board>, feeds /bbs/rss.php?bo_table=<board>."""
+
+    family = "gnuboard"
+    item_css = "#bo_list tr, #bo_list li, .bo_list li"
+    link_css = "a[href*='wr_id=']"
+    date_css = ".td_datetime, .td_date, .bo_date"
+
+    def feeds(self) -> list[str]:
+        if self.outlet.feeds:
+            return list(self.outlet.feeds)
+        boards = [dict(parse_qsl(urlsplit(u).query)).get("bo_table") for u in self.outlet.lists]
+        return [urljoin(self.outlet.home, f"/bbs/rss.php?bo_table={b}") for b in boards if b]
+
+
+ID_RULES = (
+    IdRule("gnuboard", re.compile(r"/bbs/board\.php$", re.I), ("bo_table", "wr_id"), re.compile(r"^\w+$")),
+)
+
+SIGNATURE = Signature(
+    urls=(re.compile(r"/bbs/(?:board|rss)\.php\?(?:[^#]*&)?bo_table=", re.I),),
+    markers=("g5_url", "g4_path", "bo_v_con", "bo_v_title", "bo_list", "/bbs/board.php?bo_table="),
+    list_links=re.compile(r"/bbs/board\.php\?(?![^#]*\bwr_id=)[^#]*\bbo_table=", re.I),
+)
+
+FAMILY = Family(
+    name="gnuboard",
+    description="그누보드 boards used as a news CMS: `/bbs/board.php?bo_table=&wr_id=`",
+    page=GnuboardPage,
+    navigator=GnuboardNavigator,
+    id_rules=ID_RULES,
+    signature=SIGNATURE,
+    samples=("gnuboard/article", "gnuboard/article_custom", "gnuboard/list"),
+    demo_templates=(
+        "gnuboard_article.html", "gnuboard_aside.html", "gnuboard_footer.html", "gnuboard_header.html",
+        "gnuboard_home.html", "gnuboard_items.html", "gnuboard_layout.html", "gnuboard_list.html",
+        "gnuboard_rss.xml",
+    ),
+)
