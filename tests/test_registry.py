@@ -10,6 +10,7 @@ import pytest
 
 from crawler.families import registry_warnings
 from crawler.registry import REGIONS, RegistryError, load_registry
+from crawler.registry_docs import COMMAND, END, START, main, update
 
 GOOD = """
 [[outlet]]
@@ -229,7 +230,7 @@ def test_readme_outlet_table_matches_the_bundled_registry() -> None:
         row[("regional", "local", "trade").index(o.scope)] += 1
         row[3 if o.evidence else 4] += 1
     expected["all"] = [sum(r[i] for r in expected.values()) for i in range(5)]
-    assert table == {k: v for k, v in expected.items()}, "update the README outlet table"
+    assert table == {k: v for k, v in expected.items()}, f"README outlet table is stale: run `{COMMAND}`"
     with_evidence = expected["all"][3]
     assert f"**The bundled registry**: {len(reg.outlet)} outlets, {with_evidence} with evidence" in text
     assert with_evidence >= 300
@@ -237,3 +238,49 @@ def test_readme_outlet_table_matches_the_bundled_registry() -> None:
     listed = re.search(r"dated article URL: ((?:`[^`]+` ?)+)\.", text)
     assert listed is not None
     assert re.findall(r"`([^`]+)`", listed.group(1)) == [o.id for o in reg.outlet if not o.evidence]
+
+
+def test_readme_outlet_section_is_what_the_generator_writes() -> None:
+    # prose around the table may change by hand; the marked section only through the generator
+    text = README.read_text(encoding="utf-8")
+    assert update(text, load_registry(BUNDLED)) == text, f"README outlet table is stale: run `{COMMAND}`"
+
+
+TWO = GOOD + """
+[[outlet]]
+id = "akomnews"
+name = "한의신문"
+scope = "trade"
+home = "https://www.akomnews.com/"
+family = "generic"
+every = "30m"
+evidence = [{url = "https://www.akomnews.com/bbs/board.php?bo_table=news&wr_id=1", seen = "2024-01"}]
+"""
+
+
+def test_generator_rewrites_only_the_marked_section_and_check_reports_staleness(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outlets = _write(tmp_path, TWO)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# intro\n\n{START}\nold table\n{END}\n\nafter\n", encoding="utf-8")
+    args = ["--readme", str(readme), "--outlets", str(outlets)]
+    assert main([*args, "--check"]) == 1
+    assert COMMAND in capsys.readouterr().err
+    assert "old table" in readme.read_text(encoding="utf-8")  # --check never writes
+    assert main(args) == 0
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("# intro\n\n") and text.endswith(f"{END}\n\nafter\n")
+    assert "**The bundled registry**: 2 outlets, 1 with evidence, 1 of them national trade papers" in text
+    assert "| 인천 | 0 | 1 | 0 | 0 | 1 |" in text and "| — (trade, or region not established) | 0 | 0 | 1 | 1 | 0 |" in text
+    assert "| **all** | **0** | **1** | **1** | **1** | **1** |" in text
+    assert "need a dated article URL: `incheonilbo`." in text
+    assert "Fewest outlets with evidence in one region: 0 (서울, 부산," in text
+    assert main([*args, "--check"]) == 0
+
+
+def test_generator_refuses_a_readme_without_markers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text("no table here\n", encoding="utf-8")
+    assert main(["--readme", str(readme), "--outlets", str(_write(tmp_path, GOOD))]) == 2
+    assert "markers" in capsys.readouterr().err
+    assert readme.read_text(encoding="utf-8") == "no table here\n"
