@@ -48,8 +48,8 @@ def parse_duration(text: str, *, positive: bool = True) -> timedelta:
     """'30s', '5m', '2h', '1d', '2w', '1y' -> timedelta; ValueError (with the form) otherwise."""
     m = _DURATION.match(text.strip()) if isinstance(text, str) else None
     if m is None or (positive and int(m.group(1)) == 0):
-        kind = "a positive duration" if positive else "a duration"
-        raise ValueError(f"{text!r} is not {kind}; write e.g. '30s', '5m', '2h' or '1d'")
+        kind = "a positive interval" if positive else "an interval"
+        raise ValueError(f"{text!r}: write {kind} such as '30m', '2h' or '1d' (units s, m, h, d, w, y)")
     return timedelta(seconds=int(m.group(1)) * _UNIT_SECONDS[m.group(2)])
 
 
@@ -105,11 +105,11 @@ class ClockWindow:
     def parse(cls, value: str) -> ClockWindow:
         m = _WINDOW.match(value.strip())
         if not m:
-            raise ValueError(f"{value!r} is not a time range; write 'HH:MM-HH:MM', e.g. '22:00-07:00'")
+            raise ValueError(f"{value!r}: write a time range 'HH:MM-HH:MM', e.g. '22:00-07:00'")
         start = _window_clock(int(m.group(1)), int(m.group(2)))
         end = _window_clock(int(m.group(3)), int(m.group(4)))
         if start == end:
-            raise ValueError(f"{value!r} starts and ends at the same time; give a real range")
+            raise ValueError(f"{value!r}: starts and ends at the same time; give a real range")
         return cls(start, end)
 
     def contains(self, clock: time) -> bool:
@@ -487,17 +487,20 @@ def _describe(err: Any) -> str:
     value = "****" if _is_secret(name) else err.get("input")
     ctx = {k: f"{v:g}" if isinstance(v, float) else v for k, v in (err.get("ctx") or {}).items()}
     kind = str(err.get("type", ""))
-    plain = {"float_parsing": "not a number", "int_parsing": "not a whole number",
-             "int_from_float": "not a whole number", "greater_than": f"must be greater than {ctx.get('gt')}",
-             "greater_than_equal": f"must be {ctx.get('ge')} or more",
-             "less_than_equal": f"must be {ctx.get('le')} or less",
-             "literal_error": f"write {ctx.get('expected')}",
-             "datetime_from_date_parsing": "not an ISO date and time", "datetime_parsing": "not an ISO date and time",
-             "path_type": "not a path"}.get(kind)
-    if plain is None:
-        return f"{env_name(name)}={value!r}: {msg}"
+    number = "a whole number" if "int" in str(Settings.model_fields[name].annotation) else "a number"
+    plain = {"float_parsing": f"give {number}", "int_parsing": f"give {number}", "int_from_float": f"give {number}",
+             "greater_than": f"give {number} greater than {ctx.get('gt')}",
+             "greater_than_equal": f"give {number}, {ctx.get('ge')} or more",
+             "less_than_equal": f"give {number}, {ctx.get('le')} or less",
+             "datetime_from_date_parsing": "give an ISO date and time", "datetime_parsing": "give an ISO date and time",
+             "path_type": "give a path"}.get(kind)
+    if kind == "literal_error":
+        return f"{env_name(name)}={value!r}: use {str(ctx.get('expected', '')).replace(chr(39), '')}"
+    if plain is None:  # our own validators' messages start with the value: said once
+        own = msg.removeprefix(f"{err.get('input')!r}: ")
+        return f"{env_name(name)}={value!r}: {own}"
     extra = _extra(name)
-    return f"{env_name(name)}={value!r}: {plain}; write e.g. {extra['example'] or _shown_default(name)}"
+    return f"{env_name(name)}={value!r}: {plain}, e.g. {extra['example'] or _shown_default(name)}"
 
 
 def settings() -> Settings:
