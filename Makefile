@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ONLY ?=
 
-.PHONY: demo run test bench venv lint clean lock chromium
+.PHONY: demo run test bench venv lint clean lock chromium docs
 
 $(STAMP): pyproject.toml requirements.lock requirements-test.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: $(STAMP) chromium
 ## benchmarks: a table on stdout, figures merged into $NEWSWATCH_HOME/bench/results.json
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY),)
+
+## the README's configuration table and deploy/newswatch.env.example, from crawler/config.py
+docs: $(STAMP)
+	$(PY) -m crawler.config --readme --write
+	$(PY) -m crawler.config --env-example --write
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check crawler spiders pipelines settings tests bench

@@ -12,6 +12,7 @@ import argparse
 import re
 import shlex
 import sys
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -56,7 +57,7 @@ def parse_duration(text: str, *, positive: bool = True) -> timedelta:
 def duration_text(value: timedelta) -> str:
     """The shortest way to write a duration ('30m' rather than '1800s')."""
     seconds = int(value.total_seconds())
-    for unit in ("y", "w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):  # days rather than weeks: '14d' reads as the docs write it
         if seconds and seconds % _UNIT_SECONDS[unit] == 0:
             return f"{seconds // _UNIT_SECONDS[unit]}{unit}"
     return f"{seconds}s"
@@ -254,9 +255,6 @@ class Settings(BaseSettings):
                                     "on a first run)", "mail", gt=0)
     release_window_days: int = _f(14, "new articles are compared with the press releases of this many past "
                                   "days", "mail", ge=1)
-    subject_prefix: str = _f("", "a prefix on every subject ('[데모] ' on the demo's mail)", "bench",
-                             shown="none", bench=True)
-
     # --- crawling
     contact: str = _f("", "the contact address in the User-Agent (set it: outlets should be able to reach you)",
                       "crawl", shown="unset", example="ops@example.org")
@@ -286,9 +284,10 @@ class Settings(BaseSettings):
     log_level: str = _f("INFO", "the log level (CRITICAL, ERROR, WARNING, INFO, DEBUG); the demo: WARNING",
                         "logs")
     log_file: str = _f("", "a log file shared by every process: 1 = $NEWSWATCH_HOME/logs/newswatch.log, or a "
-                       "path; rotate it with logrotate (deploy/logrotate.conf)", "logs", shown="unset: stderr only",
+                       "path; every process appends to it and reopens it when logrotate (deploy/logrotate.conf) moves it", "logs", shown="unset: stderr only",
                        example="1")
-    log_format: Literal["text", "json"] = _f("text", "text, or json: one JSON object per line in the log file",
+    log_format: Literal["text", "json"] = _f("text", "text, or json: one JSON object per line in the log file "
+                                             "(time in UTC, level, component, logger, pid, message)",
                                              "logs")
 
     # --- web
@@ -309,8 +308,9 @@ class Settings(BaseSettings):
 
     # --- the scheduler
     schedule_window: ScheduleWindow = _f(ClockWindow(time(6), time(23)), "Seoul hours in which interval crawl "
-                                         "ticks run ('HH:MM-HH:MM', may wrap midnight, or 'always'); outlets "
-                                         "with `cron` follow it", "schedule", shown="06:00-23:00")
+                                         "ticks run ('HH:MM-HH:MM', may wrap midnight, or 'always'); an outlet "
+                                         "with a `cron` follows its own", "schedule", shown="06:00-23:00",
+                                         example="06:00-23:00")
     schedule_tick: Duration | None = _f(None, "how often a crawl tick looks for due outlets", "schedule",
                                         shown="the shortest `every` in the registry (30m)", example="30m")
     schedule_send_every: Duration = _f(timedelta(minutes=3), "how often the outbox is drained (immediate "
@@ -356,6 +356,9 @@ class Settings(BaseSettings):
                                 shown="var/demo/ at the project root", bench=True)
     fault_seed: int | None = _f(None, "the fault bench's random seed (`python -m bench --only faults`)", "bench",
                                 shown="random", bench=True)
+
+    subject_prefix: str = _f("", "a prefix on every subject ('[데모] ' on the demo's mail)", "bench",
+                             shown="none", bench=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -435,7 +438,7 @@ class Settings(BaseSettings):
 
     def scrapy_settings(self) -> dict[str, Any]:
         """The NEWSWATCH_* Scrapy settings (settings/__init__.py): `-s NAME=…` still overrides them."""
-        return {env_name(name): getattr(self, name) for name in self.model_fields if _extra(name)["scrapy"]}
+        return {env_name(name): getattr(self, name) for name in Settings.model_fields if _extra(name)["scrapy"]}
 
     def source(self, name: str) -> str:
         """'environment' when the variable gave the value, else 'default'."""
@@ -581,7 +584,8 @@ def readme_table() -> str:
     for name, field in Settings.model_fields.items():
         note = " (bench/demo only)" if _extra(name)["bench"] else ""
         note += " (secret)" if _is_secret(name) else ""
-        lines.append(f"| `{env_name(name)}` | {_shown_default(name)} | {field.description}{note} |")
+        default = _shown_default(name) if _extra(name)["shown"] else f"`{_shown_default(name)}`"
+        lines.append(f"| `{env_name(name)}` | {default} | {field.description}{note} |")
     return "\n".join(lines) + "\n"
 
 
@@ -598,7 +602,8 @@ def env_example() -> str:
             section = extra["section"]
             title = f"# --- {SECTIONS[section]} "
             out += ["", title + "-" * max(3, 100 - len(title))]
-        out.append(f"# {field.description}. Default: {_shown_default(name)}")
+        out += textwrap.wrap(f"{field.description}. Default: {_shown_default(name)}", width=100,
+                             initial_indent="# ", subsequent_indent="# ", break_on_hyphens=False)
         example = extra["example"]
         if example is None:
             example = "" if _is_secret(name) or extra["shown"] else _shown_default(name)
