@@ -498,7 +498,7 @@ def _describe(err: Any) -> str:
              "datetime_from_date_parsing": "give an ISO date and time", "datetime_parsing": "give an ISO date and time",
              "path_type": "give a path"}.get(kind)
     if kind == "literal_error":
-        return f"{env_name(name)}={value!r}: use {str(ctx.get('expected', '')).replace(chr(39), '')}"
+        return f"{env_name(name)}={value!r}: write {ctx.get('expected')}"
     if plain is None:  # our own validators' messages start with the value: said once
         own = msg.removeprefix(f"{err.get('input')!r}: ")
         return f"{env_name(name)}={value!r}: {own}"

@@ -61,10 +61,10 @@ def test_the_schedule_window(window: str, expected: ClockWindow | None) -> None:
 @pytest.mark.parametrize(("env", "named"), [
     ({"NEWSWATCH_DB_TIMEOUT_S": "0"}, "NEWSWATCH_DB_TIMEOUT_S='0'"),
     ({"NEWSWATCH_CPU_WORKERS": "two"}, "NEWSWATCH_CPU_WORKERS='two': give a whole number"),
-    ({"NEWSWATCH_SMTP_SECURITY": "tls"}, "NEWSWATCH_SMTP_SECURITY='tls': use starttls, ssl or none"),
+    ({"NEWSWATCH_SMTP_SECURITY": "tls"}, "NEWSWATCH_SMTP_SECURITY='tls': write 'starttls', 'ssl' or 'none'"),
     ({"NEWSWATCH_WEB_PORT": "70000"}, "NEWSWATCH_WEB_PORT='70000'"),
     ({"NEWSWATCH_WEB_URL": "nw.city.example"}, "NEWSWATCH_WEB_URL='nw.city.example': give the public address"),
-    ({"NEWSWATCH_LOG_FORMAT": "xml"}, "NEWSWATCH_LOG_FORMAT='xml': use text or json"),
+    ({"NEWSWATCH_LOG_FORMAT": "xml"}, "NEWSWATCH_LOG_FORMAT='xml': write 'text' or 'json'"),
     ({"NEWSWATCH_SCHEDULE_SEND_EVERY": "3"}, "NEWSWATCH_SCHEDULE_SEND_EVERY='3': write a positive interval"),
     ({"NEWSWATCH_SCHEDULE_WINDOW": "6-23"}, "NEWSWATCH_SCHEDULE_WINDOW='6-23': write a time range 'HH:MM-HH:MM'"),
     ({"NEWSWATCH_SCHEDULE_CRAWL_ARGS": "-s 'A=1"}, "NEWSWATCH_SCHEDULE_CRAWL_ARGS"),
