@@ -201,7 +201,7 @@ MIN_SECRET_LENGTH = 16  # NEWSWATCH_SECRET and the secret file
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # an empty value means the default, except where empty has its own meaning (the window: all day)
 _EMPTY_IS_A_VALUE = frozenset({"schedule_window"})
-_NOT_STRIPPED = frozenset({"smtp_password", "secret"})
+_NOT_STRIPPED = frozenset({"smtp_password", "subject_prefix"})  # as the code read them before
 
 
 def _f(default: Any, description: str, section: str, *, shown: str | None = None, example: str | None = None,
