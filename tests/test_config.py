@@ -201,3 +201,13 @@ def test_the_compressed_clock_setting() -> None:
     anchor = datetime(2026, 12, 7, 5, tzinfo=UTC)
     s = load_settings({"NEWSWATCH_SCHEDULE_TIME_SCALE": "5", "NEWSWATCH_SCHEDULE_TIME_ANCHOR": anchor.isoformat()})
     assert (s.schedule_time_scale, s.schedule_time_anchor) == (5.0, anchor)
+
+
+def test_the_process_environment_is_read_the_same_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSWATCH_SCHEDULE_WINDOW", "")  # empty: all day, as before
+    monkeypatch.setenv("NEWSWATCH_SCHEDULE_TICK", "  ")  # blank: the default
+    monkeypatch.setenv("SENTRY_DSN", "https://key@sentry.city.example/3")
+    monkeypatch.setenv("NEWSWATCH_SUBJECT_PREFIX", "[시험] ")
+    s = settings()
+    assert s.schedule_window is None and s.schedule_tick is None and s.subject_prefix == "[시험] "
+    assert s.sentry_dsn.get_secret_value() == "https://key@sentry.city.example/3" and s.source("sentry_dsn") == "environment"
