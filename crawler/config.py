@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -42,7 +42,6 @@ SEOUL = "Asia/Seoul"
 
 _DURATION = re.compile(r"^(\d+)\s*([smhdwy])$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
-DURATION_FORM = "a duration such as '30s', '5m', '2h' or '1d'"
 
 
 def parse_duration(text: str, *, positive: bool = True) -> timedelta:
@@ -416,8 +415,6 @@ class Settings(BaseSettings):
     @field_validator("schedule_time_anchor")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
-        from datetime import UTC
-
         return v.replace(tzinfo=UTC) if v is not None and v.tzinfo is None else v
 
     @model_validator(mode="after")
