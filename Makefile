@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ONLY ?=
 
-.PHONY: demo run test bench venv lint clean lock chromium
+.PHONY: demo run test bench venv lint docs clean lock chromium
 
 $(STAMP): pyproject.toml requirements.lock requirements-test.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: lint chromium
 ## benchmarks: a table on stdout, figures merged into $NEWSWATCH_HOME/bench/results.json
 bench: $(STAMP)
 	$(PY) -m bench $(if $(ONLY),--only $(ONLY),)
+
+## the README's generated parts (configuration table, outlet table) and deploy/newswatch.env.example
+docs: $(STAMP)
+	$(PY) -m crawler.config --readme --write
+	$(PY) -m crawler.config --env-example --write
+	$(PY) -m crawler.registry_docs
 
 ## style (ruff), the layering contract of README's Layout (import-linter) and types (mypy)
 lint: $(STAMP)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler import paths
+from crawler.config import settings
 
 # local sites: no politeness delay, fast retries; everything else as shipped
 FAST = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "AUTOTHROTTLE_MAX_DELAY=0.2",
@@ -418,7 +419,8 @@ def run_fault(name: str, work: Path, seed: int, outlets: int = 20, articles: int
 
 
 def run() -> dict[str, Any]:
-    seed = int(os.environ.get("NEWSWATCH_FAULT_SEED", "") or random.randrange(1, 10**6))
+    fixed = settings().fault_seed
+    seed = fixed if fixed is not None else random.randrange(1, 10**6)
     figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="nw-faults-") as tmp:
         for i, name in enumerate(FAULTS):

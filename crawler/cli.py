@@ -182,7 +182,7 @@ def cmd_outlets(args: argparse.Namespace) -> int:
     for col in ("id", "name", "region", "district", "scope", "family", "schedule", "render", "verified", "evidence"):
         table.add_column(col)
     for o in registry.outlet:
-        table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.cron or (o.every or "30m"),
+        table.add_row(o.id, o.name, o.region, o.district, o.scope, o.family, o.schedule_text,
                       o.render, "yes" if o.verified else "no", max(e.seen for e in o.evidence) if o.evidence else "-")
     _console().print(table)
     warnings = registry_warnings(registry)  # what entries leave unknown or unproven: they load, but say so
@@ -395,6 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="start the demo over: remove only the files the demo wrote in its home")
     dm.set_defaults(func=cmd_demo)
 
+    from crawler.commands.config import register as register_config
     from crawler.commands.monitor import register as register_monitor
     from crawler.commands.ops import register as register_ops
     from crawler.commands.releases import register as register_releases
@@ -408,6 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_web(sub)
     register_worker(sub)
     register_releases(sub)
+    register_config(sub)
     return p
 
 
@@ -416,9 +418,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "outlets" and args.action == "detect" and not args.target:
         return _die("outlets detect needs a URL or a saved HTML file")
     func: Callable[[argparse.Namespace], int] = args.func
+    from crawler.config import settings
     from crawler.logs import add_file_handler
 
     try:
+        settings()  # every NEWSWATCH_* value checked before any command starts
         add_file_handler(args.command)
     except ValueError as exc:
         return _die(str(exc))

@@ -22,6 +22,7 @@ from typing import Any
 
 from crawler import paths
 from crawler.clock import SEOUL
+from crawler.config import reset_settings, settings
 
 SERVER_START_TIMEOUT = 60
 SUBJECT_PREFIX = "[데모] "
@@ -35,8 +36,14 @@ _WRITTEN = ("newswatch.db", "newswatch.db-wal", "newswatch.db-shm", "anchor.txt"
 
 def demo_home() -> Path:
     """Where the demo keeps everything: NEWSWATCH_DEMO_HOME, else var/demo/ in the project."""
-    value = os.environ.get("NEWSWATCH_DEMO_HOME", "").strip()
-    return Path(value).expanduser().resolve() if value else paths.PROJECT_ROOT / "var" / "demo"
+    value = settings().demo_home
+    return value.expanduser().resolve() if value else paths.PROJECT_ROOT / "var" / "demo"
+
+
+def _demo_log_level() -> str:
+    """NEWSWATCH_LOG_LEVEL when it is set, else WARNING: the demo's crawl is quiet by default."""
+    s = settings()
+    return s.log_level if s.source("log_level") == "environment" else "WARNING"
 
 
 def demo_environment(home: Path) -> dict[str, str]:
@@ -55,6 +62,7 @@ def isolate(home: Path) -> None:
             del os.environ[name]
     os.environ.update(demo_environment(home))
     os.environ["NEWSWATCH_SUBJECT_PREFIX"] = SUBJECT_PREFIX
+    reset_settings()  # the settings object is built again from the demo's environment
 
 
 def write_recipients(home: Path) -> Path:
@@ -160,7 +168,7 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
         print(f"demo sites: {len(outlets)} outlets on 127.0.0.1 (ports {port_base}–{port_base + len(outlets) - 1}); "
               f"store: {paths.db_url()}")
         summary = run_crawl(sorted(outlets), {**demo_environment(home),
-                                               "LOG_LEVEL": os.environ.get("NEWSWATCH_LOG_LEVEL", "WARNING")})
+                                               "LOG_LEVEL": _demo_log_level()})
     finally:
         stop_sites(proc)
     from crawler.commands.alert import send_command

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from pathlib import Path
 
 from crawler import paths
+from crawler.config import settings
 
 FORMAT = "%(asctime)s %(levelname)s [{component}] %(name)s: %(message)s"
-FORMATS = ("text", "json")
 
 
 class JsonLinesFormatter(logging.Formatter):
@@ -48,17 +47,14 @@ class JsonLinesFormatter(logging.Formatter):
 
 def log_file() -> Path | None:
     """The log file asked for by NEWSWATCH_LOG_FILE, or None."""
-    value = os.environ.get("NEWSWATCH_LOG_FILE", "").strip()
+    value = settings().log_file
     if not value or value == "0":
         return None
     return paths.home() / "logs" / "newswatch.log" if value == "1" else Path(value).expanduser()
 
 
 def log_format() -> str:
-    value = os.environ.get("NEWSWATCH_LOG_FORMAT", "text").strip().lower() or "text"
-    if value not in FORMATS:
-        raise ValueError(f"NEWSWATCH_LOG_FORMAT={value!r}: write 'text' or 'json'")
-    return value
+    return settings().log_format
 
 
 def add_file_handler(component: str) -> Path | None:
@@ -76,7 +72,7 @@ def add_file_handler(component: str) -> Path | None:
         handler.setFormatter(JsonLinesFormatter(component))
     else:
         handler.setFormatter(logging.Formatter(FORMAT.format(component=component)))
-    handler.setLevel(os.environ.get("NEWSWATCH_LOG_LEVEL", "INFO").upper())
+    handler.setLevel(settings().log_level)
     root.addHandler(handler)
     if root.level > handler.level or root.level == logging.NOTSET:
         root.setLevel(handler.level)

@@ -12,6 +12,8 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
+from crawler.config import settings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEOUL = "Asia/Seoul"
 # Loaded from a zipped egg (scrapyd): the bundled data has no path of its own on disk.
@@ -21,9 +23,9 @@ IN_ARCHIVE = not PROJECT_ROOT.is_dir()
 def home() -> Path:
     """NEWSWATCH_HOME, default `var/` at the project root (the user's data directory when the
     code runs from an archive, which cannot be written)."""
-    value = os.environ.get("NEWSWATCH_HOME")
+    value = settings().home
     if value:
-        return Path(value).expanduser().resolve()
+        return value.expanduser().resolve()
     if IN_ARCHIVE:
         import platformdirs
 
@@ -62,22 +64,22 @@ def _copy_out(source: Traversable, target: Path) -> None:
 
 
 def outlets_file() -> Path:
-    value = os.environ.get("NEWSWATCH_OUTLETS_FILE")
-    return Path(value).expanduser() if value else packaged("spiders", "outlets.toml")
+    value = settings().outlets_file
+    return value.expanduser() if value else packaged("spiders", "outlets.toml")
 
 
 def watchlists_dir() -> Path:
-    value = os.environ.get("NEWSWATCH_WATCHLISTS_DIR")
-    return Path(value).expanduser() if value else packaged("settings", "watchlists")
+    value = settings().watchlists_dir
+    return value.expanduser() if value else packaged("settings", "watchlists")
 
 
 def recipients_file() -> Path:
-    value = os.environ.get("NEWSWATCH_RECIPIENTS_FILE")
-    return Path(value).expanduser() if value else packaged("settings", "recipients.toml")
+    value = settings().recipients_file
+    return value.expanduser() if value else packaged("settings", "recipients.toml")
 
 
 def db_url() -> str:
-    value = os.environ.get("NEWSWATCH_DB_URL")
+    value = settings().db_url
     return value if value else f"sqlite:///{home() / 'newswatch.db'}"
 
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
+from crawler.config import Cron, Duration, DurationOrZero, duration_text
 from crawler.dedupe.urls import canonical_url
 from crawler.errors import ConfigError, plain_message
 
@@ -29,10 +30,7 @@ FAMILIES = ("ndsoft", "gnuboard", "mcode", "articleno", "partidx", "articlephp",
 SCOPES = ("local", "regional", "trade")
 _SEEN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _ID = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
-_EVERY = re.compile(r"^(\d+)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_WEEKDAY_NUMBERS = re.compile(r"(^|[\s,/-])[0-7]([\s,/-]|$)")
-DEFAULT_EVERY = "30m"
+DEFAULT_EVERY = timedelta(minutes=30)
 # (family, evidence URL) → why the URL does not fit the family, or None (`crawler.families.evidence_problem`)
 EvidenceCheck = Callable[[str, str], str | None]
 
@@ -101,10 +99,10 @@ class Outlet(BaseModel):
     feeds: tuple[str, ...] = ()
     lists: tuple[str, ...] = ()
     sitemaps: tuple[str, ...] = ()
-    every: str | None = None
-    cron: str | None = None
-    min_every: str | None = None  # adaptive cadence: never poll more often (default NEWSWATCH_SCHEDULE_MIN_EVERY)
-    max_every: str | None = None  # adaptive cadence: never poll less often (default NEWSWATCH_SCHEDULE_MAX_EVERY)
+    every: DurationOrZero | None = None
+    cron: Cron | None = None
+    min_every: Duration | None = None  # adaptive cadence: never poll more often (default NEWSWATCH_SCHEDULE_MIN_EVERY)
+    max_every: Duration | None = None  # adaptive cadence: never poll less often (default NEWSWATCH_SCHEDULE_MAX_EVERY)
     render: Literal["http", "js"] = "http"
     encoding: str = ""
     verified: bool = False
@@ -140,34 +138,6 @@ class Outlet(BaseModel):
                 raise ValueError(f"{url!r} is not an absolute http(s) URL")
         return v
 
-    @field_validator("every")
-    @classmethod
-    def _every(cls, v: str | None) -> str | None:
-        if v is not None and not _EVERY.match(v.strip()):
-            raise ValueError("write an interval such as '30m', '2h' or '1d'")
-        return v
-
-    @field_validator("min_every", "max_every")
-    @classmethod
-    def _bounds(cls, v: str | None) -> str | None:
-        if v is not None and (not (m := _EVERY.match(v.strip())) or int(m.group(1)) == 0):
-            raise ValueError("write a positive interval such as '2m', '6h' or '1d'")
-        return v
-
-    @field_validator("cron")
-    @classmethod
-    def _cron(cls, v: str | None) -> str | None:
-        if v is None:
-            return v
-        fields = v.split()
-        if len(fields) != 5:
-            raise ValueError("a cron expression has 5 fields: minute hour day month weekday")
-        if _WEEKDAY_NUMBERS.search(fields[4]):
-            raise ValueError(
-                "name weekdays ('mon-fri'), not numbers: cron and APScheduler number them differently"
-            )
-        return v
-
     @field_validator("encoding")
     @classmethod
     def _encoding(cls, v: str) -> str:
@@ -182,22 +152,22 @@ class Outlet(BaseModel):
 
     @model_validator(mode="after")
     def _schedule(self) -> Outlet:
-        if self.every and self.cron:
+        if self.every is not None and self.cron:
             raise ValueError("give either 'every' or 'cron', not both")
         if self.scope == "trade" and (self.region or self.district):
             raise ValueError(
                 f"a trade paper is national: set region = \"\" and district = \"\" "
                 f"(not {self.region!r}/{self.district!r}), or make it scope = \"local\"/\"regional\""
             )
-        low, high = duration(self.min_every), duration(self.max_every)
+        low, high = self.min_every, self.max_every
         if low is not None and high is not None and low > high:
-            raise ValueError(f"min_every {self.min_every!r} is longer than max_every {self.max_every!r}")
+            raise ValueError(f"min_every {duration_text(low)!r} is longer than max_every {duration_text(high)!r}")
         return self
 
     @property
     def fixed(self) -> bool:
         """Whether the registry fixes this outlet's schedule (`every` or `cron`: adaptive cadence keeps out)."""
-        return bool(self.every or self.cron)
+        return self.every is not None or bool(self.cron)
 
     @property
     def site(self) -> str:
@@ -233,23 +203,16 @@ class Outlet(BaseModel):
         return out
 
     @property
+    def schedule_text(self) -> str:
+        """The cron expression, else the interval as written ('30m')."""
+        return self.cron or duration_text(self.interval or DEFAULT_EVERY)
+
+    @property
     def interval(self) -> timedelta | None:
         """The `every` interval (default 30 minutes) unless a cron expression is given."""
         if self.cron:
             return None
-        m = _EVERY.match((self.every or DEFAULT_EVERY).strip())
-        assert m is not None
-        return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
-
-
-def duration(text: str | None) -> timedelta | None:
-    """A registry interval ('30m', '2h') as a timedelta; None stays None."""
-    if text is None:
-        return None
-    m = _EVERY.match(text.strip())
-    if m is None:
-        raise ValueError(f"{text!r} is not an interval such as '30m', '2h' or '1d'")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+        return DEFAULT_EVERY if self.every is None else self.every
 
 
 class Registry(BaseModel):

@@ -1,21 +1,23 @@
 """Scrapy settings for newswatch (`[settings] default = settings` in scrapy.cfg).
 
 Grouped by concern; each group says why it differs from Scrapy's defaults. Deployment-specific
-values come from the environment (NEWSWATCH_*), read here once per process.
+values come from the process's settings object (crawler/config.py, NEWSWATCH_* variables); the
+NEWSWATCH_* Scrapy settings are generated from it at the end (`-s NAME=…` still overrides them).
 """
 
 from __future__ import annotations
 
-import os
-
 from crawler import __version__
+from crawler.config import settings as _settings
+
+_env = _settings()
 
 BOT_NAME = "newswatch"
 SPIDER_LOADER_CLASS = "spiders.loader.RegistrySpiderLoader"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-LOG_LEVEL = os.environ.get("NEWSWATCH_LOG_LEVEL", "INFO")
+LOG_LEVEL = _env.log_level
 TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19 starts an HTTP server that runs Python sent to it (token in a job file under the
 # user's state directory): nothing in a crawl or worker may listen like that
@@ -24,9 +26,7 @@ REMOTE_CONTROL_ENABLED = False
 # --- Politeness (DESIGN.md): robots obeyed (off in Scrapy by default) and cached between runs,
 # AutoThrottle, 1-2 concurrent requests per outlet, an honest User-Agent, retries with backoff.
 ROBOTSTXT_OBEY = True
-NEWSWATCH_ROBOTS_MAX_AGE_HOURS = 24
-_contact = os.environ.get("NEWSWATCH_CONTACT", "").strip()
-USER_AGENT = f"newswatch/{__version__} (+{_contact or 'https://github.com/newswatch; set NEWSWATCH_CONTACT'})"
+USER_AGENT = f"newswatch/{__version__} (+{_env.contact or 'https://github.com/newswatch; set NEWSWATCH_CONTACT'})"
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2  # applies per download slot, and every outlet has its own slot
 DOWNLOAD_DELAY = 0.0
@@ -40,7 +40,6 @@ DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 2
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
-NEWSWATCH_RETRY_BACKOFF_BASE = 2.0  # seconds; doubled per attempt
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False  # news pages need none; also keeps tldextract off the network
 HTTPERROR_ALLOWED_CODES = [304]
@@ -64,16 +63,11 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 400,
 }
 
-# --- newswatch behaviour
-NEWSWATCH_MAX_LIST_PAGES = 10  # paging stops earlier, at the first page with nothing new
+# --- newswatch behaviour: per-run switches (set by `newswatch crawl` flags); the configurable
+# NEWSWATCH_* settings (list paging, robots cache, retry backoff, revisits, progress) come last
 NEWSWATCH_SEED = False  # store and match without alerting (`newswatch crawl --seed`)
 NEWSWATCH_RECRAWL = False  # fetch stored URLs again on purpose (`newswatch crawl --recrawl`)
 NEWSWATCH_SINCE = ""  # backfill bound, ISO date
-# revisits of young matched articles (crawler/crawl/revisit.py): a conditional GET per article at
-# most every 6 hours while it is younger than 48 hours, at most one per outlet per tick
-NEWSWATCH_REVISIT_MAX_AGE_HOURS = 48
-NEWSWATCH_REVISIT_EVERY_HOURS = 6
-NEWSWATCH_REVISITS_PER_OUTLET = 1
 
 # JS rendering is switched on per outlet (render = "js") by the spider's own custom settings.
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
@@ -92,3 +86,7 @@ FEED_EXPORT_ENCODING = "utf-8"
 FEED_EXPORTERS = {"jsonlines": "crawler.feedexport.ArticleJsonLinesExporter",
                   "jsonl": "crawler.feedexport.ArticleJsonLinesExporter",
                   "csv": "crawler.feedexport.ArticleCsvExporter"}
+
+# NEWSWATCH_MAX_LIST_PAGES, _ROBOTS_MAX_AGE_HOURS, _RETRY_BACKOFF_BASE, _REVISIT_MAX_AGE_HOURS,
+# _REVISIT_EVERY_HOURS, _REVISITS_PER_OUTLET, _PROGRESS, _PROGRESS_INTERVAL (described in crawler/config.py)
+globals().update(_env.scrapy_settings())

@@ -11,6 +11,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,34 @@ CORPUS = SHARED / "corpus"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 PG_ADMIN_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings() -> Iterator[None]:
+    """Each test builds the settings object from its own environment, again after every
+    monkeypatched change to it (the cached object would keep the old values)."""
+    from crawler.config import reset_settings
+
+    originals = {name: getattr(pytest.MonkeyPatch, name) for name in ("setenv", "delenv", "setitem", "delitem")}
+
+    def resetting(method: Any) -> Any:
+        def wrapper(self: pytest.MonkeyPatch, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                reset_settings()
+
+        return wrapper
+
+    for name, method in originals.items():
+        setattr(pytest.MonkeyPatch, name, resetting(method))
+    reset_settings()
+    try:
+        yield
+    finally:
+        for name, method in originals.items():
+            setattr(pytest.MonkeyPatch, name, method)
+        reset_settings()
 
 
 def _port_open(host: str, port: int) -> bool:

@@ -174,7 +174,7 @@ def test_settings_from_environment_hide_the_password(caplog: pytest.LogCaptureFi
         and "hunter2" not in repr(SmtpTransport(s))
         and "hunter2" not in s.describe()
     )
-    with pytest.raises(ValueError, match="starttls, ssl or none"):
+    with pytest.raises(ValueError, match="NEWSWATCH_SMTP_SECURITY='tls': write 'starttls', 'ssl' or 'none'"):
         SmtpSettings.from_env({**env, "NEWSWATCH_SMTP_SECURITY": "tls"})
     with pytest.raises(ValueError, match="NEWSWATCH_SMTP_PORT"):
         SmtpSettings.from_env({**env, "NEWSWATCH_SMTP_PORT": "smtp"})

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from crawler.errors import ConfigError
 from crawler.registry import Outlet, Registry, RegistryError, load_registry
 from crawler.schedule.cadence import (
     CadenceConfig,
@@ -20,7 +21,6 @@ from crawler.schedule.cadence import (
     plan,
     solve,
 )
-from crawler.schedule.config import ScheduleConfigError
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
 BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
@@ -155,7 +155,7 @@ def test_is_due_every_rounds_to_the_nearest_tick(last: datetime | None, due: boo
     ({"NEWSWATCH_SCHEDULE_MIN_EVERY": "2h", "NEWSWATCH_SCHEDULE_MAX_EVERY": "1h"}, "MIN_EVERY"),
 ])
 def test_bad_cadence_settings_name_the_variable(env: dict[str, str], message: str) -> None:
-    with pytest.raises(ScheduleConfigError, match=message):
+    with pytest.raises(ConfigError, match=message):
         CadenceConfig.from_env(env)
 
 

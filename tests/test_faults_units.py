@@ -113,11 +113,11 @@ def test_no_remote_control_listens_in_a_crawl_or_worker() -> None:
 
 
 def test_db_timeout_must_be_positive(monkeypatch: pytest.MonkeyPatch) -> None:
-    from crawler.store import StoreUnavailable
+    from crawler.errors import ConfigError
     from crawler.store.db import db_timeout_s
 
     monkeypatch.setenv("NEWSWATCH_DB_TIMEOUT_S", "0")
-    with pytest.raises(StoreUnavailable, match="NEWSWATCH_DB_TIMEOUT_S"):
+    with pytest.raises(ConfigError, match="NEWSWATCH_DB_TIMEOUT_S"):
         db_timeout_s()
     monkeypatch.setenv("NEWSWATCH_DB_TIMEOUT_S", "2.5")
     assert db_timeout_s() == 2.5

@@ -14,10 +14,11 @@ import pytest
 
 from crawler.demosites.scale import Publication, scale_outlets
 from crawler.demosites.server import Publisher, SiteServer
+from crawler.errors import ConfigError
 from crawler.registry import Outlet, Registry
 from crawler.schedule import jobs
 from crawler.schedule.cadence import CadenceConfig, choose_due, load_history
-from crawler.schedule.config import ScheduleConfig, ScheduleConfigError
+from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock, from_env
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
@@ -38,7 +39,7 @@ def test_time_scale_settings() -> None:
     assert from_env({SCALE_VAR: "1"}) is None  # real time
     assert from_env({SCALE_VAR: "5", ANCHOR_VAR: NOW.isoformat()}) == SimClock(5.0, NOW)
     for env in ({SCALE_VAR: "0"}, {SCALE_VAR: "fast"}, {SCALE_VAR: "5"}, {SCALE_VAR: "5", ANCHOR_VAR: "noon"}):
-        with pytest.raises(ScheduleConfigError, match="NEWSWATCH_SCHEDULE_TIME_"):
+        with pytest.raises(ConfigError, match="NEWSWATCH_SCHEDULE_TIME_"):
             from_env(env)
 
 

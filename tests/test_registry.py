@@ -11,6 +11,7 @@ import pytest
 from crawler.families import registry_warnings
 from crawler.registry import REGIONS, RegistryError, load_registry
 from crawler.registry_docs import COMMAND, END, START, main, update
+from tests.helpers import cli_env, newswatch
 
 GOOD = """
 [[outlet]]
@@ -90,6 +91,26 @@ def test_bad_entry_names_outlet_key_and_fix(tmp_path: Path, change: tuple[str, s
     text = GOOD.replace(*change)
     with pytest.raises(RegistryError, match=expected):
         load_registry(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize("cron", ["61 * * * *", "0 25 * * *", "0 7 32 * *", "0 7 * * funday"])
+def test_a_cron_apscheduler_refuses_fails_when_the_registry_loads(tmp_path: Path, cron: str) -> None:
+    path = _write(tmp_path, GOOD.replace('every = "30m"', f'cron = "{cron}"'))
+    with pytest.raises(RegistryError) as info:
+        load_registry(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: outlet 'incheonilbo' (entry 1), key 'cron': ")
+    assert "\n" not in message and "e.g. '0 7 * * mon-fri'" in message
+
+
+def test_a_bad_cron_stops_newswatch_crawl_with_one_line(tmp_path: Path) -> None:
+    """It used to load, and the second crawl (the first with a last run) died in a traceback."""
+    path = _write(tmp_path, GOOD.replace('every = "30m"', 'cron = "61 * * * *"'))
+    home = tmp_path / "home"
+    done = newswatch("crawl", env=cli_env(home, path), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"{path}: outlet 'incheonilbo'" in done.stderr and "key 'cron'" in done.stderr and "(59)" in done.stderr
 
 
 def test_duplicate_ids_and_bad_toml(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.cpu import story_signature
+from crawler.errors import ConfigError
 from crawler.extract.cleanup import clean_record
 from crawler.families import ID_RULES
 from crawler.releases import (
@@ -160,7 +161,7 @@ def test_the_same_release_added_twice_is_stored_once(db: Any) -> None:
 def test_the_window_setting_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert window_days() == 14
     monkeypatch.setenv("NEWSWATCH_RELEASE_WINDOW_DAYS", "two weeks")
-    with pytest.raises(ReleaseError, match="whole number"):
+    with pytest.raises(ConfigError, match="NEWSWATCH_RELEASE_WINDOW_DAYS.*whole number"):
         window_days()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def test_a_registry_cron_that_never_fires_is_a_broken_registry(runtime: Runtime,
     with caplog.at_level(logging.ERROR):
         assert runtime.reload() is False
     assert "never fires" in caplog.text
-    assert runtime.registry.value.outlet[0].every == "30m"  # type: ignore[union-attr]
+    assert runtime.registry.value.outlet[0].every == timedelta(minutes=30)  # type: ignore[union-attr]
 
 
 def test_broken_recipients_keep_the_last_good_ones(runtime: Runtime, files: tuple[Path, Path],

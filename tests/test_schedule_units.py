@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from crawler.config import ClockWindow
+from crawler.errors import ConfigError
 from crawler.registry import Registry, RegistryError
 from crawler.schedule import jobs, tick
 from crawler.schedule.config import (
@@ -34,7 +36,7 @@ def test_durations(text: str, seconds: int) -> None:
 
 @pytest.mark.parametrize("text", ["0m", "5", "five minutes", "-1m"])
 def test_bad_durations_name_the_variable(text: str) -> None:
-    with pytest.raises(ScheduleConfigError, match="NEWSWATCH_SCHEDULE_TICK"):
+    with pytest.raises(ConfigError, match="NEWSWATCH_SCHEDULE_TICK"):
         ScheduleConfig.from_env({"NEWSWATCH_SCHEDULE_TICK": text})
 
 
@@ -48,7 +50,7 @@ def test_window(window: str, at: clock, inside: bool) -> None:
 
 
 def test_window_default_and_errors() -> None:
-    assert ScheduleConfig.from_env({}).window == (clock(6), clock(23))
+    assert ScheduleConfig.from_env({}).window == ClockWindow(clock(6), clock(23))
     for bad in ("6-23", "06:00-06:00", "25:00-01:00"):
         with pytest.raises(ScheduleConfigError, match="NEWSWATCH_SCHEDULE_WINDOW"):
             parse_window(bad)

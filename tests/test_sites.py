@@ -15,6 +15,7 @@ import urllib.robotparser
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -619,7 +620,7 @@ def test_cli_serves_prints_urls_writes_registry_and_exits_on_sigterm(tmp_path: P
     assert entries["incheonnuri"].lists == (
         urls["incheonnuri"] + "news/articleList.html?view_type=sm",
     )
-    assert entries["ydpharu"].district == "영등포구" and entries["ydpharu"].every == "30m"
+    assert entries["ydpharu"].district == "영등포구" and entries["ydpharu"].every == timedelta(minutes=30)
     assert len(log.read_text().splitlines()) == 2
 
 

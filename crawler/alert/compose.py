@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,6 +32,7 @@ from crawler import paths
 from crawler.alert.explain import score_text
 from crawler.alert.recipients import Maintainer, Recipient
 from crawler.clock import SEOUL, korean_time, seoul_text
+from crawler.config import settings
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -116,7 +116,7 @@ class Envelope:
     contacts: Sequence[Maintainer] = ()
     feedback: FeedbackLinks = field(default_factory=lambda: FeedbackLinks(web_base_url()))
     # "[데모] " on the demo's mail (crawler.demo sets it); a real deployment leaves it unset
-    subject_prefix: str = field(default_factory=lambda: os.environ.get("NEWSWATCH_SUBJECT_PREFIX", ""))
+    subject_prefix: str = field(default_factory=lambda: settings().subject_prefix)
 
 
 def web_base_url() -> str:
@@ -125,12 +125,9 @@ def web_base_url() -> str:
     The dashboard's own listen address (NEWSWATCH_WEB_HOST/PORT) is not a guess for it: a
     server listening on 127.0.0.1 is unreachable from a recipient's phone.
     """
-    explicit = os.environ.get("NEWSWATCH_WEB_URL", "").strip()
+    explicit = settings().web_url  # checked (http/https, no trailing slash) by the settings
     if explicit:
-        if urlsplit(explicit).scheme not in ("http", "https"):
-            raise ValueError(f"NEWSWATCH_WEB_URL={explicit!r}: give the public address, e.g. "
-                             "https://newswatch.city.example")
-        return explicit.rstrip("/")
+        return explicit
     _warn_no_web_url()
     return ""
 

@@ -10,7 +10,6 @@ older than NEWSWATCH_ALERT_MAX_AGE_HOURS make no alerts at all.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,9 +21,9 @@ from sqlalchemy.orm import Session
 from crawler.alert.holidays import is_holiday
 from crawler.alert.recipients import Recipient, Recipients
 from crawler.clock import SEOUL
+from crawler.config import settings
 from crawler.store.models import Alert
 
-DEFAULT_MAX_AGE_HOURS = 72.0
 _DIGEST_HORIZON_DAYS = 40  # long enough for any run of weekends and holidays
 # the columns of uq_alert_key; rows written without `followup` are story alerts (followup 0)
 ALERT_KEY = ["recipient", "watchlist_id", "story_id", "revision", "followup"]
@@ -42,18 +41,7 @@ class AlertPlan:
 
 def alert_max_age_hours() -> float:
     """NEWSWATCH_ALERT_MAX_AGE_HOURS (default 72): older articles are never mailed."""
-    value = os.environ.get("NEWSWATCH_ALERT_MAX_AGE_HOURS", "").strip()
-    if not value:
-        return DEFAULT_MAX_AGE_HOURS
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = -1.0
-    if hours <= 0:
-        raise ValueError(
-            f"NEWSWATCH_ALERT_MAX_AGE_HOURS={value!r}: give a positive number of hours, e.g. 72"
-        )
-    return hours
+    return settings().alert_max_age_hours
 
 
 def plan_alerts(

@@ -18,11 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from crawler import paths
+from crawler.config import ClockWindowField, parse_clock
 from crawler.errors import ConfigError, plain_message
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _ADDRESS = re.compile(
     r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
 )
@@ -31,14 +31,6 @@ _WATCHLIST_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 class RecipientsError(ConfigError):
     """A recipients file that cannot be used; the message says where and how to fix it."""
-
-
-def parse_clock(value: str) -> time:
-    """'08:30' -> time(8, 30); anything else is a ValueError with the expected form."""
-    m = _CLOCK.match(value.strip())
-    if not m:
-        raise ValueError(f"{value!r} is not a time of day; write 24-hour 'HH:MM', e.g. '08:30'")
-    return time(int(m.group(1)), int(m.group(2)))
 
 
 def _check_address(value: str) -> str:
@@ -80,7 +72,7 @@ class Recipient(BaseModel):
     immediate_min_score: float = 12.0
     digest_times: tuple[str, ...] = ("08:30",)
     weekdays: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
-    quiet_hours: str = ""
+    quiet_hours: ClockWindowField | None = None  # "22:00-07:00"; "" for none
     skip_holidays: bool = False
     channel: Literal["email", "webhook"] = "email"
     webhook_url: str = ""
@@ -115,21 +107,10 @@ class Recipient(BaseModel):
             raise ValueError('list at least one day, e.g. ["mon", "tue", "wed", "thu", "fri"]')
         return v
 
-    @field_validator("quiet_hours")
+    @field_validator("quiet_hours", mode="before")
     @classmethod
-    def _quiet_hours(cls, v: str) -> str:
-        if not v.strip():
-            return ""
-        start, sep, end = v.partition("-")
-        if not sep:
-            raise ValueError(
-                f"{v!r} is not a time range; write 'HH:MM-HH:MM', e.g. '22:00-07:00', or \"\" for none"
-            )
-        if parse_clock(start) == parse_clock(end):
-            raise ValueError(
-                f'{v!r} starts and ends at the same time; give a real range or "" for none'
-            )
-        return v.strip()
+    def _no_quiet_hours(cls, v: Any) -> Any:
+        return None if isinstance(v, str) and not v.strip() else v
 
     @model_validator(mode="after")
     def _channel(self) -> Recipient:
@@ -166,10 +147,7 @@ class Recipient(BaseModel):
     @property
     def quiet_window(self) -> tuple[time, time] | None:
         """(start, end) of the quiet hours, or None."""
-        if not self.quiet_hours:
-            return None
-        start, _, end = self.quiet_hours.partition("-")
-        return parse_clock(start), parse_clock(end)
+        return self.quiet_hours.as_tuple() if self.quiet_hours else None
 
     @property
     def display(self) -> str:

@@ -21,11 +21,12 @@ from urllib.parse import quote
 
 from crawler import paths
 from crawler.alert.compose import FeedbackLinks
+from crawler.config import MIN_SECRET_LENGTH, settings
 from crawler.errors import ConfigError
 from crawler.store.models import VERDICTS
 
 DEFAULT_LIFETIME = timedelta(days=30)
-_MIN_SECRET = 16
+_MIN_SECRET = MIN_SECRET_LENGTH
 
 
 class TokenError(ConfigError):
@@ -57,11 +58,9 @@ def secret_file() -> Path:
 
 def load_secret() -> bytes:
     """NEWSWATCH_SECRET, else the secret file (created 0600 with a random secret on first use)."""
-    env = os.environ.get("NEWSWATCH_SECRET", "").strip()
-    if env:
-        if len(env) < _MIN_SECRET:
-            raise TokenError(f"NEWSWATCH_SECRET is too short; give at least {_MIN_SECRET} characters")
-        return env.encode()
+    configured = settings().secret  # at least 16 characters: checked by the settings
+    if configured is not None:
+        return configured.get_secret_value().strip().encode()
     path = secret_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():

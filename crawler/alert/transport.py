@@ -19,7 +19,7 @@ import ssl
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from crawler import paths
+from crawler import config, paths
 
 log = logging.getLogger(__name__)
 
@@ -77,46 +77,27 @@ class SmtpSettings:
     cafile: str | None = None  # extra CA bundle for a relay with a private certificate
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> SmtpSettings:
-        """Read NEWSWATCH_SMTP_HOST/_PORT/_SECURITY/_USER/_PASSWORD/_FROM/_REPLY_TO (+ _TIMEOUT, _CAFILE)."""
-        env = dict(os.environ) if env is None else env
-
-        def get(name: str) -> str:
-            return env.get(f"NEWSWATCH_SMTP_{name}", "").strip()
-
-        host = get("HOST")
-        if not host:
-            raise ValueError(
-                "NEWSWATCH_SMTP_HOST is not set; mail goes to the outbox directory instead"
-            )
-        security = (get("SECURITY") or "starttls").lower()
-        if security not in DEFAULT_PORTS:
-            raise ValueError(f"NEWSWATCH_SMTP_SECURITY={security!r}: use starttls, ssl or none")
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings:
+        """NEWSWATCH_SMTP_* of the process's settings (or of `env`); raises without a host."""
+        s = config.settings() if env is None else config.load_settings(env)
+        if not s.smtp_host:
+            raise ValueError("NEWSWATCH_SMTP_HOST is not set; mail goes to the outbox directory instead")
         return cls(
-            host=host,
-            port=_int_env("NEWSWATCH_SMTP_PORT", get("PORT"), DEFAULT_PORTS[security]),
-            security=security,  # type: ignore[arg-type]  # checked above
-            user=get("USER"),
-            password=env.get("NEWSWATCH_SMTP_PASSWORD", ""),
-            from_address=get("FROM") or DEFAULT_FROM,
-            reply_to=get("REPLY_TO") or None,
-            timeout=float(_int_env("NEWSWATCH_SMTP_TIMEOUT", get("TIMEOUT"), 30)),
-            cafile=get("CAFILE") or None,
+            host=s.smtp_host,
+            port=s.smtp_port_or_default(),
+            security=s.smtp_security,
+            user=s.smtp_user,
+            password=s.smtp_password.get_secret_value(),
+            from_address=s.smtp_from,
+            reply_to=s.smtp_reply_to or None,
+            timeout=float(s.smtp_timeout),
+            cafile=str(s.smtp_cafile) if s.smtp_cafile else None,
         )
 
     def describe(self) -> str:
         """Where mail goes, for logs and reports (no password)."""
         who = f"{self.user}@" if self.user else ""
         return f"smtp://{who}{self.host}:{self.port} ({self.security})"
-
-
-def _int_env(name: str, value: str, default: int) -> int:
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r}: give a whole number") from None
 
 
 class SmtpTransport:
@@ -312,10 +293,7 @@ def _host(url: str) -> str:
 
 def transport_from_env() -> SmtpTransport | OutboxTransport:
     """SMTP when NEWSWATCH_SMTP_HOST is set, else the outbox directory under NEWSWATCH_HOME."""
-    if os.environ.get("NEWSWATCH_SMTP_HOST", "").strip():
+    s = config.settings()
+    if s.smtp_host:
         return SmtpTransport(SmtpSettings.from_env())
-    return OutboxTransport(
-        paths.outbox_dir(),
-        from_address=os.environ.get("NEWSWATCH_SMTP_FROM", "").strip() or DEFAULT_FROM,
-        reply_to=os.environ.get("NEWSWATCH_SMTP_REPLY_TO", "").strip() or None,
-    )
+    return OutboxTransport(paths.outbox_dir(), from_address=s.smtp_from, reply_to=s.smtp_reply_to or None)

@@ -32,12 +32,8 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from crawler.schedule.config import (
-        ScheduleConfig,
-        ScheduleConfigError,
-        parse_duration,
-        parse_window,
-    )
+    from crawler.errors import ConfigError
+    from crawler.schedule.config import ScheduleConfig, parse_duration, parse_window
     from crawler.schedule.daemon import run_scheduler
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -49,7 +45,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             config = replace(config, tick=parse_duration(args.tick, "--tick"))
         if args.window is not None:
             config = replace(config, window=parse_window(args.window, "--window"))
-    except ScheduleConfigError as exc:
+    except ConfigError as exc:  # a bad NEWSWATCH_SCHEDULE_* value or flag
         logging.getLogger("newswatch.schedule").error("%s", exc)
         return EXIT_CONFIG
     return run_scheduler(config)

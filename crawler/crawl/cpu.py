@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from crawler.config import settings
 from crawler.crawl.channel import ProcessPool
 from crawler.extract.cleanup import clean_record
 from crawler.types import ArticleRecord, Extracted, MatchResult
@@ -29,17 +30,7 @@ def default_workers() -> int:
 
 def workers_from_env() -> int | None:
     """NEWSWATCH_CPU_WORKERS: None when unset (`default_workers()`), else a whole number >= 0."""
-    value = os.environ.get("NEWSWATCH_CPU_WORKERS", "").strip()
-    if not value:
-        return None
-    try:
-        workers = int(value)
-    except ValueError:
-        workers = -1
-    if workers < 0:
-        raise ValueError(f"NEWSWATCH_CPU_WORKERS={value!r}: give a whole number of worker processes, 0 or "
-                         "more (0 runs every step in Scrapy's process)")
-    return workers
+    return settings().cpu_workers
 
 
 def _init_worker(watchlists_dir: str) -> None:

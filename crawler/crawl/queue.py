@@ -15,7 +15,8 @@ from typing import Any
 
 import redis
 
-DEFAULT_PREFIX = "newswatch"
+from crawler.config import settings
+
 TICK_META = "nw_tick"  # request meta: the tick whose discovery a request belongs to
 PAGE_META = "nw_page"  # request meta: a list/sitemap page's URL as the ledger knows it
 PAGE_KINDS = ("list", "sitemap")
@@ -25,11 +26,11 @@ DUPEFILTER_TTL_S = 24 * 3600  # a tick's duplicate filter outlives any tick, the
 
 def redis_url() -> str:
     """`NEWSWATCH_REDIS_URL`, or "" when this deployment runs without Redis."""
-    return os.environ.get("NEWSWATCH_REDIS_URL", "").strip()
+    return settings().redis_url
 
 
 def redis_prefix() -> str:
-    return os.environ.get("NEWSWATCH_REDIS_PREFIX", "").strip() or DEFAULT_PREFIX
+    return settings().redis_prefix
 
 
 def keys(prefix: str | None = None) -> dict[str, str]:

@@ -10,12 +10,12 @@ a crawl by more than that at exit. Errors carry an `outlet` tag and a fingerprin
 from __future__ import annotations
 
 import logging
-import os
 
 import sentry_sdk
 from sentry_sdk.integrations.logging import LoggingIntegration
 from sentry_sdk.transport import HttpTransport
 
+from crawler.config import settings
 from crawler.monitor.rules import Check
 
 SHUTDOWN_TIMEOUT = 2.0  # seconds a process may wait at exit for queued events
@@ -29,7 +29,7 @@ class QuickTransport(HttpTransport):
 
 
 def dsn_from_env() -> str:
-    return os.environ.get("SENTRY_DSN", "").strip()
+    return settings().sentry_dsn.get_secret_value()
 
 
 def init_sentry(component: str, dsn: str | None = None) -> bool:
@@ -48,8 +48,8 @@ def init_sentry(component: str, dsn: str | None = None) -> bool:
         # log records become breadcrumbs only: request failures are health (error ratio), not
         # bugs, and the extension below reports real errors with outlet tags and fingerprints
         integrations=[LoggingIntegration(level=logging.INFO, event_level=None)],
-        environment=os.environ.get("SENTRY_ENVIRONMENT") or None,
-        release=os.environ.get("SENTRY_RELEASE") or None,
+        environment=settings().sentry_environment or None,
+        release=settings().sentry_release or None,
     )
     sentry_sdk.get_global_scope().set_tag("component", component)
     return True

@@ -10,19 +10,18 @@ the conditions, so an article that starts matching mid-prune keeps its body.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select, update
 
+from crawler.config import parse_duration
 from crawler.ops.common import OpsError
 from crawler.store.db import Database
 from crawler.store.models import Article, ArticleVersion, Label, Match
 
 BATCH = 500
 MIN_DAYS = 30
-_AGE = re.compile(r"^\s*(\d+)\s*([dwy])\s*$")
 
 
 @dataclass
@@ -38,15 +37,14 @@ class PruneReport:
 
 
 def parse_age(text: str) -> timedelta:
-    """`365d`, `52w` or `1y` (365 days) — at least 30 days."""
-    m = _AGE.match(text or "")
-    if not m:
-        raise OpsError(f"--older-than {text!r}: write a number of days, weeks or years, e.g. 365d, 52w, 1y")
-    n, unit = int(m.group(1)), m.group(2)
-    days = n * {"d": 1, "w": 7, "y": 365}[unit]
-    if days < MIN_DAYS:
+    """A duration such as `365d`, `52w` or `1y` (365 days) — at least 30 days."""
+    try:
+        age = parse_duration(text or "")
+    except ValueError:
+        raise OpsError(f"--older-than {text!r}: write a number of days, weeks or years, e.g. 365d, 52w, 1y") from None
+    if age < timedelta(days=MIN_DAYS):
         raise OpsError(f"--older-than {text}: keep at least {MIN_DAYS} days (revisits and rematches need recent bodies)")
-    return timedelta(days=days)
+    return age
 
 
 def _old(cutoff: datetime):

@@ -12,7 +12,6 @@ twice is recognised (by its normalised text) and not stored again.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.clock import SEOUL as _SEOUL
+from crawler.config import settings
 from crawler.dedupe.stories import (
     REWRITE_SCORE,
     SENTENCE_FOUND,
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
     from crawler.store.db import Database
 
-WINDOW_DAYS = 14
 MIN_SENTENCES = 2
 VERBATIM_SENTENCE = 0.9  # share of a release sentence's shingles in one article sentence
 VERBATIM_KIND = 0.8  # of the release's sentences carried as written: a verbatim copy
@@ -54,18 +53,7 @@ class ReleaseError(ValueError):
 
 def window_days() -> int:
     """NEWSWATCH_RELEASE_WINDOW_DAYS (default 14): how long after a release articles are compared."""
-    raw = os.environ.get("NEWSWATCH_RELEASE_WINDOW_DAYS", "").strip()
-    if not raw:
-        return WINDOW_DAYS
-    try:
-        days = int(raw)
-    except ValueError:
-        raise ReleaseError(
-            f"NEWSWATCH_RELEASE_WINDOW_DAYS={raw!r} is not a whole number of days: set e.g. 14"
-        ) from None
-    if days < 1:
-        raise ReleaseError(f"NEWSWATCH_RELEASE_WINDOW_DAYS={days} must be 1 or more")
-    return days
+    return settings().release_window_days
 
 
 def releases_dir() -> Path:

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
 
+from crawler import config
 from crawler.clock import SEOUL
-from crawler.registry import DEFAULT_EVERY, Outlet, duration
-from crawler.schedule.config import ScheduleConfigError, env_duration
+from crawler.registry import DEFAULT_EVERY, Outlet
 
 DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
@@ -46,58 +45,33 @@ PRIOR_HOURS = 24.0  # the prior weighs as much as a day of watching
 PRIOR_PER_DAY = 4.0  # an outlet never watched is taken to publish a few times a day
 
 
-class CadenceError(ScheduleConfigError):
-    """A cadence setting that cannot be used; the message names the variable."""
-
-
 @dataclass(frozen=True)
 class CadenceConfig:
     """NEWSWATCH_SCHEDULE_CADENCE/BUDGET/BASE_EVERY/MIN_EVERY/MAX_EVERY/LOOKBACK."""
 
     mode: str = "fixed"
     budget: float | None = None  # polls per hour over the adaptive outlets; None: as fixed at base_every
-    base_every: timedelta = field(default_factory=lambda: duration(DEFAULT_EVERY) or timedelta(minutes=30))
+    base_every: timedelta = DEFAULT_EVERY
     min_every: timedelta = timedelta(minutes=2)
     max_every: timedelta = timedelta(hours=1)
     lookback: timedelta = timedelta(days=14)
     objective: str = "p95"  # p95: the 95th-percentile delay; mean: the mean delay (square-root rule)
 
     @classmethod
+    def from_settings(cls, s: config.Settings) -> CadenceConfig:
+        return cls(mode=s.schedule_cadence, budget=s.schedule_budget, base_every=s.schedule_base_every,
+                   min_every=s.schedule_min_every, max_every=s.schedule_max_every, lookback=s.schedule_lookback,
+                   objective=s.schedule_objective)
+
+    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CadenceConfig:
-        env = os.environ if env is None else env
-        base = cls()
-
-        def dur(key: str, default: timedelta) -> timedelta:
-            return env_duration(env, key, default)
-
-        mode = env.get("NEWSWATCH_SCHEDULE_CADENCE", "").strip().lower() or base.mode
-        if mode not in MODES:
-            raise CadenceError(f"NEWSWATCH_SCHEDULE_CADENCE={mode!r}: write 'fixed' or 'adaptive'")
-        objective = env.get("NEWSWATCH_SCHEDULE_OBJECTIVE", "").strip().lower() or base.objective
-        if objective not in OBJECTIVES:
-            raise CadenceError(f"NEWSWATCH_SCHEDULE_OBJECTIVE={objective!r}: write 'p95' or 'mean'")
-        raw_budget = env.get("NEWSWATCH_SCHEDULE_BUDGET", "").strip()
-        budget: float | None = None
-        if raw_budget:
-            try:
-                budget = float(raw_budget)
-            except ValueError:
-                budget = -1.0
-            if not budget > 0:
-                raise CadenceError(f"NEWSWATCH_SCHEDULE_BUDGET={raw_budget!r}: write polls per hour over all "
-                                   "adaptive outlets, e.g. 36000 (3,000 outlets every 5 minutes), or leave it unset")
-        config = cls(mode=mode, budget=budget, base_every=dur("BASE_EVERY", base.base_every),
-                     min_every=dur("MIN_EVERY", base.min_every), max_every=dur("MAX_EVERY", base.max_every),
-                     lookback=dur("LOOKBACK", base.lookback), objective=objective)
-        if config.min_every > config.max_every:
-            raise CadenceError(f"NEWSWATCH_SCHEDULE_MIN_EVERY ({config.min_every}) is longer than "
-                               f"NEWSWATCH_SCHEDULE_MAX_EVERY ({config.max_every}); make the minimum the shorter")
-        return config
+        """The process's settings, or those of `env` (unset or empty means the default)."""
+        return cls.from_settings(config.settings() if env is None else config.load_settings(env))
 
     def bounds(self, outlet: Outlet) -> tuple[timedelta, timedelta]:
         """(min_every, max_every) of an outlet: its own, else the defaults (an own bound wins a clash)."""
-        low = duration(outlet.min_every) or self.min_every
-        high = duration(outlet.max_every) or self.max_every
+        low = outlet.min_every or self.min_every
+        high = outlet.max_every or self.max_every
         if low > high:
             low, high = (low, low) if outlet.min_every else (high, high)
         return low, high

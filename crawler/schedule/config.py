@@ -1,72 +1,51 @@
-"""The scheduler's settings (NEWSWATCH_SCHEDULE_*), read once from the environment."""
+"""The scheduler's settings (NEWSWATCH_SCHEDULE_*), taken from the process's settings object."""
 
 from __future__ import annotations
 
-import os
-import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time, timedelta
 
+from crawler import config
+from crawler.config import ClockWindow
 from crawler.errors import ConfigError
-
-_DURATION = re.compile(r"^(\d+)\s*([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_WINDOW = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
 class ScheduleConfigError(ConfigError):
-    """A NEWSWATCH_SCHEDULE_* value that cannot be used; the message names the variable."""
+    """A NEWSWATCH_SCHEDULE_* value (or a flag) that cannot be used; the message names it."""
 
 
 def parse_duration(value: str, name: str) -> timedelta:
-    """'30s', '5m', '2h', '1d' -> timedelta; anything else names the variable and the form."""
-    m = _DURATION.match(value.strip())
-    if not m or int(m.group(1)) == 0:
-        raise ScheduleConfigError(f"{name}={value!r}: write a positive duration such as '30s', '5m' or '2h'")
-    return timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    """'30s', '5m', '2h', '1d' -> timedelta; anything else names the variable (or flag) and the form."""
+    try:
+        return config.parse_duration(value)
+    except ValueError:
+        raise ScheduleConfigError(f"{name}={value!r}: write a positive duration such as '30s', '5m' or '2h'") from None
 
 
-def env_duration(env: Mapping[str, str], key: str, default: timedelta) -> timedelta:
-    """NEWSWATCH_SCHEDULE_<key> as a duration; unset or empty means `default`."""
-    name = f"NEWSWATCH_SCHEDULE_{key}"
-    raw = env.get(name, "").strip()
-    return parse_duration(raw, name) if raw else default
-
-
-def parse_window(value: str, name: str = "NEWSWATCH_SCHEDULE_WINDOW") -> tuple[time, time] | None:
-    """'06:00-23:00' -> (start, end) in Asia/Seoul; '' or 'always' -> None (all day)."""
+def parse_window(value: str, name: str = "NEWSWATCH_SCHEDULE_WINDOW") -> ClockWindow | None:
+    """'06:00-23:00' -> the window in Asia/Seoul; '', 'always' or '00:00-24:00' -> None (all day)."""
     text = value.strip().lower()
-    if text in ("", "always", "00:00-24:00"):
+    if text in ("", "always"):
         return None
-    m = _WINDOW.match(text)
-    if not m:
-        raise ScheduleConfigError(f"{name}={value!r}: write 'HH:MM-HH:MM' (Asia/Seoul), e.g. '06:00-23:00', or 'always'")
-    start = _clock(int(m.group(1)), int(m.group(2)))
-    end = _clock(int(m.group(3)), int(m.group(4)))
-    if start == end:
-        raise ScheduleConfigError(f"{name}={value!r}: the window is empty; write 'always' for all day")
-    return start, end
+    try:
+        window = ClockWindow.parse(text)
+    except ValueError as exc:
+        raise ScheduleConfigError(f"{name}={value!r}: {exc} (Asia/Seoul), or 'always'") from None
+    return None if window.whole_day else window
 
 
-def _clock(hour: int, minute: int) -> time:
-    return time.max if hour == 24 else time(hour, minute)
-
-
-def in_window(window: tuple[time, time] | None, clock: time) -> bool:
-    """Whether a Seoul wall-clock time falls in the window (which may wrap midnight)."""
-    if window is None:
-        return True
-    start, end = window
-    return start <= clock < end if start < end else (clock >= start or clock < end)
+def in_window(window: ClockWindow | None, clock: time) -> bool:
+    """Whether a Seoul wall-clock time falls in the window (None: all day)."""
+    return window is None or window.contains(clock)
 
 
 @dataclass(frozen=True)
 class ScheduleConfig:
-    """Every scheduler setting, with the defaults documented in deploy/newswatch.env.example."""
+    """Every scheduler setting; the defaults are those of crawler.config.Settings."""
 
-    window: tuple[time, time] | None = (time(6), time(23))
+    window: ClockWindow | None = ClockWindow(time(6), time(23))
     tick: timedelta | None = None  # None: the shortest outlet interval in the registry
     send_every: timedelta = timedelta(minutes=3)
     heartbeat_every: timedelta = timedelta(seconds=30)
@@ -78,25 +57,21 @@ class ScheduleConfig:
     crawl_args: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleConfig:
-        """Read NEWSWATCH_SCHEDULE_*; unset or empty means the default."""
-        env = os.environ if env is None else env
-        base = cls()
-
-        def dur(key: str, default: timedelta) -> timedelta:
-            return env_duration(env, key, default)
-
-        window_raw = env.get("NEWSWATCH_SCHEDULE_WINDOW")
-        tick_raw = env.get("NEWSWATCH_SCHEDULE_TICK", "").strip()
+    def from_settings(cls, s: config.Settings) -> ScheduleConfig:
         return cls(
-            window=base.window if window_raw is None else parse_window(window_raw),
-            tick=parse_duration(tick_raw, "NEWSWATCH_SCHEDULE_TICK") if tick_raw else None,
-            send_every=dur("SEND_EVERY", base.send_every),
-            heartbeat_every=dur("HEARTBEAT_EVERY", base.heartbeat_every),
-            reload_every=dur("RELOAD_EVERY", base.reload_every),
-            health_every=dur("HEALTH_EVERY", base.health_every),
-            crawl_timeout=dur("CRAWL_TIMEOUT", base.crawl_timeout),
-            stop_grace=dur("STOP_GRACE", base.stop_grace),
-            misfire_grace=dur("MISFIRE_GRACE", base.misfire_grace),
-            crawl_args=tuple(shlex.split(env.get("NEWSWATCH_SCHEDULE_CRAWL_ARGS", ""))),
+            window=s.schedule_window,
+            tick=s.schedule_tick,
+            send_every=s.schedule_send_every,
+            heartbeat_every=s.schedule_heartbeat_every,
+            reload_every=s.schedule_reload_every,
+            health_every=s.schedule_health_every,
+            crawl_timeout=s.schedule_crawl_timeout,
+            stop_grace=s.schedule_stop_grace,
+            misfire_grace=s.schedule_misfire_grace,
+            crawl_args=tuple(shlex.split(s.schedule_crawl_args)),
         )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ScheduleConfig:
+        """The process's settings, or those of `env` (unset or empty means the default)."""
+        return cls.from_settings(config.settings() if env is None else config.load_settings(env))

@@ -72,7 +72,7 @@ def _tick_interval(registry: Registry, cadence: CadenceConfig | None, tick_for: 
     intervals = [(tick_for(cadence, cadence.bounds(o)[0]) if adaptive and cadence and not o.fixed else o.interval)
                  for o in registry.outlet]
     known: list[timedelta] = [i for i in intervals if i is not None]
-    return min(known) if known else timedelta(minutes=int(DEFAULT_EVERY.rstrip("m")))
+    return min(known) if known else DEFAULT_EVERY
 
 
 def cron_trigger(expr: str, outlets: Iterable[str], source: str, now: datetime | None = None) -> CronTrigger:

@@ -13,14 +13,14 @@ writes (wall time; the bench maps them back).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from crawler.schedule.config import ScheduleConfigError
+from crawler import config
 
-SCALE_VAR, ANCHOR_VAR = "NEWSWATCH_SCHEDULE_TIME_SCALE", "NEWSWATCH_SCHEDULE_TIME_ANCHOR"
+SCALE_VAR, ANCHOR_VAR = "NEWSWATCH_SCHEDULE_TIME_SCALE", "NEWSWATCH_SCHEDULE_TIME_ANCHOR"  # the bench sets them
+
 
 
 @dataclass(frozen=True)
@@ -61,23 +61,7 @@ def _aware(ts: datetime) -> datetime:
 
 def from_env(env: Mapping[str, str] | None = None) -> SimClock | None:
     """The bench's clock, or None (real time) when NEWSWATCH_SCHEDULE_TIME_SCALE is unset or 1."""
-    env = os.environ if env is None else env
-    raw = env.get(SCALE_VAR, "").strip()
-    if not raw:
+    s = config.settings() if env is None else config.load_settings(env)
+    if s.schedule_time_scale is None or s.schedule_time_scale == 1 or s.schedule_time_anchor is None:
         return None
-    try:
-        scale = float(raw)
-    except ValueError:
-        scale = 0.0
-    if not scale > 0:
-        raise ScheduleConfigError(f"{SCALE_VAR}={raw!r}: write simulated seconds per wall second, e.g. 5 "
-                                  "(a bench tool; leave it unset in production)")
-    if scale == 1:
-        return None
-    raw_anchor = env.get(ANCHOR_VAR, "").strip()
-    try:
-        anchor = _aware(datetime.fromisoformat(raw_anchor))
-    except ValueError:
-        raise ScheduleConfigError(f"{ANCHOR_VAR}={raw_anchor!r}: with {SCALE_VAR} set, write the wall instant "
-                                  "where simulated and wall time agree, e.g. 2026-12-07T05:00:00+00:00") from None
-    return SimClock(scale, anchor)
+    return SimClock(s.schedule_time_scale, _aware(s.schedule_time_anchor))

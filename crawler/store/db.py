@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler import paths
+from crawler.config import settings
 from crawler.errors import ServiceUnavailable
 
 
@@ -22,22 +23,12 @@ def migrations_dir() -> Path:
     return paths.packaged("crawler.store", "migrations")
 
 
-DEFAULT_TIMEOUT_S = 30.0  # a crawl waits this long on a locked, paused or unreachable database, not for ever
 MIGRATION_LOCK_KEY = 0x6E657773_6D696772  # "newsmigr": the PostgreSQL advisory lock around migrations
 
 
 def db_timeout_s() -> float:
     """NEWSWATCH_DB_TIMEOUT_S: connect, lock-wait and statement timeout in seconds."""
-    raw = os.environ.get("NEWSWATCH_DB_TIMEOUT_S", "").strip()
-    if not raw:
-        return DEFAULT_TIMEOUT_S
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if value <= 0:
-        raise StoreUnavailable(f"NEWSWATCH_DB_TIMEOUT_S={raw!r}: write a positive number of seconds, e.g. 30")
-    return value
+    return settings().db_timeout_s
 
 
 class StoreUnavailable(ServiceUnavailable):

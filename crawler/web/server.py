@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8650
+from crawler.config import settings
 
 
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
@@ -44,8 +42,8 @@ def is_loopback(host: str) -> bool:
 
 def listen_address(host: str | None, port: int | str | None, *, public: bool) -> tuple[str, int]:
     """The host and port (flags, then NEWSWATCH_WEB_HOST/PORT, then 127.0.0.1:8650), checked."""
-    host = (host or os.environ.get("NEWSWATCH_WEB_HOST", "").strip() or DEFAULT_HOST)
-    raw = port if port not in (None, "") else (os.environ.get("NEWSWATCH_WEB_PORT", "").strip() or DEFAULT_PORT)
+    host = host or settings().web_host
+    raw = port if port not in (None, "") else settings().web_port
     try:
         number = int(raw)
     except (TypeError, ValueError):
