@@ -16,13 +16,23 @@ import os
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
 from crawler import paths
+from crawler.alert.plan import alert_max_age_hours
 from crawler.clock import SEOUL
+from crawler.commands.alert import send_command
 from crawler.config import reset_settings, settings
+from crawler.crawl.runner import run_crawl
+from crawler.releases import add_release, read_release, render_report, report
+from crawler.store import Database
+from crawler.store.models import Alert, Article, Match
 
 SERVER_START_TIMEOUT = 60
 SUBJECT_PREFIX = "[데모] "
@@ -151,7 +161,6 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
           "NEWSWATCH_DB_URL and SMTP are never used, mail goes to its outbox marked [데모].", flush=True)
     home.mkdir(parents=True, exist_ok=True)
     isolate(home)
-    from crawler.crawl.runner import run_crawl
 
     if fresh:
         for p in reset(home):
@@ -171,7 +180,6 @@ def run_demo(port_base: int = 8701, fresh: bool = False, home: Path | None = Non
                                                "LOG_LEVEL": _demo_log_level()})
     finally:
         stop_sites(proc)
-    from crawler.commands.alert import send_command
 
     t = summary.totals
     print(f"crawl: {t['requests']} requests, {t['new']} new articles, {t['updated']} updated, "
@@ -195,11 +203,6 @@ DEMO_RELEASE_AGE_HOURS = 22  # released before the demo outlets carried it
 
 def _register_demo_release(anchor: str) -> None:
     """The demo office's press release, registered (once) before the crawl traces its pick-ups."""
-    from datetime import timedelta
-
-    from crawler.releases import add_release, read_release
-    from crawler.store import Database
-
     released = datetime.fromisoformat(anchor) - timedelta(hours=DEMO_RELEASE_AGE_HOURS)
     rel = read_release(str(DEMO_RELEASE), date=released.isoformat())
     db = Database.open()
@@ -211,9 +214,6 @@ def _register_demo_release(anchor: str) -> None:
 
 
 def _print_release_report() -> None:
-    from crawler.releases import render_report, report
-    from crawler.store import Database
-
     db = Database.open()
     try:
         with db.session() as session:
@@ -226,12 +226,7 @@ def _print_release_report() -> None:
 def print_matches(outlet_ids: list[str]) -> None:
     """The table of relevant matches of these outlets: outlet, Seoul time, title, score, terms, mailed."""
 
-    from rich.console import Console
-    from rich.table import Table
-    from sqlalchemy import select
 
-    from crawler.store import Database
-    from crawler.store.models import Alert, Article, Match
 
     seoul = SEOUL
     db = Database.open()
@@ -263,7 +258,6 @@ def _mail_state(art: Any, match: Any, mailed: set[int], queued: set[int]) -> str
         return "sent"
     if art.story_id in queued:
         return "queued"
-    from crawler.alert.plan import alert_max_age_hours
 
     limit = alert_max_age_hours()
     published = art.published_at or art.first_seen_at

@@ -27,7 +27,7 @@ def home() -> Path:
     if value:
         return value.expanduser().resolve()
     if IN_ARCHIVE:
-        import platformdirs
+        import platformdirs  # optional: only a zipped egg (scrapyd) needs a data directory outside it
 
         return platformdirs.user_data_path("newswatch")
     return PROJECT_ROOT / "var"

@@ -5,6 +5,7 @@ A bad entry fails naming the file, the outlet, the key and the fix (DESIGN.md).
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import tomllib
@@ -142,8 +143,6 @@ class Outlet(BaseModel):
     @classmethod
     def _encoding(cls, v: str) -> str:
         if v:
-            import codecs
-
             try:
                 codecs.lookup(v)
             except LookupError as exc:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
@@ -20,6 +22,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.crawl.context import CrawlContext
+from crawler.crawl.project import js_handlers
 from crawler.crawl.revisit import entry_changed
 from crawler.extract.discovery import (
     Entry,
@@ -32,7 +35,7 @@ from crawler.extract.discovery import (
 from crawler.extract.listlinks import ShapeBook
 from crawler.families import article_key
 from crawler.monitor.failures import save_failing_page
-from crawler.registry import Outlet
+from crawler.registry import Outlet, load_registry
 from crawler.store import crawlstate
 from crawler.types import ArticleRecord
 from spiders.navigators import Navigator, navigator_for
@@ -62,7 +65,6 @@ class OutletSpider(scrapy.Spider):
         super().update_settings(settings)
         if not any(o.render == "js" for o in cls.crawl_outlets(settings)):
             return
-        from crawler.crawl.project import js_handlers
 
         handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
         handlers.update(js_handlers()["DOWNLOAD_HANDLERS"])
@@ -72,10 +74,6 @@ class OutletSpider(scrapy.Spider):
     @classmethod
     def crawl_outlets(cls, settings: Any) -> list[Outlet]:
         """The outlets a crawler of this class may crawl, for settings chosen before it starts."""
-        from pathlib import Path
-
-        from crawler.registry import load_registry
-
         file = settings.get("NEWSWATCH_OUTLETS_FILE") or None
         registry = load_registry(Path(file) if file else None).by_id()
         chosen = cls.outlet_ids or tuple(settings.getlist("NEWSWATCH_CRAWL_OUTLETS"))
@@ -138,8 +136,6 @@ class OutletSpider(scrapy.Spider):
     def prefetch(self) -> None:
         """Read what every outlet's discovery needs from the store in a few queries (validators of
         feeds and lists, cached robots.txt, revisits due) instead of a few per outlet."""
-        from urllib.parse import urlsplit
-
         settings = self.crawler.settings
         urls: list[str] = []
         for outlet in self.outlets:
@@ -183,9 +179,6 @@ class OutletSpider(scrapy.Spider):
         return self.list_requests(outlet)
 
     def _cached_robots(self, outlet: Outlet) -> bytes | None:
-        from datetime import timedelta
-        from urllib.parse import urlsplit
-
         hours = self.crawler.settings.getfloat("NEWSWATCH_ROBOTS_MAX_AGE_HOURS", 24)
         cached = self.ctx.cached_robots(urlsplit(outlet.home).netloc, timedelta(hours=hours))
         return cached[1] if cached and cached[0] < 400 else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.settings import BaseSettings
@@ -45,8 +46,6 @@ class RegistrySpiderLoader:
         return sorted(self._registry())
 
     def find_by_request(self, request: Request) -> builtins.list[str]:
-        from urllib.parse import urlsplit
-
         host = urlsplit(request.url).netloc
         return [o.id for o in self._registry().values() if urlsplit(o.home).netloc == host]
 

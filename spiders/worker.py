@@ -25,6 +25,7 @@ from crawler.crawl.queue import (
     ledger_key,
     note_pages,
 )
+from crawler.families import article_key
 from crawler.registry import Outlet
 from spiders.base import OutletSpider, failed_request
 
@@ -145,7 +146,6 @@ class WorkerSpider(OutletSpider):
         # were never requested). Counted as new for paging, and not requested a second time.
         self.ctx.discovered[outlet.id].update(self._tick_ledger(outlet.id, "wanted"))
         requests, fresh = super().article_requests(outlet, nav, entries)
-        from crawler.families import article_key
 
         self._ledger(outlet.id, "wanted", [article_key(r.url, outlet.family) for r in requests])
         return requests, fresh

@@ -33,6 +33,7 @@ from crawler.alert.explain import score_text
 from crawler.alert.recipients import Maintainer, Recipient
 from crawler.clock import SEOUL, korean_time, seoul_text
 from crawler.config import settings
+from crawler.releases.digest import release_echo
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -409,8 +410,6 @@ def render_digest(
 
 
 def _release_echo(recipient: Recipient, now: datetime) -> list[dict[str, Any]]:
-    from crawler.releases.digest import release_echo
-
     return release_echo(recipient, now)
 
 

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crawler.alert.mutes import is_muted, unwanted_by
 from crawler.alert.plan import (
     _insert_ignoring_key,
     _require_aware,
@@ -86,7 +87,6 @@ def story_gained_outlet(
     )
     if not rows:
         return 0
-    from crawler.alert.mutes import is_muted, unwanted_by
 
     by_address = recipients.by_address()
     holidays = frozenset(recipients.holidays)

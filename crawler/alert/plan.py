@@ -16,9 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Insert, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from crawler.alert.holidays import is_holiday
+from crawler.alert.mutes import unwanted_by
 from crawler.alert.recipients import Recipient, Recipients
 from crawler.clock import SEOUL
 from crawler.config import settings
@@ -169,8 +171,6 @@ def enqueue(
     concurrent writer of the same key neither fails nor aborts the caller's transaction.
     Returns the number of rows inserted.
     """
-    from crawler.alert.mutes import unwanted_by
-
     # a story a recipient marked 관련 없음 is never mailed to them again (revisions included)
     unwanted = unwanted_by(session, watchlist_id, story_id)
     rows = [
@@ -204,9 +204,9 @@ def _insert_ignoring_key(session: Session, row: dict[str, object]) -> Insert:
     dialect = session.get_bind().dialect.name
     dialect_insert: Any
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        dialect_insert = postgresql.insert
     elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        dialect_insert = sqlite.insert
     else:  # pragma: no cover - only the two backends are supported
         return insert(Alert).values(**row)
     return dialect_insert(Alert).values(**row).on_conflict_do_nothing(index_elements=ALERT_KEY)

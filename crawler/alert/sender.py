@@ -37,6 +37,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,7 @@ from crawler.alert.outbox import (
     mark_sent,
 )
 from crawler.alert.recipients import Recipient, Recipients, load_recipients
+from crawler.alert.tokens import SignedFeedbackLinks, load_secret, make_token
 from crawler.alert.transport import DeliveryError, Transport, WebhookTransport, transport_from_env
 from crawler.alert.views import load_views, watchlist_names
 from crawler.registry import outlet_names
@@ -494,10 +496,6 @@ def _feedback_links(base_url: str) -> FeedbackLinks:
     The secret is read once per drain (at the first link, so a secret problem fails that mail
     and is retried like any other), not once per link: a 200-story digest has 400 links.
     """
-    from functools import cached_property
-
-    from crawler.alert.tokens import SignedFeedbackLinks, load_secret, make_token
-
     class _OneSecretLinks(SignedFeedbackLinks):
         @cached_property
         def _secret(self) -> bytes:

@@ -29,8 +29,10 @@ from crawler.alert.explain import (
     pick_representative,
     rehighlight,
 )
+from crawler.alert.mutes import muted_outlets
 from crawler.alert.outbox import chunks
-from crawler.match.watchlist import Watchlist
+from crawler.match.watchlist import Watchlist, WatchlistError, load_watchlist
+from crawler.registry import RegistryError, load_registry
 from crawler.store.models import Alert, Article, Match, Story, StoryOutlet
 
 log = logging.getLogger(__name__)
@@ -132,8 +134,6 @@ def _news(
     outlet unless a mail of the story went out since the follow-up was written (that mail showed
     it). Muted outlets are left out: they are never mailed.
     """
-    from crawler.alert.mutes import muted_outlets
-
     sent: dict[tuple[str, int], list[tuple[int, datetime | None]]] = {}
     for ids in chunks(sorted({a.story_id for a in followups})):
         rows = session.execute(
@@ -250,7 +250,6 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
     regions = outlet_regions() if regions is None else regions
     watchlist = load_watchlist_or_none(watchlist_id)
     home = watchlist.home.name if watchlist and watchlist.home else None
-    from crawler.alert.mutes import muted_outlets
 
     members = _members(session, story_ids)
     muted = muted_outlets(session, watchlist_id)
@@ -317,8 +316,6 @@ def representatives(session: Session, story_ids: set[int], watchlist_id: str,
 
 def load_watchlist_or_none(watchlist_id: str) -> Watchlist | None:
     """The watchlist's rules (for Korean explanations); None when its file is gone or broken."""
-    from crawler.match.watchlist import WatchlistError, load_watchlist
-
     try:
         return load_watchlist(paths.watchlists_dir() / f"{watchlist_id}.toml")
     except (OSError, WatchlistError) as exc:
@@ -328,8 +325,6 @@ def load_watchlist_or_none(watchlist_id: str) -> Watchlist | None:
 
 def outlet_regions() -> dict[str, str]:
     """Outlet id -> region (시도) from the registry; empty when the registry cannot be read."""
-    from crawler.registry import RegistryError, load_registry
-
     try:
         return {o.id: o.region for o in load_registry().outlet}
     except RegistryError:

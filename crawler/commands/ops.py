@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from crawler.alert import mutes
 from crawler.errors import EXIT_CONFIG, USER_ERRORS
 from crawler.ops.common import OpsError, date_arg
 
@@ -109,6 +108,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_label(args: argparse.Namespace) -> int:
     from crawler import paths
+    from crawler.alert.mutes import unmute
     from crawler.ops import feedback
     from crawler.store import Database
 
@@ -124,7 +124,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         db = Database.open()
         try:
             with db.session() as s:
-                lifted = mutes.unmute(s, args.watchlist, args.unmute_outlet)
+                lifted = unmute(s, args.watchlist, args.unmute_outlet)
         finally:
             db.close()
         print(f"{args.unmute_outlet} {'unmuted' if lifted else 'was not muted'} for {args.watchlist}")

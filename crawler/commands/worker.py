@@ -6,10 +6,11 @@ import argparse
 from typing import Any
 
 from crawler.commands import die, scrapy_setting
-from crawler.crawl.queue import redis_url
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from crawler.crawl.queue import redis_url
+
     if not redis_url():
         return die("`newswatch worker` needs NEWSWATCH_REDIS_URL (e.g. redis://127.0.0.1:6379/0); "
                    "without it, `newswatch crawl` crawls in one process")

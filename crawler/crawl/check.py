@@ -14,6 +14,9 @@ round-trip TOML library (comments and order kept). robots.txt is decided as the 
 
 from __future__ import annotations
 
+import argparse
+import sys
+import tomllib
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -22,6 +25,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
+import tomlkit
+from rich.console import Console
+from rich.table import Table
+from scrapy.utils.misc import load_object
+
+from crawler import paths
+from crawler.crawl.project import project_settings
 from crawler.extract.discovery import (
     Entry,
     NotAFeed,
@@ -30,7 +40,10 @@ from crawler.extract.discovery import (
     parse_feed,
     parse_sitemap,
 )
-from crawler.registry import Outlet
+from crawler.families import extract
+from crawler.registry import Outlet, load_registry
+from settings import USER_AGENT
+from spiders.navigators import Navigator, navigator_for
 
 MAX_BYTES = 5 * 1024 * 1024
 TIMEOUT = 15.0
@@ -40,8 +53,6 @@ MAX_FEEDS = 2
 def user_agent() -> str:
     """The crawler's own User-Agent (with NEWSWATCH_CONTACT), so site owners see who probes."""
     try:
-        from settings import USER_AGENT
-
         return str(USER_AGENT)
     except ImportError:  # pragma: no cover - settings is part of the project
         return "newswatch outlets check"
@@ -57,10 +68,6 @@ class RobotsRules:
     then refuses (or the other way round)."""
 
     def __init__(self, body: bytes, settings: Any = None) -> None:
-        from scrapy.utils.misc import load_object
-
-        from crawler.crawl.project import project_settings
-
         settings = settings if settings is not None else project_settings()
         parser = load_object(settings.get("ROBOTSTXT_PARSER"))
         # Scrapy's parsers take the crawler only to name the spider in their warnings
@@ -147,8 +154,6 @@ def _allowed(parser: RobotsRules | None, url: str) -> bool:
 
 
 def _feeds(outlet: Outlet, nav: object, result: CheckResult) -> list[Entry]:
-    from spiders.navigators import Navigator
-
     assert isinstance(nav, Navigator)
     feeds, announced = nav.feeds(), False
     if not feeds:
@@ -189,8 +194,6 @@ def _feeds(outlet: Outlet, nav: object, result: CheckResult) -> list[Entry]:
 
 
 def _sitemaps(nav: object, robots: bytes, result: CheckResult) -> list[Entry]:
-    from spiders.navigators import Navigator
-
     assert isinstance(nav, Navigator)
     queue, seen = nav.sitemaps(robots), 0
     while queue and seen < 4:
@@ -215,8 +218,6 @@ def _sitemaps(nav: object, robots: bytes, result: CheckResult) -> list[Entry]:
 
 
 def _list(nav: object, parser: RobotsRules | None, result: CheckResult) -> list[Entry]:
-    from spiders.navigators import Navigator
-
     assert isinstance(nav, Navigator)
     url = nav.lists()[0]
     if not _allowed(parser, url):
@@ -243,8 +244,6 @@ def _list(nav: object, parser: RobotsRules | None, result: CheckResult) -> list[
 
 def _article(outlet: Outlet, url: str, parser: RobotsRules | None,
              result: CheckResult) -> None:
-    from crawler.families import extract
-
     if not _allowed(parser, url):
         result.article = Probe(False, f"{url}: disallowed by robots.txt")
         result.fixes.append("robots.txt forbids the articles: the outlet cannot be crawled")
@@ -273,8 +272,6 @@ def _article(outlet: Outlet, url: str, parser: RobotsRules | None,
 
 def check_outlet(outlet: Outlet) -> CheckResult:
     """Probe one outlet: robots.txt, feed, sitemaps (without a feed), list, one article."""
-    from spiders.navigators import navigator_for
-
     result = CheckResult(outlet.id)
     robots, parser = _robots(outlet, result)
     if result.robots.ok is False and "does not answer" in " ".join(result.fixes):
@@ -303,8 +300,6 @@ def check_outlets(outlets: Iterable[Outlet]) -> list[CheckResult]:
 
 
 def _array(urls: list[str]) -> Any:
-    import tomlkit
-
     found = tomlkit.array()
     found.extend(urls)
     return found
@@ -324,8 +319,6 @@ def _insert_after(table: Any, anchors: tuple[str, ...], key: str, value: Any) ->
 
 def mark_verified(text: str, result: CheckResult) -> str:
     """The registry text with one working entry marked verified (and its discovered URLs added)."""
-    import tomlkit
-
     doc = tomlkit.parse(text)
     entry = next((t for t in doc.get("outlet", []) if t.get("id") == result.outlet), None)
     if entry is None:
@@ -347,8 +340,6 @@ def write_verified(path: Path, results: Iterable[CheckResult]) -> list[str]:
             text = mark_verified(text, result)
             written.append(result.outlet)
     if text != original:
-        import tomllib
-
         tomllib.loads(text)  # never leave a broken registry behind
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(text, encoding="utf-8")
@@ -364,9 +355,6 @@ def _cell(probe: Probe) -> str:
 
 
 def print_table(results: list[CheckResult]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
     table = Table(title="outlets check", show_lines=True)
     for column in ("outlet", "works", "robots.txt", "feed", "sitemap", "list", "article", "to fix"):
         table.add_column(column, overflow="fold")
@@ -378,11 +366,6 @@ def print_table(results: list[CheckResult]) -> None:
 
 def run_check(outlet_ids: list[str], write: bool = False, registry_file: Path | None = None) -> int:
     """The command: 0 when every probed outlet works, 1 otherwise, 2 for unknown ids."""
-    import sys
-
-    from crawler import paths
-    from crawler.registry import load_registry
-
     path = registry_file or paths.outlets_file()
     registry = load_registry(path).by_id()
     unknown = [o for o in outlet_ids if o not in registry]
@@ -400,8 +383,6 @@ def run_check(outlet_ids: list[str], write: bool = False, registry_file: Path | 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m crawler.crawl.check [OUTLET…] [--write]` (the same as `newswatch outlets check`)."""
-    import argparse
-
     p = argparse.ArgumentParser(prog="newswatch outlets check", description=__doc__.split("\n\n")[0])
     p.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids (default: all)")
     p.add_argument("--write", action="store_true", help="mark working outlets verified = true in the registry")

@@ -6,18 +6,25 @@ the crawler object (not in module state), so two crawlers in one process never s
 
 from __future__ import annotations
 
+import multiprocessing
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import paths
 from crawler.alert.onstore import AlertsOnStore
-from crawler.crawl.cpu import workers_from_env
+from crawler.alert.recipients import load_recipients
+from crawler.crawl.cpu import CpuPool, default_workers, workers_from_env
+from crawler.crawl.writer import StoreWriter, WriterState
+from crawler.match import Matcher, load_watchlists
 from crawler.registry import Outlet, load_registry
 from crawler.store import Database, crawlstate
+from crawler.store.ingest import StoryCache
+from crawler.store.watchdog import watch
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -104,8 +111,6 @@ class CrawlContext:
 
     @cached_property
     def db(self) -> Database:
-        from crawler.store.watchdog import watch
-
         db = Database.open(self.db_url)
         # a paused database would hold the reactor for ever: the process ends instead (children first)
         self._watchdog = watch(db.engine, what="crawl", before_exit=_kill_children)
@@ -115,8 +120,6 @@ class CrawlContext:
     def incomplete(self) -> dict[str, datetime]:
         """Outlets whose last crawl did not finish its work (read before this run marks its own):
         their feeds are read without validators and their lists paged back past the gap."""
-        from crawler.store import crawlstate
-
         return crawlstate.incomplete_outlets(self.db)
 
     def deep_since(self, outlet_id: str) -> datetime | None:
@@ -125,37 +128,26 @@ class CrawlContext:
 
     @cached_property
     def registry(self) -> dict[str, Outlet]:
-        from pathlib import Path
-
         return load_registry(Path(self.outlets_file) if self.outlets_file else None).by_id()
 
     @cached_property
     def matchers(self) -> dict[str, Matcher]:
-        from crawler.match import Matcher, load_watchlists
-
         return {wid: Matcher(w) for wid, w in load_watchlists(paths.watchlists_dir()).items()}
 
     @cached_property
     def cpu(self) -> CpuPool:
         """The worker pool for extraction, signatures and matching (closed when the spider closes)."""
-        from crawler.crawl.cpu import CpuPool, default_workers
-
         workers = default_workers() if self.cpu_workers is None else self.cpu_workers
         return CpuPool(workers, paths.watchlists_dir(), lambda: self.matchers)
 
     @cached_property
     def writer(self) -> StoreWriter:
         """Where articles are stored: a writer process beside the CPU pool (inline without one)."""
-        from crawler.crawl.writer import StoreWriter, WriterState
-        from crawler.store.ingest import StoryCache
-
         return StoreWriter(self.db_url, seed=self.seed, process=self.cpu.workers > 0,
                            inline=lambda: WriterState(self.db, AlertsOnStore(self.recipients), self.seed, StoryCache()))
 
     @cached_property
     def recipients(self) -> Recipients:
-        from crawler.alert.recipients import load_recipients
-
         return load_recipients()
 
     def start_workers(self) -> None:
@@ -183,7 +175,5 @@ class CrawlContext:
 
 def _kill_children() -> None:
     """The writer and CPU pool processes (spawned by multiprocessing) end with the crawl's."""
-    import multiprocessing
-
     for child in multiprocessing.active_children():
         child.kill()

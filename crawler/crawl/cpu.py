@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 
 from crawler.config import settings
 from crawler.crawl.channel import ProcessPool
+from crawler.dedupe.stories import features, signature
 from crawler.extract.cleanup import clean_record
+from crawler.families import ID_RULES, extract
+from crawler.match import Matcher, load_watchlists
 from crawler.types import ArticleRecord, Extracted, MatchResult
 
 T = TypeVar("T")
@@ -36,25 +39,18 @@ def workers_from_env() -> int | None:
 def _init_worker(watchlists_dir: str) -> None:
     # the modules of every step, imported now (before the first page arrives) rather than on
     # each step's first call: 0.4 s of a fresh worker's start
-    import crawler.dedupe.stories
-    import crawler.families  # noqa: F401
-    from crawler.match import Matcher, load_watchlists
 
     _MATCHERS.update({wid: Matcher(w) for wid, w in load_watchlists(Path(watchlists_dir)).items()})
     story_signature("준비", "준비")  # builds the MinHash tables (0.17 s) before the first article needs them
 
 
 def extract_page(body: bytes, url: str, family: str, charset: str | None) -> Extracted:
-    from crawler.families import extract
-
     return extract(body, url, family=family, charset=charset)
 
 
 def story_signature(title: str, body: str) -> tuple[list[int], Any]:
     """The MinHash signature and the `Features` the story check compares (built from one cleaning
     of the text, here rather than in the process that stores)."""
-    from crawler.dedupe.stories import features, signature
-
     feats = features(title, body)
     return signature(feats.text), feats
 
@@ -86,10 +82,6 @@ class CpuPool:
 
         Run here, not in a pool process: ~0.2 ms an article, less than the round trip of the record.
         """
-        from crawler.families import (
-            ID_RULES,  # here: the CLI imports this module, not the page objects
-        )
-
         return clean_record(rec, home, id_rules=ID_RULES)
 
     async def signature(self, title: str, body: str) -> tuple[list[int], Any]:

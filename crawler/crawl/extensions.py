@@ -23,6 +23,7 @@ from scrapy.exceptions import NotConfigured
 from sqlalchemy import select
 
 from crawler.crawl.context import CrawlContext
+from crawler.families import article_key
 from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, capture_outlet_error, dsn_from_env, init_sentry
 from crawler.monitor.status import process_alive
 from crawler.store import crawlstate
@@ -92,7 +93,6 @@ class RunRecorder:
         oid = request.meta.get("outlet")
         if not oid or request.meta.get("kind") != "article":
             return
-        from crawler.families import article_key
 
         outlet = self.ctx.registry.get(oid)
         first = (request.meta.get("redirect_urls") or [request.url])[0]
@@ -110,8 +110,6 @@ class RunRecorder:
         unchanged): fetching it again gives the same answer, so it needs no store."""
         oid, url = getattr(item, "outlet_id", None), getattr(item, "request_url", None)
         if oid and url:
-            from crawler.families import article_key
-
             self.ctx.settled[oid].add(article_key(url, getattr(item, "family", "generic")))
 
     def item_error(self, item: Any, response: Any = None, spider: Any = None, failure: Any = None) -> None:

@@ -12,6 +12,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
@@ -73,8 +74,6 @@ class CachedRobotsTxtMiddleware(RobotsTxtMiddleware):
             return rp
         parser = self._parsers[netloc]
         if isinstance(parser, Deferred):
-            from scrapy.utils.defer import maybe_deferred_to_future
-
             return await maybe_deferred_to_future(parser)
         return parser
 

@@ -75,7 +75,7 @@ class CrawlProgress:
     # --- signals ---------------------------------------------------------------------------
 
     def spider_opened(self, spider: Any) -> None:
-        from twisted.internet import task
+        from twisted.internet import task  # reactor: imported once Scrapy has installed its reactor
 
         self.outlet_ids = [o.id for o in getattr(spider, "outlets", [])]
         self.started_at = time.monotonic()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from crawler.dedupe.stories import fold
+from crawler.extract.dates import parse_korean_datetime
 from crawler.extract.discovery import Entry, feed_date
 from crawler.store.crawlstate import StoredEntry
 
@@ -33,8 +34,6 @@ def _title_key(title: str) -> str:
 
 
 def _date(text: str) -> datetime | None:
-    from crawler.extract.dates import parse_korean_datetime
-
     return feed_date(text) or parse_korean_datetime(text) if text else None
 
 

@@ -11,13 +11,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from scrapy.crawler import CrawlerProcess
 from sqlalchemy import func, select
 
+from crawler.crawl.context import CrawlContext
+from crawler.crawl.extensions import stats_by_outlet
 from crawler.crawl.project import project_settings, quiet_collector
+from crawler.crawl.queue import enqueued_at, redis_url
+from crawler.crawl.scaleout import enqueue
 from crawler.registry import Outlet
 from crawler.schedule.cadence import choose_due
-from crawler.store import Database
+from crawler.store import Database, crawlstate
 from crawler.store.models import OutletRun
+from spiders.base import OutletSpider
 
 
 def last_runs(db: Database) -> dict[str, datetime]:
@@ -28,9 +34,6 @@ def last_runs(db: Database) -> dict[str, datetime]:
 
 
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
-    from crawler.crawl.queue import enqueued_at
-    from crawler.store import crawlstate
-
     now = now or datetime.now(UTC)
     cut_short = crawlstate.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
     last = last_runs(db)
@@ -59,15 +62,9 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
 
     With NEWSWATCH_REDIS_URL set, only enqueue their discovery requests for `newswatch worker`s.
     """
-    from crawler.crawl.queue import redis_url
-
     if redis_url():
         return enqueue_crawl(outlet_ids, overrides)
-    from scrapy.crawler import CrawlerProcess
 
-    from crawler.crawl.context import CrawlContext
-    from crawler.crawl.extensions import stats_by_outlet
-    from spiders.base import OutletSpider
 
     # the chosen outlets decide whether this crawler renders JS (OutletSpider.update_settings)
     settings = project_settings({"NEWSWATCH_CRAWL_OUTLETS": list(outlet_ids), **(overrides or {})})
@@ -94,8 +91,6 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
 
 def enqueue_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> CrawlSummary:
     """Redis mode: push the outlets' discovery requests to the shared queue (scaleout.enqueue)."""
-    from crawler.crawl.scaleout import enqueue
-
     pushed = enqueue(outlet_ids, overrides)
     rows = {oid: {"requests": n, "new": 0, "updated": 0, "matches": 0, "errors": 0,
                   "dropped": {}, "not_modified": 0} for oid, n in pushed.items()}

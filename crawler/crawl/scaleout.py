@@ -18,10 +18,17 @@ The queue itself (keys, connection, ledger) is crawler.crawl.queue.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import MemoryStatsCollector
+from scrapy.utils.misc import load_object
+from scrapy_redis import picklecompat
+
+from crawler.crawl.project import project_settings
 from crawler.crawl.queue import (
     DUPEFILTER_TTL_S,
     connect,
@@ -32,6 +39,9 @@ from crawler.crawl.queue import (
     note_pages,
     redis_settings,
 )
+from crawler.store import crawlstate
+from crawler.store.models import Run
+from spiders.worker import WorkerSpider
 
 
 def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) -> dict[str, int]:
@@ -39,13 +49,6 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
 
     Returns the number of requests pushed per outlet.
     """
-    from scrapy.statscollectors import MemoryStatsCollector
-    from scrapy.utils.misc import load_object
-    from scrapy_redis import picklecompat
-
-    from crawler.crawl.project import project_settings
-    from spiders.worker import WorkerSpider
-
     ids = list(outlet_ids)
     settings = project_settings({**(overrides or {}), **redis_settings()})
     crawler = _offline_crawler(WorkerSpider, settings, MemoryStatsCollector)
@@ -56,8 +59,6 @@ def enqueue(outlet_ids: Iterable[str], overrides: dict[str, Any] | None = None) 
         server=server, spider=spider, key=settings["SCHEDULER_QUEUE_KEY"], serializer=picklecompat)
     pushed: dict[str, int] = {}
     try:
-        from crawler.store import crawlstate
-
         last_ticks = {k.decode(): v.decode() for k, v in server.hgetall(keys()["ticks"]).items()}
         last_enqueued = enqueued_at()
         incomplete = spider.ctx.incomplete  # the store's record, the same as for `newswatch crawl`
@@ -98,8 +99,6 @@ def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
     The enqueuer asks this itself rather than waiting for a worker to mark the outlet incomplete:
     a worker notices only when it next goes idle, which may be after the next tick.
     """
-    from crawler.store import crawlstate
-
     def members(name: str) -> set[str]:
         return {m.decode() for m in server.smembers(ledger_key(tick, outlet_id, name))}
 
@@ -110,8 +109,6 @@ def unfinished(server: Any, db: Any, tick: str, outlet_id: str) -> int:
 
 def _offline_crawler(spidercls: type, settings: Any, stats_cls: type) -> Any:
     """A crawler that never runs: enough for a spider to build its requests."""
-    from scrapy.crawler import Crawler
-
     crawler = Crawler(spidercls, settings)
     crawler.stats = stats_cls(crawler)
     return crawler
@@ -119,10 +116,6 @@ def _offline_crawler(spidercls: type, settings: Any, stats_cls: type) -> Any:
 
 def _record_tick(spider: Any, tick: str, pushed: dict[str, int]) -> None:
     """A `runs` row of kind "enqueue" (no `outlet_runs`: those are the workers', with their stats)."""
-    import socket
-
-    from crawler.store.models import Run
-
     now = datetime.now(UTC)
     with spider.ctx.db.session() as s:
         s.add(Run(kind="enqueue", started_at=now, finished_at=now, pid=os.getpid(),

@@ -24,9 +24,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from scrapy import signals
+from scrapy.crawler import CrawlerProcess
 
 from crawler.crawl.extensions import RunRecorder, close_stale_runs
+from crawler.crawl.project import project_settings, quiet_collector
 from crawler.crawl.queue import redis_settings
+from crawler.monitor.sentry import init_sentry
 from crawler.store import crawlstate
 from crawler.store.models import Run
 from spiders.worker import WorkerSpider
@@ -119,8 +122,6 @@ class WorkerRunRecorder(RunRecorder):
 
 
 def worker_settings(overrides: dict[str, Any] | None = None) -> Any:
-    from crawler.crawl.project import project_settings
-
     settings = project_settings({**redis_settings(), **(overrides or {})})
     extensions = dict(settings.getdict("EXTENSIONS"))
     extensions.pop("crawler.crawl.extensions.RunRecorder", None)
@@ -131,11 +132,6 @@ def worker_settings(overrides: dict[str, Any] | None = None) -> Any:
 
 def run_worker(overrides: dict[str, Any] | None = None) -> int:
     """Consume the shared queue until SIGTERM/SIGINT; 0 after a clean stop."""
-    from scrapy.crawler import CrawlerProcess
-
-    from crawler.crawl.project import quiet_collector
-    from crawler.monitor.sentry import init_sentry
-
     init_sentry("worker")
     process = CrawlerProcess(worker_settings(overrides))
     crawler = process.create_crawler(WorkerSpider)

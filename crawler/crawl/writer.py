@@ -28,7 +28,9 @@ from typing import TYPE_CHECKING
 from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.channel import ProcessPool
+from crawler.store.db import Database
 from crawler.store.ingest import IngestHooks, IngestResult, StoryCache, ingest
+from crawler.store.watchdog import watch
 
 if TYPE_CHECKING:
     from crawler.store.db import Database
@@ -54,8 +56,6 @@ _STATE: WriterState | None = None  # the writer process's own (never set in Scra
 
 
 def _open(db_url: str, seed: bool) -> WriterState:
-    from crawler.store.db import Database
-
     # the crawl's process migrated the schema before the writer started
     return WriterState(Database.open(db_url, migrate_schema=False), AlertsOnStore(load_recipients()), seed,
                        StoryCache())
@@ -64,7 +64,6 @@ def _open(db_url: str, seed: bool) -> WriterState:
 def _init_writer(db_url: str, seed: bool) -> None:
     global _STATE
     _STATE = _open(db_url, seed)
-    from crawler.store.watchdog import watch
 
     # a paused database would hold the batch for ever: the writer ends and its articles fail
     watch(_STATE.db.engine, what="crawl writer")

@@ -10,6 +10,7 @@ import json
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from crawler.demosites import content, scale
 from crawler.demosites.faults import Fault, parse_fault
 from crawler.demosites.registry import write_registry
 from crawler.demosites.server import Publisher, SiteServer
+from crawler.schedule.simclock import SimClock
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,9 +102,7 @@ def serve(args: argparse.Namespace) -> int:
 def _publisher(args: argparse.Namespace, server: SiteServer, outlets: list[Any]) -> Publisher | None:
     if not args.publish_clock:
         return None
-    from datetime import datetime
 
-    from crawler.schedule.simclock import SimClock
 
     if not (args.scale and args.publish_start and args.publish_hours > 0 and args.publish_log):
         raise ValueError("--publish-clock needs --scale, --publish-start, --publish-hours and --publish-log")

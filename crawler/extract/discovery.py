@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -11,6 +13,7 @@ from lxml import etree
 from parsel import Selector
 
 from crawler.clock import SEOUL
+from crawler.extract.dates import check_date, parse_korean_datetime
 
 _XML_PARSER = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False)
 _ATOM = "{http://www.w3.org/2005/Atom}"
@@ -86,7 +89,6 @@ def entry_date(text: str, now: datetime | None = None) -> tuple[datetime | None,
     date: (date, None) when plausible, (None, reason) when in the future or before 2000, (None,
     None) when there is none. A naive date is Seoul time."""
 
-    from crawler.extract.dates import check_date, parse_korean_datetime
 
     value = feed_date(text) or (parse_korean_datetime(text) if text else None)
     if value is None:
@@ -161,8 +163,6 @@ def _news_first(urls: list[str]) -> list[str]:
 def _maybe_gunzip(body: bytes) -> bytes:
     if body[:2] != b"\x1f\x8b":
         return body
-    import gzip
-    import zlib
 
     try:
         out = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, _MAX_SITEMAP_BYTES)

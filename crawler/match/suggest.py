@@ -27,7 +27,7 @@ from crawler.match import realset
 from crawler.match.engine import Matcher
 from crawler.match.evaluate import Evaluation
 from crawler.match.labels import LabelledStory, evaluate_labels
-from crawler.match.watchlist import Watchlist, WatchlistError
+from crawler.match.watchlist import Watchlist, WatchlistError, _check
 
 WEIGHT_STEP = 0.5
 WITHIN_STEP = 0.5  # a rule's `within` × (1 ± this)
@@ -130,8 +130,6 @@ def _dev(matcher: Matcher) -> Evaluation:
 
 def _load(text: str, watchlist_id: str) -> Watchlist:
     """A watchlist from edited TOML text (the same checks as a file)."""
-    from crawler.match.watchlist import _check
-
     try:
         data = tomllib.loads(text)
         w = Watchlist.model_validate({**data, "id": watchlist_id})

@@ -7,19 +7,29 @@ alerts, a stale scheduler), 2 a configuration problem (the message names the fix
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from rich.console import Console
+
+from crawler.alert.recipients import RecipientsError, load_recipients
+from crawler.alert.transport import transport_from_env
 from crawler.errors import EXIT_CONFIG, EXIT_NEEDS_A_PERSON, EXIT_OK
+from crawler.monitor.health import heartbeat_status, outlet_health
+from crawler.monitor.notify import notify
+from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, init_sentry
+from crawler.monitor.status import collect, render, to_json
+from crawler.registry import RegistryError, load_registry
+from crawler.store import Database, StoreUnavailable
 
 
 def status_command(*, as_json: bool = False, out: TextIO | None = None, err: TextIO | None = None,
                    now: datetime | None = None) -> int:
     """Print the status; non-zero when something needs a person."""
-    from crawler.monitor.status import collect, render, to_json
-
     out, err = out or sys.stdout, err or sys.stderr
     loaded = _load(err)
     if loaded is None:
@@ -32,8 +42,6 @@ def status_command(*, as_json: bool = False, out: TextIO | None = None, err: Tex
     if as_json:
         print(json.dumps(to_json(report), ensure_ascii=False, indent=1), file=out)
     else:
-        from rich.console import Console
-
         render(report, Console(file=out, width=140, highlight=False))
     return EXIT_NEEDS_A_PERSON if report.needs_a_person else EXIT_OK
 
@@ -41,8 +49,6 @@ def status_command(*, as_json: bool = False, out: TextIO | None = None, err: Tex
 def health_command(*, notify: bool = False, as_json: bool = False, out: TextIO | None = None,
                    err: TextIO | None = None, now: datetime | None = None) -> int:
     """Evaluate the rules (and the heartbeat); with notify, tell the maintainers and Sentry."""
-    from crawler.monitor.health import heartbeat_status, outlet_health
-
     out, err = out or sys.stdout, err or sys.stderr
     now = now or datetime.now(UTC)
     loaded = _load(err)
@@ -72,11 +78,6 @@ def health_command(*, notify: bool = False, as_json: bool = False, out: TextIO |
 
 
 def _notify(db: Any, checks: list[Any], now: datetime, out: TextIO, err: TextIO) -> int:
-    from crawler.alert.recipients import RecipientsError, load_recipients
-    from crawler.alert.transport import transport_from_env
-    from crawler.monitor.notify import notify
-    from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, init_sentry
-
     try:
         recipients = load_recipients()
         transport = transport_from_env()
@@ -86,7 +87,7 @@ def _notify(db: Any, checks: list[Any], now: datetime, out: TextIO, err: TextIO)
     sentry = init_sentry("health")
     report = notify(db, checks, now, maintainers=recipients.maintainers, transport=transport, sentry=sentry)
     if sentry:
-        import sentry_sdk
+        import sentry_sdk  # start-up time: loaded only when Sentry is configured
 
         sentry_sdk.flush(timeout=SHUTDOWN_TIMEOUT)
     print(report.render(), file=out)
@@ -94,9 +95,6 @@ def _notify(db: Any, checks: list[Any], now: datetime, out: TextIO, err: TextIO)
 
 
 def _load(err: TextIO) -> tuple[Any, dict[str, Any]] | None:
-    from crawler.registry import RegistryError, load_registry
-    from crawler.store import Database, StoreUnavailable
-
     try:
         registry = load_registry().by_id()
         db = Database.open()
@@ -110,9 +108,6 @@ def _load(err: TextIO) -> tuple[Any, dict[str, Any]] | None:
 
 def scheduled_check() -> int:
     """The scheduler's health job: evaluate the rules and tell the maintainers (output to the log)."""
-    import io
-    import logging
-
     out = io.StringIO()
     code = health_command(notify=True, out=out, err=out)
     logging.getLogger("newswatch.health").info(out.getvalue().strip())

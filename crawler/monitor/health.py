@@ -85,6 +85,7 @@ def shortest_interval(outlets: Iterable[Outlet]) -> timedelta | None:
 
 
 def _cron_gap(expr: str) -> timedelta | None:
+    # start-up time: apscheduler is loaded only when this runs
     from apscheduler.triggers.cron import CronTrigger
 
     trigger = CronTrigger.from_crontab(expr, timezone=SEOUL)

@@ -24,6 +24,7 @@ from crawler.alert.transport import DeliveryError, Transport
 from crawler.clock import SEOUL, seoul_text
 from crawler.monitor.failures import saved_pages
 from crawler.monitor.rules import Check
+from crawler.monitor.sentry import report_violation
 from crawler.store.models import HealthNotice
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,6 @@ def compose(maintainers: Sequence[Maintainer], failing: Sequence[Check], recover
 def notify(db: Any, checks: Sequence[Check], now: datetime, *, maintainers: Sequence[Maintainer],
            transport: Transport, sentry: bool = True) -> NotifyReport:
     """Mail the maintainers what changed, report new problems to Sentry, and remember it."""
-    from crawler.monitor.sentry import report_violation
-
     with db.session() as s:
         failing, recovered = plan(s, checks, now)
     report = NotifyReport(failing, recovered)

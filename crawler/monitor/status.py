@@ -8,13 +8,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from rich.table import Table
+from sqlalchemy import func, inspect, select, text
 
 from crawler.alert.outbox import OutboxSummary, summarize
 from crawler.clock import seoul_text
 from crawler.monitor.health import HeartbeatStatus, OutletHealth, heartbeat_status, outlet_health
+from crawler.monitor.rules import RULES
 from crawler.registry import Outlet
-from crawler.store.models import Article, Run
+from crawler.store.models import Article, IncompleteOutlet, Run
 
 SPARKS = "▁▂▃▄▅▆▇█"
 
@@ -86,8 +88,6 @@ def collect(db: Any, registry: Mapping[str, Outlet], now: datetime) -> StatusRep
 
 def _incomplete(session: Any) -> list[tuple[str, datetime, str]]:
     """Outlets whose work a run left undone; not those of a crawl still running (a live process)."""
-    from crawler.store.models import IncompleteOutlet
-
     out = []
     for row in session.scalars(select(IncompleteOutlet).order_by(IncompleteOutlet.outlet_id)):
         run = session.get(Run, row.run_id) if row.run_id is not None else None
@@ -99,8 +99,6 @@ def _incomplete(session: Any) -> list[tuple[str, datetime, str]]:
 
 def next_runs(db: Any) -> list[tuple[str, datetime]]:
     """The scheduler's persisted jobs and their next run times (none under cron)."""
-    from sqlalchemy import inspect, text
-
     if not inspect(db.engine).has_table("apscheduler_jobs"):
         return []
     with db.engine.connect() as conn:
@@ -162,10 +160,6 @@ def _describe(rule: Any) -> str:
 
 def render(report: StatusReport, console: Any) -> None:
     """The terminal view: an outlet table, then the outbox, the scheduler and the problems."""
-    from rich.table import Table
-
-    from crawler.monitor.rules import RULES
-
     table = Table(title=f"outlets ({seoul_text(report.now)})")
     for col in ("outlet", "last run", "last new article", "last published", "7 days", "health"):
         table.add_column(col)

@@ -30,8 +30,12 @@ from sqlalchemy import func, select
 
 from crawler import paths
 from crawler.alert.explain import level, score_text
-from crawler.clock import korean_date, korean_time
+from crawler.alert.views import representatives, watchlist_names
+from crawler.clock import SEOUL, korean_date, korean_time
 from crawler.ops.common import OpsError, seoul_day, seoul_end, seoul_start
+from crawler.registry import RegistryError, load_registry
+from crawler.releases import report as release_report
+from crawler.releases.digest import echo_rows
 from crawler.store.db import Database
 from crawler.store.models import Article, Match, Story
 
@@ -72,8 +76,6 @@ class ExportRow:
 
 def seoul_stamp(when: datetime) -> str:
     """'2026-12-07 08:30' (Seoul): sortable in a spreadsheet."""
-    from crawler.clock import SEOUL
-
     return when.astimezone(SEOUL).strftime("%Y-%m-%d %H:%M")
 
 
@@ -100,9 +102,6 @@ def check_range(since: date, until: date) -> None:
 
 def build_report(db: Database, watchlist_id: str, since: date, until: date) -> Report:
     """Collect the stories of the range (see module doc)."""
-    from crawler.alert.views import representatives, watchlist_names
-    from crawler.registry import RegistryError, load_registry
-
     check_range(since, until)
     try:
         registry = {o.id: o for o in load_registry().outlet}
@@ -137,8 +136,6 @@ def build_report(db: Database, watchlist_id: str, since: date, until: date) -> R
     outlets = Counter(o for r in rows for o in dict.fromkeys(r.outlets))
     per_outlet = sorted(outlets.items(), key=lambda kv: (-kv[1], kv[0]))
     name = watchlist_names([watchlist_id])[watchlist_id]
-    from crawler.releases import report as release_report
-    from crawler.releases.digest import echo_rows
 
     with db.sessions() as s:
         releases = [r for r in release_report(s, seoul_start(since), regions) if r.released_at < seoul_end(until)]
@@ -173,11 +170,15 @@ def write_csv(report: Report, path: Path) -> None:
 
 def write_xlsx(report: Report, path: Path) -> None:
     """A workbook: the stories sheet (real dates, an autofilter, the daily chart) and a chart sheet."""
+    # start-up time: openpyxl is loaded only when this runs
     from openpyxl import Workbook
+
+    # start-up time: openpyxl is loaded only when this runs
     from openpyxl.chart import BarChart, Reference
+
+    # start-up time: openpyxl is loaded only when this runs
     from openpyxl.styles import Alignment, Font
 
-    from crawler.clock import SEOUL
 
     wb = Workbook()
     ws = wb.active
@@ -231,6 +232,7 @@ def _releases_sheet(wb: Any, report: Report) -> None:
     row per release nobody carried (its outlet cell says so)."""
     if not report.releases:
         return
+    # start-up time: openpyxl is loaded only when this runs
     from openpyxl.styles import Font
 
     ws = wb.create_sheet("보도자료 반영")

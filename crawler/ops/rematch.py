@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler.alert.mutes import is_muted
+from crawler.alert.plan import alert_max_age_hours, enqueue, plan_for_match
 from crawler.match import Matcher, Watchlist
 from crawler.ops.common import seoul_start
 from crawler.store.db import Database
@@ -98,8 +99,6 @@ def rematch(db: Database, watchlist: Watchlist, *, since: date | None = None, dr
             quiet: bool = False, recipients: Recipients | None = None, now: datetime | None = None,
             max_age_hours: float | None = None, batch: int = BATCH) -> RematchReport:
     """Match every stored article (since `since`) again; record flips; alert new matches (see module doc)."""
-    from crawler.alert.plan import alert_max_age_hours, enqueue, plan_for_match
-
     now = now or datetime.now(UTC)
     max_age = alert_max_age_hours() if max_age_hours is None else max_age_hours
     alerting = not (dry_run or quiet) and recipients is not None

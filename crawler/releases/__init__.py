@@ -18,6 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
+
+from crawler import paths
 from crawler.clock import SEOUL as _SEOUL
 from crawler.config import settings
 from crawler.dedupe.stories import (
@@ -31,6 +34,8 @@ from crawler.dedupe.stories import (
     rewrite_decision,
     title_similarity,
 )
+from crawler.registry import load_registry
+from crawler.store.models import Article, Release, ReleasePickup
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -58,8 +63,6 @@ def window_days() -> int:
 
 def releases_dir() -> Path:
     """$NEWSWATCH_HOME/releases/: files dropped here are registered by the scheduler."""
-    from crawler import paths
-
     return paths.home() / "releases"
 
 
@@ -173,6 +176,8 @@ def _from_txt(raw: bytes, source: str) -> tuple[str, str]:
 
 
 def _from_html(raw: bytes, url: str) -> tuple[str, str]:
+    # start-up time: page extraction (trafilatura) loads only when a release is read from HTML, not
+    # in every process that mails the release section
     from crawler.families import extract
 
     ex = extract(raw, url, family="generic")
@@ -180,6 +185,7 @@ def _from_html(raw: bytes, url: str) -> tuple[str, str]:
 
 
 def _fetch(url: str) -> bytes:
+    # start-up time: requests is loaded only when this runs
     import requests
 
     try:
@@ -219,10 +225,6 @@ class Added:
 
 def add_release(session: Session, rel: ReleaseText, now: datetime | None = None) -> Added:
     """Store the release; the same text added twice returns the first registration."""
-    from sqlalchemy import select
-
-    from crawler.store.models import Release
-
 
     digest = text_hash(rel.title, rel.body)
     existing = session.scalar(select(Release).where(Release.text_hash == digest))
@@ -344,10 +346,6 @@ def record_pickups(session: Session, *, article_id: int, outlet_id: str, doc: St
                    first_seen_at: datetime, window: int | None = None) -> list[Pickup]:
     """Compare a new article with the releases of the window and store its pick-ups (one per
     release it carries: an article can carry two)."""
-    from sqlalchemy import select
-
-    from crawler.store.models import Release, ReleasePickup
-
     window = window_days() if window is None else window
     since = first_seen_at - timedelta(days=window)
     rows = session.execute(
@@ -398,10 +396,6 @@ class ReleaseReport:
 def report(session: Session, since: datetime | None = None,
            regions: dict[str, str] | None = None) -> list[ReleaseReport]:
     """Per release (released since `since`, newest first): who carried it, when, how."""
-    from sqlalchemy import select
-
-    from crawler.store.models import Article, Release, ReleasePickup
-
     query = select(Release).order_by(Release.released_at.desc(), Release.id.desc())
     if since is not None:
         query = query.where(Release.released_at >= since)
@@ -430,8 +424,6 @@ def report(session: Session, since: datetime | None = None,
 def _regions() -> dict[str, str]:
     """Outlet id -> region (시도) from the registry; empty when it cannot be read."""
     try:
-        from crawler.registry import load_registry
-
         return {o.id: o.region for o in load_registry().outlet}
     except Exception:  # noqa: BLE001 - the report still lists outlets, only without regions
         return {}

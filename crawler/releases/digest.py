@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from crawler.clock import korean_time
 from crawler.registry import outlet_names
+from crawler.releases import report, window_days
+from crawler.store import Database
 
 KIND_LABELS = {"verbatim": "원문 그대로", "trimmed": "일부 발췌", "rewritten": "재작성"}
 
@@ -18,7 +21,6 @@ def release_echo(recipient: Any, now: datetime) -> list[dict[str, Any]]:
     """The section's rows for this recipient: [] unless the recipient asked for it (`echo`)."""
     if not getattr(recipient, "echo", False):
         return []
-    from crawler.releases import window_days
 
     return window_rows(now - timedelta(days=window_days()))
 
@@ -26,9 +28,6 @@ def release_echo(recipient: Any, now: datetime) -> list[dict[str, Any]]:
 def window_rows(since: datetime, until: datetime | None = None, db: Any = None) -> list[dict[str, Any]]:
     """`echo_rows` of the releases released in [since, until) (`until` None: up to now), read from
     `db` (the configured database when None)."""
-    from crawler.releases import report
-    from crawler.store import Database
-
     own = db is None
     database = Database.open() if own else db
     try:
@@ -45,8 +44,6 @@ def window_rows(since: datetime, until: datetime | None = None, db: Any = None) 
 def release_pickups(session: Any, registry: Mapping[str, Any], *, now: datetime, days: int) -> list[dict[str, Any]]:
     """The dashboard's "보도자료 반영": releases of the last `days` days, outlets by the names and
     regions of `registry` (outlet id -> registry outlet)."""
-    from crawler.releases import report
-
     regions = {k: o.region for k, o in registry.items()}
     names = {k: o.name for k, o in registry.items() if o.name}
     return echo_rows(report(session, now - timedelta(days=days), regions), names)
@@ -55,8 +52,6 @@ def release_pickups(session: Any, registry: Mapping[str, Any], *, now: datetime,
 def echo_rows(reports: list[Any], names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Template rows from `crawler.releases.report` (newest release first, as the report), outlets
     by their Korean name (`names`, the registry's when None)."""
-    from crawler.clock import korean_time
-
     names = outlet_names() if names is None else names
     rows = []
     for rep in reports:

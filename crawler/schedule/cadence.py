@@ -23,10 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import func, select
 
 from crawler import config
 from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Outlet
+from crawler.schedule.simclock import from_env as sim_clock
+from crawler.store.models import Article, OutletRun
 
 DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
@@ -128,6 +131,7 @@ def solve(rates: Sequence[float], low: Sequence[float], high: Sequence[float],
     Returns 0 when even polling everything at min_every stays within the budget, inf when polling
     everything at max_every already exceeds it (max_every wins: a quiet outlet is still looked at).
     """
+    # start-up time: numpy is loaded only when this runs
     import numpy as np
 
     lam = np.asarray(rates, dtype=float)[:, None] * np.asarray(profile, dtype=float)[None, :]
@@ -165,6 +169,7 @@ def solve_quantile(rates: Sequence[float], low: Sequence[float], high: Sequence[
     and every interval is costed as the ticks round it (the budget is what is really spent).
     Units: hours.
     """
+    # start-up time: numpy is loaded only when this runs
     import numpy as np
 
     lam = (np.asarray(rates, dtype=float)[:, None] * np.asarray(profile, dtype=float)[None, :]).ravel()
@@ -296,10 +301,6 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
     An article first seen long after its publication is backlog a first crawl found, not a sign of
     how often the outlet publishes: it is left out (older than twice max_every, and at least a day).
     """
-    from sqlalchemy import func, select
-
-    from crawler.store.models import Article, OutletRun
-
     since = now - config.lookback
     # stored times are wall time; with the bench's clock they are read as simulated time
     to_sim = clock.sim if clock is not None else _aware
@@ -334,8 +335,6 @@ def _aware(ts: datetime) -> datetime:
 def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datetime], now: datetime,
                config: CadenceConfig | None = None) -> list[Outlet]:
     """The outlets a tick crawls: registry `every`/`cron` as written; the rest by the cadence mode."""
-    from crawler.schedule.simclock import from_env as sim_clock
-
     config = config or CadenceConfig.from_env()
     clock = sim_clock()
     if clock is not None:  # the freshness bench's compressed time: decide in simulated time

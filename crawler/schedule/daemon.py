@@ -21,9 +21,11 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from crawler.errors import EXIT_CONFIG, EXIT_LOCKED, USER_ERRORS
 from crawler.schedule import jobs
+from crawler.schedule.cadence import CadenceConfig
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
 from crawler.schedule.runtime import Runtime
+from crawler.store import Database
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +76,6 @@ def _startup(rt: Runtime) -> None:
 
 def run_scheduler(config: ScheduleConfig | None = None, err: TextIO = sys.stderr) -> int:
     """Run until SIGTERM/SIGINT; return the exit code."""
-    from crawler.schedule.cadence import CadenceConfig
-    from crawler.store import Database
-
     try:
         config = config or ScheduleConfig.from_env()
         cadence = CadenceConfig.from_env()

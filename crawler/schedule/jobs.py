@@ -18,7 +18,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Registry, RegistryError
+from crawler.releases import import_folder
+from crawler.schedule.cadence import tick_for
 from crawler.schedule.config import ScheduleConfig, in_window
+from crawler.schedule.simclock import from_env as sim_clock
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
@@ -57,8 +60,6 @@ def tick_interval(registry: Registry, config: ScheduleConfig, cadence: CadenceCo
     cadence an outlet without `every`/`cron` counts with a quarter of its min_every (cadence.tick_for)."""
     if config.tick is not None:
         return config.tick
-    from crawler.schedule.cadence import tick_for
-    from crawler.schedule.simclock import from_env as sim_clock
 
     clock = sim_clock()
     if clock is not None:  # the freshness bench's compressed time: a simulated tick in wall time
@@ -181,8 +182,6 @@ def check_files() -> None:
 
 def import_releases() -> None:
     """Register the press releases dropped into $NEWSWATCH_HOME/releases/ (crawler.releases)."""
-    from crawler.releases import import_folder
-
     for name, outcome in import_folder(current().db):
         if outcome.startswith("refused"):
             log.error("releases/%s %s (moved to releases/refused/)", name, outcome)
@@ -191,6 +190,7 @@ def import_releases() -> None:
 
 
 def health_check() -> None:
+    # start-up time: the health job's mail and Sentry stack loads at its first run, not with the daemon
     from crawler.monitor.checks import scheduled_check
 
     scheduled_check()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from crawler import paths
 from crawler.alert.compose import Envelope, maintainer_message
 from crawler.alert.recipients import RecipientsError, load_recipients
+from crawler.alert.sender import drain
+from crawler.alert.transport import DeliveryError, transport_from_env
 from crawler.registry import RegistryError, load_registry
 from crawler.schedule.cadence import CadenceConfig
 from crawler.schedule.config import ScheduleConfig
@@ -134,8 +136,6 @@ class Runtime:
 
     def notify_maintainers(self, subject: str, text: str) -> None:
         """A plain notice to the [[maintainer]] addresses (never the office); failures are only logged."""
-        from crawler.alert.transport import DeliveryError, transport_from_env
-
         maintainers = self.recipients.value.maintainers if self.recipients else []
         if not maintainers:
             log.error("no [[maintainer]] listed to tell: %s", subject)
@@ -164,8 +164,6 @@ class Runtime:
 
     def send(self) -> None:
         """Drain the outbox in this process with the last good recipients."""
-        from crawler.alert.sender import drain
-
         if self.recipients is None:
             return
         report = drain(self.db, recipients=self.recipients.value)
@@ -175,6 +173,7 @@ class Runtime:
     def wake_sender(self) -> None:
         """Run the outbox sender now (after a crawl tick): a new alert goes out when the crawl that
         found it ends, not up to NEWSWATCH_SCHEDULE_SEND_EVERY later. Its interval stays as it was."""
+        # start-up time: apscheduler is loaded only when this runs
         from apscheduler.jobstores.base import JobLookupError
 
         scheduler = self.scheduler

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -92,6 +93,7 @@ def _check_writable(directory: Path) -> None:
 
 
 def alembic_config(engine: Engine) -> Any:
+    # start-up time: alembic is loaded only when this runs
     from alembic.config import Config
 
     cfg = Config()
@@ -102,6 +104,7 @@ def alembic_config(engine: Engine) -> Any:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
+    # start-up time: alembic is loaded only when this runs
     from alembic import command
 
     try:
@@ -134,7 +137,6 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
     if not db or db == ":memory:" or db.startswith("file:"):
         yield
         return
-    from filelock import FileLock
 
     path = Path(db).resolve()
     with FileLock(str(path.with_name(f"{path.name}.migrate.lock")), timeout=max(60.0, db_timeout_s())):

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 
+from crawler.store.db import db_timeout_s
+
 log = logging.getLogger(__name__)
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary failure; run again later
@@ -105,7 +107,5 @@ class Watchdog:
 
 def watch(engine: Engine, *, what: str, before_exit: Callable[[], None] | None = None) -> Watchdog:
     """Start a watchdog on `engine` with the limit NEWSWATCH_DB_TIMEOUT_S sets."""
-    from crawler.store.db import db_timeout_s
-
     return Watchdog(engine, max(MIN_LIMIT_S, LIMIT_FACTOR * db_timeout_s()), what=what,
                     before_exit=before_exit).start()

@@ -20,7 +20,24 @@ from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import text
 
+from crawler.alert.tokens import TokenError, load_secret, verify_token
+from crawler.alert.views import watchlist_names
+from crawler.monitor.health import outlet_health
+from crawler.ops.common import OpsError
+from crawler.ops.feedback import record_token
 from crawler.registry import Outlet
+from crawler.releases.digest import release_pickups
+from crawler.store.models import Story
+from crawler.web.chart import volume_chart
+from crawler.web.queries import (
+    daily_volume,
+    known_watchlists,
+    outlet_articles,
+    recent_runs,
+    recent_stories,
+    story_alerts,
+    story_versions,
+)
 from crawler.web.render import render
 
 MAX_QUERY = 2048
@@ -153,11 +170,6 @@ class Dashboard:
         return "200 OK", "ok\n"
 
     def dashboard(self, environ: Environ) -> tuple[str, str]:
-        from crawler.monitor.health import outlet_health
-        from crawler.releases.digest import release_pickups
-        from crawler.web.chart import volume_chart
-        from crawler.web.queries import daily_volume, known_watchlists, recent_runs, recent_stories
-
         query = parse_query(environ)
         now = self.clock()
         with self.db.session() as s:
@@ -168,7 +180,6 @@ class Dashboard:
             runs = recent_runs(s)
             volume = daily_volume(s, now=now)
             pickups = release_pickups(s, self.registry, now=now, days=filters.days)
-        from crawler.alert.views import watchlist_names
 
         names = {o.id: o.name for o in self.registry.values()}
         return "200 OK", render("dashboard.html.j2", now=now, filters=filters, watchlists=watchlists,
@@ -177,8 +188,6 @@ class Dashboard:
 
     def story_page(self, environ: Environ) -> tuple[str, str]:
         """One story: every outlet and version, why it matched, what was mailed, the labels."""
-        from crawler.web.queries import recent_stories, story_alerts, story_versions
-
         story_id = _int_param(parse_query(environ), "id", "보도 번호")
         with self.db.session() as s:
             found = recent_stories(s, self.registry, now=self.clock(), days=MAX_DAYS, story_ids=[story_id])
@@ -192,9 +201,6 @@ class Dashboard:
 
     def outlet_page(self, environ: Environ) -> tuple[str, str]:
         """One outlet: its health checks and newest articles."""
-        from crawler.monitor.health import outlet_health
-        from crawler.web.queries import outlet_articles
-
         outlet_id = parse_query(environ).get("id", "").strip()
         if outlet_id not in self.registry:
             return self.error("404 Not Found", "등록된 매체가 아닙니다. 대시보드의 매체 목록에서 고르세요.")
@@ -208,8 +214,6 @@ class Dashboard:
 
     def _payload(self, token: str, environ: Environ) -> Any:
         """The verified payload of a feedback token; BadRequest / 503 page text otherwise."""
-        from crawler.alert.tokens import TokenError, load_secret, verify_token
-
         if not token:
             raise BadRequest("피드백 링크가 잘렸습니다. 메일의 ‘관련 있음/관련 없음’ 단추를 다시 눌러 주세요.")
         if len(token) > MAX_TOKEN:
@@ -227,8 +231,6 @@ class Dashboard:
 
     def feedback(self, environ: Environ) -> tuple[str, str]:
         """GET/HEAD: the confirmation page with a POST button; nothing is recorded."""
-        from crawler.store.models import Story
-
         token = parse_query(environ).get("t", "")
         try:
             payload = self._payload(token, environ)
@@ -245,10 +247,6 @@ class Dashboard:
 
     def vote(self, environ: Environ) -> tuple[str, str]:
         """POST /feedback: record the vote the token carries (the recipient's last vote wins)."""
-        from crawler.ops.common import OpsError
-        from crawler.ops.feedback import record_token
-        from crawler.store.models import Story
-
         form = parse_form(environ)
         token = form.get("t", "")
         try:
@@ -274,8 +272,6 @@ class Dashboard:
 
     @staticmethod
     def _watchlist_name(watchlist_id: str) -> str:
-        from crawler.alert.views import watchlist_names
-
         return watchlist_names([watchlist_id])[watchlist_id]
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crawler import paths
+from crawler.alert.explain import level
+from crawler.alert.views import representatives, watchlist_names
 from crawler.clock import SEOUL
 from crawler.registry import Outlet
 from crawler.store.models import (
@@ -98,9 +100,6 @@ def recent_stories(session: Session, registry: Mapping[str, Outlet], *, now: dat
                    watchlist: str | None = None, limit: int = STORY_LIMIT,
                    story_ids: list[int] | None = None) -> list[StoryView]:
     """Stories first published in the last `days` days with a relevant match, newest first."""
-    from crawler.alert.explain import level
-    from crawler.alert.views import representatives, watchlist_names
-
     matched = (select(Article.story_id, Match.watchlist_id).join(Article, Article.id == Match.article_id)
                .where(Match.relevant.is_(True), Match.article_version == Article.version,
                       Article.story_id.is_not(None)).distinct())

@@ -11,6 +11,9 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from crawler.alert.compose import safe_url
+from crawler.alert.explain import score_text
+from crawler.clock import korean_time
+from crawler.monitor.status import sparkline as spark
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
@@ -24,8 +27,6 @@ _MARKERS = re.compile("([\x02\x03])")
 
 def seoul(when: datetime | None) -> str:
     """'12월 7일(월) 08:30' in Asia/Seoul (as the mail says it); '-' when unknown."""
-    from crawler.clock import korean_time
-
     return korean_time(when) if when is not None else "-"
 
 
@@ -48,8 +49,6 @@ def marked(text: str | None, limit: int = SNIPPET_CHARS) -> Markup:
 
 
 def sparkline(values: list[int]) -> str:
-    from crawler.monitor.status import sparkline as spark
-
     return spark(values)
 
 
@@ -57,8 +56,6 @@ def sparkline(values: list[int]) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True)
-    from crawler.alert.explain import score_text
-    from crawler.clock import korean_time
 
     env.filters.update(seoul=seoul, marked=marked, safe_url=safe_url, sparkline=sparkline,
                        korean_time=korean_time, score_text=score_text)
