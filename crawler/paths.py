@@ -15,7 +15,6 @@ from pathlib import Path
 from crawler.config import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SEOUL = "Asia/Seoul"
 # Loaded from a zipped egg (scrapyd): the bundled data has no path of its own on disk.
 IN_ARCHIVE = not PROJECT_ROOT.is_dir()
 
