@@ -7,11 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_alert_support import add_alert, add_story
 
 from crawler.alert.commands import digest_preview_command, send_command
 from crawler.store import Database
 from crawler.store.models import utcnow
+from tests.support.stories import add_alert, add_story
 
 RECIPIENTS = """
 [[recipient]]

@@ -21,16 +21,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
-from test_alert_support import (
-    WATCHLIST,
-    Handler,
-    Made,
-    Received,
-    add_alert,
-    add_story,
-    recipients,
-    smtp_server,
-)
 
 import crawler.monitor.models  # noqa: F401 - every table on Base.metadata, as migrations see it
 import crawler.ops.models  # noqa: F401
@@ -44,6 +34,8 @@ from crawler.ops.mutes import mute
 from crawler.store import Database
 from crawler.store.db import alembic_config
 from crawler.store.models import Alert, Article, Base, StoryOutlet
+from tests.support.mail import Handler, Received, recipients, smtp_server
+from tests.support.stories import WATCHLIST, Made, add_alert, add_story
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -17,11 +17,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_FLAGS
-from test_alert_support import add_alert, add_story
 
 from crawler.store import Database
 from crawler.store.models import utcnow
+from tests.support.env import CHROMIUM_FLAGS
+from tests.support.stories import add_alert, add_story
 
 PHONE = (400, 2400)
 SCRIPT_TITLE = "<script>alert(1)</script> 부산 의료관광 🏥✨ 설명회 😀"

@@ -19,13 +19,15 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_alert_support import Handler, add_alert, add_story, free_port, recipients, smtp_server
 
 from crawler.alert.outbox import LEASE, MAX_ATTEMPTS, message_id_for, summarize
 from crawler.alert.sender import SendReport, drain
 from crawler.alert.transport import SmtpSettings, SmtpTransport
 from crawler.store import Database
 from crawler.store.models import Alert
+from tests.support.env import free_port
+from tests.support.mail import Handler, recipients, smtp_server
+from tests.support.stories import add_alert, add_story
 
 NOW = datetime(2026, 1, 2, 2, 10, tzinfo=UTC)  # Friday 11:10 in Seoul
 DUE = NOW - timedelta(minutes=40)  # the 08:30 digest time has passed

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.store.models import Article
-from tests.helpers import FAST, ROOT, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.env import ROOT
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun
-from tests.helpers import FAST, cli_env, log_length, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import log_length
 
 
 def _closed_port() -> int:

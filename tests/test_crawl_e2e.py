@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.store.models import Alert, Article, Match, StoryOutlet
-from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import log_length, requests_by_outlet
 
 
 @pytest.fixture

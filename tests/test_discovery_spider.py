@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from crawler.store.models import Article
 from spiders.base import OutletSpider
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 pytestmark = pytest.mark.skipif(not hasattr(OutletSpider, "fallback_requests"),
                                 reason="spiders/base.py has no sitemap/fallback hooks yet")

@@ -9,7 +9,7 @@ import pytest
 
 from crawler.extract import detect_family, extract
 from crawler.extract.families import PAGE_OBJECTS, page_object
-from tests.helpers import cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")

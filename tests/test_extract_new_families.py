@@ -16,7 +16,7 @@ from crawler.extract.detect import _LIST_LINKS, _MARKERS, _URL_RULES
 from crawler.extract.families import PAGE_OBJECTS
 from crawler.registry import _FAMILY_SHAPES, FAMILIES, Outlet, load_registry
 from spiders.navigators import NAVIGATORS, navigator_for
-from tests.helpers import cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")

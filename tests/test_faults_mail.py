@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_alert_support import add_alert, add_story, smtp_server
 
 from crawler.alert.commands import send_command
 from crawler.store import Database
 from crawler.store.models import Alert, utcnow
+from tests.support.mail import smtp_server
+from tests.support.stories import add_alert, add_story
 
 RECIPIENTS = """
 [[recipient]]

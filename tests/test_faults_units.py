@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.crawl.discovery import entry_date
-from crawler.store import Database, ops
+from crawler.store import Database, crawlstate
 from crawler.store.models import Run
 
 NOW = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
@@ -32,16 +32,16 @@ def test_entry_dates_are_checked_like_page_dates(text: str, expected: datetime |
 
 def test_incomplete_outlets_keep_the_earliest_gap(db: Database) -> None:
     t1, t2 = NOW - timedelta(hours=2), NOW - timedelta(hours=1)
-    ops.mark_incomplete(db, ["incheonnuri", "busanmaru"], since=t1, run_id=1, reason="run 1 has not finished")
-    ops.mark_incomplete(db, ["incheonnuri"], since=t2, run_id=2, reason="run 2 has not finished")
-    assert ops.incomplete_outlets(db) == {"incheonnuri": t1, "busanmaru": t1}  # back to the first gap
-    assert ops.interrupted_outlets(db) == {"incheonnuri", "busanmaru"}
+    crawlstate.mark_incomplete(db, ["incheonnuri", "busanmaru"], since=t1, run_id=1, reason="run 1 has not finished")
+    crawlstate.mark_incomplete(db, ["incheonnuri"], since=t2, run_id=2, reason="run 2 has not finished")
+    assert crawlstate.incomplete_outlets(db) == {"incheonnuri": t1, "busanmaru": t1}  # back to the first gap
+    assert crawlstate.interrupted_outlets(db) == {"incheonnuri", "busanmaru"}
 
-    assert not ops.mark_complete(db, "incheonnuri", 1), "run 2 took it over: only run 2's end decides"
-    assert ops.mark_complete(db, "incheonnuri", 2)
-    ops.mark_incomplete(db, ["busanmaru"], since=t2, run_id=3, reason="run 3: 2 error(s)", interrupted=False)
-    assert ops.incomplete_outlets(db) == {"busanmaru": t1}
-    assert ops.interrupted_outlets(db) == set(), "finished with errors: due at its interval, not at once"
+    assert not crawlstate.mark_complete(db, "incheonnuri", 1), "run 2 took it over: only run 2's end decides"
+    assert crawlstate.mark_complete(db, "incheonnuri", 2)
+    crawlstate.mark_incomplete(db, ["busanmaru"], since=t2, run_id=3, reason="run 3: 2 error(s)", interrupted=False)
+    assert crawlstate.incomplete_outlets(db) == {"busanmaru": t1}
+    assert crawlstate.interrupted_outlets(db) == set(), "finished with errors: due at its interval, not at once"
 
 
 def test_removed_outlet_stays_incomplete_and_is_shown(db: Database, tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_removed_outlet_stays_incomplete_and_is_shown(db: Database, tmp_path: Pa
     with db.session() as s:
         s.add(Run(kind="crawl", started_at=NOW, pid=2**22 + 12345, host="gone-host", status="aborted",
                   finish_reason="process ended without closing the run"))
-    ops.mark_incomplete(db, ["removedpaper"], since=NOW, run_id=1, reason="run 1 (pid 1) has not finished")
+    crawlstate.mark_incomplete(db, ["removedpaper"], since=NOW, run_id=1, reason="run 1 (pid 1) has not finished")
     report = collect(db, {}, NOW)
     assert any(p.startswith("removedpaper: incomplete since") for p in report.problems)
     assert report.needs_a_person
@@ -127,16 +127,16 @@ KILL_IN_BATCH = r"""
 import os, signal, sys
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
-from test_store_writer import record
+from tests.test_store_writer import record
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.writer import WriterState, store_batch
-from crawler.store import Database, ops
+from crawler.store import Database, crawlstate
 from crawler.crawl import writer
 from crawler.store.ingest import StoryCache
 from datetime import UTC, datetime
 
 db = Database.open({url!r})
-ops.mark_incomplete(db, ["demo-busan"], since=datetime.now(UTC), run_id=None, reason="crawl under way")
+crawlstate.mark_incomplete(db, ["demo-busan"], since=datetime.now(UTC), run_id=None, reason="crawl under way")
 real, done = writer.ingest, []
 
 def ingest_then_die(session, rec, **kw):
@@ -178,6 +178,6 @@ def test_kill_during_the_writers_batch_commit(tmp_path: Path, monkeypatch: pytes
 
             assert s.scalar(select(func.count()).select_from(Article)) == 0
             assert s.scalar(select(func.count()).select_from(Alert)) == 0
-        assert "demo-busan" in ops.incomplete_outlets(db)
+        assert "demo-busan" in crawlstate.incomplete_outlets(db)
     finally:
         db.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
-from tests.helpers import FAST, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
 
 
 def _send(env: dict[str, str], home: Path, *args: str) -> list[EmailMessage]:

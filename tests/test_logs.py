@@ -11,7 +11,7 @@ import pytest
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.logs import add_file_handler
-from tests.helpers import FAST, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
 
 
 def test_no_log_file_unless_asked(home: Path, tmp_path: Path) -> None:

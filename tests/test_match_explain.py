@@ -14,7 +14,8 @@ import pytest
 
 from crawler.match import Matcher, load_watchlist
 from crawler.match.explain import explain
-from tests.helpers import ROOT, cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
+from tests.support.env import ROOT
 
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 

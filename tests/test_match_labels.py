@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_ops_support import add_article, write_watchlist
 
 from crawler.cli import main
 from crawler.match import load_watchlist
 from crawler.match.suggest import _add_term, _new_exclusion, _set_group_weight, _set_rule_within
 from crawler.ops.feedback import record_label
 from crawler.store import Database
+from tests.support.ops import add_article, write_watchlist
 
 WL = "label-loop"
 WATCHLIST = """

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.match import Matcher, load_watchlist, realset
-from tests.conftest import ROOT
+from tests.support.env import ROOT
 
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 

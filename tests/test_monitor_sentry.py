@@ -22,8 +22,7 @@ from twisted.python.failure import Failure
 
 from crawler.monitor.rules import Check
 from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, SentryErrors, init_sentry, report_violation
-from tests.helpers import ROOT
-from tests.test_alert_support import free_port
+from tests.support.env import ROOT, free_port
 
 
 def decode(body: bytes, encoding: str) -> bytes:

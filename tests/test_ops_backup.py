@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_ops_support import add_article
 
 from crawler.ops.commands import main
 from crawler.store import Database
 from crawler.store.models import Article
+from tests.support.ops import add_article
 
 
 def _titles(db: Database) -> list[str]:

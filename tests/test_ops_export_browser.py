@@ -7,12 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from test_ops_export import SINCE, UNTIL, _stories, wl_dir  # noqa: F401  (fixture)
-from test_ops_support import WL
 
 from crawler.ops.commands import main
 from crawler.store import Database
-from tests.conftest import CHROMIUM_FLAGS
+from tests.support.env import CHROMIUM_FLAGS
+from tests.support.ops import WL
+from tests.test_ops_export import SINCE, UNTIL, _stories, wl_dir  # noqa: F401  (fixture)
 
 
 def _chromium(binary: str, tmp: Path, *args: str) -> str:

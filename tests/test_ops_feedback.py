@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
-from test_ops_support import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 from crawler.match import Matcher, load_watchlist
 from crawler.match.evaluate import evaluate_jsonl
@@ -22,6 +21,7 @@ from crawler.ops.models import Label, OutletMute
 from crawler.ops.tokens import TokenError, make_token, verify_token
 from crawler.store import Database
 from crawler.store.models import Article
+from tests.support.ops import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 SECRET = b"s" * 32
 

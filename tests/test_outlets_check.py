@@ -14,7 +14,8 @@ from crawler.crawl.check import CheckResult, check_outlet, mark_verified, write_
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.registry import load_registry
-from tests.helpers import ROOT, cli_env
+from tests.support.cli import cli_env
+from tests.support.env import ROOT
 
 FAULTS = {"ydpharu": "500", "dalgubeol": "notfound-feed", "busanmaru": "skinchange"}
 

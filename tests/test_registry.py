@@ -179,7 +179,7 @@ def test_unknown_fields_are_left_empty_and_warned(tmp_path: Path) -> None:
 
 def test_bundled_evidence_is_never_a_held_out_page() -> None:
     # the pages kept aside to judge the project must not leak into its registry
-    from tests.conftest import SHARED
+    from tests.support.env import SHARED
 
     tool = SHARED / "tools" / "heldout.py"
     if not tool.exists():

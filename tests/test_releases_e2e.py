@@ -11,7 +11,7 @@ import pytest
 from crawler.demo import DEMO_RELEASE, DEMO_RELEASE_AGE_HOURS
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
-from tests.helpers import FAST, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
 
 
 @pytest.fixture

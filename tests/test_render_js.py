@@ -24,7 +24,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Article
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 TITLE = "가온구, 카자흐스탄 의료관광 설명회서 환자 상담"
 BODY = [

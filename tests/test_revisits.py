@@ -24,7 +24,8 @@ from crawler.demosites.content import KST, DemoArticle
 from crawler.demosites.registry import write_registry
 from crawler.store.crawlstate import StoredEntry
 from crawler.store.models import Alert, Article, ArticleVersion, Match
-from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import log_length, requests_by_outlet
 
 TITLE = "인천시, 중앙아시아 외국인 환자 유치 나선다"
 BODY = "\n".join([

@@ -24,8 +24,9 @@ from sqlalchemy import create_engine, func, select, text
 from crawler.demosites import SiteServer, scale_outlets
 from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun, Run
-from tests.conftest import _reset_pg
-from tests.helpers import FAST, ROOT, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.db import reset_pg
+from tests.support.env import ROOT
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -57,7 +58,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
-    _reset_pg(pg_server)
+    reset_pg(pg_server)
     from crawler.store import Database
 
     Database.open(pg_server).close()  # migrate once, before two workers start

@@ -18,7 +18,8 @@ import pytest
 
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
-from tests.helpers import ROOT, cli_env
+from tests.support.cli import cli_env
+from tests.support.env import ROOT
 
 DEPLOY = ROOT / "deploy"
 UNITS = ["newswatch-scheduler.service", "newswatch-worker@.service"]

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from crawler.demosites import SiteServer
 from crawler.demosites.registry import write_registry
 from crawler.store.models import Alert, Heartbeat, OutletRun
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 RECIPIENTS = """
 [[recipient]]

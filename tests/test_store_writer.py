@@ -18,7 +18,7 @@ from crawler.extract.cleanup import clean_record
 from crawler.store.ingest import StoryCache
 from crawler.store.models import Article, ArticleVersion, Story
 from crawler.types import ArticleRecord, Extracted
-from tests.helpers import run_async
+from tests.support.aio import run_async
 
 RECIPIENTS = """
 [[recipient]]

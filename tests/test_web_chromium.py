@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_FLAGS, ROOT
-from monitor_support import write_registry
-from test_alert_support import free_port
-from test_web_support import TITLE_A, TITLE_B, seed
 
 from crawler.store import Database
+from tests.support.env import CHROMIUM_FLAGS, ROOT, free_port
+from tests.support.monitor import write_registry
+from tests.support.web import TITLE_A, TITLE_B, seed
 
 
 def _command() -> list[str]:

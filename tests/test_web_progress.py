@@ -87,7 +87,7 @@ def test_a_real_crawl_prints_progress(tmp_path: Any, home: Any) -> None:
     from crawler.demosites import SiteServer
     from crawler.demosites.registry import write_registry
     from settings import EXTENSIONS
-    from tests.helpers import FAST, cli_env, newswatch
+    from tests.support.cli import FAST, cli_env, newswatch
 
     server = SiteServer(log_path=tmp_path / "requests.log")
     server.start()
