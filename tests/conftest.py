@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from crawler.demosites.content import Outlet
 from tests.support.db import reset_pg
 from tests.support.env import CORPUS, need_chromium, need_service, need_shared
-from tests.support.sites import DemoSites, StartSites
+from tests.support.sites import StartSites, demo_sites
 
 PG_ADMIN_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -31,24 +28,10 @@ def corpus() -> Path:
 
 @pytest.fixture
 def sites(tmp_path: Path) -> Iterator[StartSites]:
-    """Start the demo sites: `sites(outlets, anchor, faults=..., port_base=...)` -> running DemoSites.
-
-    Its registry is `tmp_path/outlets.toml` and its request log `tmp_path/requests.log` (numbered
-    for a second server); every server started is stopped at the end of the test.
-    """
-    started: list[DemoSites] = []
-
-    def start(outlets: Sequence[Outlet] | None = None, anchor: datetime | None = None, **kwargs: Any) -> DemoSites:
-        suffix = f"-{len(started) + 1}" if started else ""
-        kwargs.setdefault("log_path", tmp_path / f"requests{suffix}.log")
-        server = DemoSites(outlets, anchor, registry=tmp_path / f"outlets{suffix}.toml", **kwargs)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in reversed(started):
-        server.stop()
+    """Start the demo sites: `sites(outlets, anchor, faults=..., port_base=...)` -> running DemoSites
+    with its registry at `tmp_path/outlets.toml` and its request log at `tmp_path/requests.log`."""
+    with demo_sites(tmp_path) as start:
+        yield start
 
 
 @pytest.fixture

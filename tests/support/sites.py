@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,30 @@ class StartSites(Protocol):
 
     def __call__(self, outlets: Sequence[Outlet] | None = None, anchor: datetime | None = None,
                  **kwargs: Any) -> DemoSites: ...
+
+
+@contextmanager
+def demo_sites(directory: Path) -> Iterator[StartSites]:
+    """Start demo sites with their files in `directory`; every one started is stopped on leaving.
+
+    The first server's registry is `outlets.toml` and its request log `requests.log`; a second
+    server's files are numbered (`outlets-2.toml`).
+    """
+    started: list[DemoSites] = []
+
+    def start(outlets: Sequence[Outlet] | None = None, anchor: datetime | None = None, **kwargs: Any) -> DemoSites:
+        suffix = f"-{len(started) + 1}" if started else ""
+        kwargs.setdefault("log_path", directory / f"requests{suffix}.log")
+        server = DemoSites(outlets, anchor, registry=directory / f"outlets{suffix}.toml", **kwargs)
+        server.start()
+        started.append(server)
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in reversed(started):
+            server.stop()
 
 
 def requests_by_outlet(log: Path, start: int = 0) -> dict[str, int]:
