@@ -174,3 +174,24 @@ def recipients(
             "maintainer": [{"address": m, "name": "운영 담당"} for m in maintainers],
         }
     )
+
+
+TEAM = "tourism@city.example"
+# the city's medical-tourism team; a test appends its other recipients and maintainers
+CITY_TEAM = f"""
+[[recipient]]
+address = "{TEAM}"
+name = "의료관광팀"
+watchlists = ["{WATCHLIST}"]
+"""
+
+
+def mail_only_env(directory: Path, recipients_toml: str) -> dict[str, str]:
+    """The settings of a home that only mails: this recipients file, no registry, no watchlists."""
+    path = directory / "recipients.toml"
+    path.write_text(recipients_toml, encoding="utf-8")
+    return {
+        "NEWSWATCH_RECIPIENTS_FILE": str(path),
+        "NEWSWATCH_OUTLETS_FILE": str(directory / "no-registry.toml"),
+        "NEWSWATCH_WATCHLISTS_DIR": str(directory / "no-watchlists"),
+    }
