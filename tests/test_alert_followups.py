@@ -34,6 +34,7 @@ from crawler.ops.mutes import mute
 from crawler.store import Database
 from crawler.store.db import alembic_config
 from crawler.store.models import Alert, Article, Base, StoryOutlet
+from tests.support.db import ONLY_POSTGRES
 from tests.support.mail import Handler, Received, recipients, smtp_server
 from tests.support.stories import WATCHLIST, Made, add_alert, add_story
 
@@ -368,12 +369,11 @@ def test_an_alert_being_sent_gets_a_followup(
     assert join(db, made, "kyeonggi", JOIN, people=people) == 1
 
 
+@ONLY_POSTGRES  # row locks are PostgreSQL's; SQLite serialises writers
 def test_an_ingest_holding_the_story_keeps_a_sender_off_its_alerts(
     db: Database, smtp: tuple[Handler, SmtpTransport]
 ) -> None:
     """PostgreSQL: the joining transaction locks the story's alerts; a drain skips them meanwhile."""
-    if not db.is_postgres:
-        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
     handler, transport = smtp
     people = recipients({"address": TEAM})
     with db.session() as s:

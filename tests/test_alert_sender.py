@@ -25,6 +25,7 @@ from crawler.alert.sender import SendReport, drain
 from crawler.alert.transport import SmtpSettings, SmtpTransport
 from crawler.store import Database
 from crawler.store.models import Alert
+from tests.support.db import ONLY_POSTGRES
 from tests.support.env import free_port
 from tests.support.mail import Handler, recipients, smtp_server
 from tests.support.stories import add_alert, add_story
@@ -491,13 +492,10 @@ def test_webhook_recipient(db: Database, smtp: tuple[Handler, SmtpTransport]) ->
     assert alerts(db)[0].status == "sent"
 
 
+@ONLY_POSTGRES  # row locks are PostgreSQL's; SQLite serialises writers (the two-senders test covers it)
 def test_rows_locked_by_another_sender_are_skipped_not_waited_for(
     db: Database, smtp: tuple[Handler, SmtpTransport]
 ) -> None:
-    if not db.is_postgres:
-        pytest.skip(
-            "row locks are PostgreSQL's; SQLite serialises writers (the two-senders test covers it)"
-        )
     handler, transport = smtp
     with db.session() as s:
         first = add_alert(s, add_story(s, "다른 발송기가 잡고 있는 기사"), TEAM, due_at=DUE)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import brotli
 import pytest
 import sentry_sdk
 from scrapy.exceptions import NotConfigured
@@ -29,7 +30,6 @@ def decode(body: bytes, encoding: str) -> bytes:
     if encoding == "gzip":
         return gzip.decompress(body)
     if encoding == "br":
-        brotli = pytest.importorskip("brotli")
         return bytes(brotli.decompress(body))
     return body
 

@@ -29,8 +29,8 @@ def require(available: bool, missing: str, fix: str) -> None:
     if available:
         return
     if IN_CI:
-        pytest.fail(f"{missing}; CI must provide it ({fix})", pytrace=False)
-    pytest.skip(f"{missing}; {fix} to run this test")
+        pytest.fail(f"{missing}: {fix} (under CI=true the machine must provide it)", pytrace=False)
+    pytest.skip(f"{missing}: {fix}")
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -42,7 +42,7 @@ def _port_open(host: str, port: int) -> bool:
 
 
 def need_service(name: str, host: str, port: int) -> None:
-    require(_port_open(host, port), f"{name} is not running on {host}:{port}", ".ci/run starts it")
+    require(_port_open(host, port), f"{name} is not running on {host}:{port}", "start it (.ci/run does)")
 
 
 def need_chromium() -> str:
@@ -53,7 +53,7 @@ def need_chromium() -> str:
 def need_tool(name: str) -> str:
     """The path of a command-line tool on PATH."""
     path = shutil.which(name)
-    require(path is not None, f"`{name}` is not on PATH", f"install {name}")
+    require(path is not None, f"`{name}` is not on PATH", "install it")
     return str(path)
 
 
