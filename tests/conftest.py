@@ -1,13 +1,12 @@
-"""Shared fixtures: databases on both backends, the shared corpus, service checks.
+"""Shared fixtures: databases on both backends, the demo sites, the shared corpus, services.
 
-A service this machine lacks skips its tests with the reason — except under CI=true, where a
-missing service is a failure (the CI machine must have it).
+What the machine must provide is checked by `tests.support.env.require` (a skip with the reason,
+a failure under CI=true).
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +14,10 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+from tests.support.db import reset_pg
+from tests.support.env import CORPUS, need_chromium, need_service, need_shared
+from tests.support.sites import StartSites, demo_sites
+
 PG_ADMIN_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("NEWSWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -51,33 +50,17 @@ def fresh_settings() -> Iterator[None]:
         reset_settings()
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def need_service(name: str, host: str, port: int) -> None:
-    """Skip (or fail under CI) when a service is not listening."""
-    if _port_open(host, port):
-        return
-    message = f"{name} is not running on {host}:{port}"
-    if IN_CI:
-        pytest.fail(f"{message}; CI must provide it (.ci/run starts it)")
-    pytest.skip(f"{message}; start it to run this test")
-
-
-def need_corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"{CORPUS} is absent: the shared corpus is not part of a fresh clone")
-    return CORPUS
+@pytest.fixture
+def corpus() -> Path:
+    return need_shared(CORPUS)
 
 
 @pytest.fixture
-def corpus() -> Path:
-    return need_corpus()
+def sites(tmp_path: Path) -> Iterator[StartSites]:
+    """Start the demo sites: `sites(outlets, anchor, faults=..., port_base=...)` -> running DemoSites
+    with its registry at `tmp_path/outlets.toml` and its request log at `tmp_path/requests.log`."""
+    with demo_sites(tmp_path) as start:
+        yield start
 
 
 @pytest.fixture
@@ -110,23 +93,13 @@ def pg_server() -> Iterator[str]:
         admin.dispose()
 
 
-def _reset_pg(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, home: Path) -> str:
     """A fresh, empty database URL on each backend (SQLite file under the test home; PostgreSQL)."""
     if request.param == "sqlite":
         return f"sqlite:///{home / 'newswatch.db'}"
     url = request.getfixturevalue("pg_server")
-    _reset_pg(url)
+    reset_pg(url)
     return url
 
 
@@ -145,20 +118,6 @@ def db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 def redis_url() -> str:
     need_service("Redis", "127.0.0.1", 6379)
     return REDIS_URL
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def need_chromium() -> str:
-    """Debian's Chromium (`make test` installs it); skipped without it, a failure under CI=true."""
-    if os.path.exists(CHROMIUM):
-        return CHROMIUM
-    if IN_CI:
-        pytest.fail(f"{CHROMIUM} is missing; `make test` installs Debian's chromium")
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
 
 
 @pytest.fixture

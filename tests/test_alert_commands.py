@@ -7,18 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from test_alert_support import add_alert, add_story
 
 from crawler.commands.alert import digest_preview_command, send_command
 from crawler.store import Database
 from crawler.store.models import utcnow
+from tests.support.mail import CITY_TEAM, TEAM, mail_only_env
+from tests.support.stories import add_alert, add_pending, add_story
 
-RECIPIENTS = """
-[[recipient]]
-address = "tourism@city.example"
-name = "의료관광팀"
-watchlists = ["medical-tourism"]
-
+RECIPIENTS = CITY_TEAM + """
 [[recipient]]
 address = "district@gu.example"
 watchlists = ["medical-tourism"]
@@ -30,18 +26,14 @@ address = "ops@city.example"
 
 @pytest.fixture
 def configured(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "recipients.toml"
-    path.write_text(RECIPIENTS, encoding="utf-8")
-    monkeypatch.setenv("NEWSWATCH_RECIPIENTS_FILE", str(path))
-    monkeypatch.setenv("NEWSWATCH_OUTLETS_FILE", str(tmp_path / "no-registry.toml"))
-    monkeypatch.setenv("NEWSWATCH_WATCHLISTS_DIR", str(tmp_path / "no-watchlists"))
+    for key, value in mail_only_env(tmp_path, RECIPIENTS).items():
+        monkeypatch.setenv(key, value)
     return home
 
 
 def pending(db: Database, title: str, *, due_in: timedelta) -> None:
     with db.session() as s:
-        story = add_story(s, title, published_at=utcnow() - timedelta(hours=1))
-        add_alert(s, story, "tourism@city.example", due_at=utcnow() + due_in)
+        add_pending(s, title, TEAM, due_in=due_in)
 
 
 def test_send_writes_the_outbox_once(db: Database, configured: Path) -> None:

@@ -21,16 +21,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
-from test_alert_support import (
-    WATCHLIST,
-    Handler,
-    Made,
-    Received,
-    add_alert,
-    add_story,
-    recipients,
-    smtp_server,
-)
 
 import crawler.store.models  # noqa: F401 - registers every table on Base.metadata
 from crawler.alert.compose import StoryView
@@ -43,6 +33,9 @@ from crawler.alert.transport import SmtpSettings, SmtpTransport
 from crawler.store import Database
 from crawler.store.db import alembic_config
 from crawler.store.models import Alert, Article, Base, StoryOutlet
+from tests.support.db import ONLY_POSTGRES
+from tests.support.mail import Handler, Received, recipients, smtp_server
+from tests.support.stories import WATCHLIST, Made, add_alert, add_story
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -375,12 +368,11 @@ def test_an_alert_being_sent_gets_a_followup(
     assert join(db, made, "kyeonggi", JOIN, people=people) == 1
 
 
+@ONLY_POSTGRES  # row locks are PostgreSQL's; SQLite serialises writers
 def test_an_ingest_holding_the_story_keeps_a_sender_off_its_alerts(
     db: Database, smtp: tuple[Handler, SmtpTransport]
 ) -> None:
     """PostgreSQL: the joining transaction locks the story's alerts; a drain skips them meanwhile."""
-    if not db.is_postgres:
-        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
     handler, transport = smtp
     people = recipients({"address": TEAM})
     with db.session() as s:

@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
-from test_alert_support import add_story
 
 from crawler.alert.plan import AlertPlan, alert_max_age_hours, enqueue, plan_alerts, plan_for_match
 from crawler.alert.recipients import Recipient, Recipients
 from crawler.store import Database
 from crawler.store.models import Alert, Article
+from tests.support.stories import add_story
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -17,21 +17,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_FLAGS
-from test_alert_support import add_alert, add_story
 
 from crawler.store import Database
 from crawler.store.models import utcnow
+from tests.support.browser import chromium_run
+from tests.support.mail import CITY_TEAM, TEAM, mail_only_env
+from tests.support.stories import add_pending
 
 PHONE = (400, 2400)
 SCRIPT_TITLE = "<script>alert(1)</script> 부산 의료관광 🏥✨ 설명회 😀"
 LONG_TITLE = ("강릉해변웰니스관광" * 250)[:1000] + ("강릉 해변 웰니스 관광 " * 100)[:1000]
-RECIPIENTS = """
-[[recipient]]
-address = "tourism@city.example"
-name = "의료관광팀"
-watchlists = ["medical-tourism"]
-
+RECIPIENTS = CITY_TEAM + """
 [[maintainer]]
 address = "ops@city.example"
 name = "운영 담당"
@@ -41,15 +37,11 @@ name = "운영 담당"
 @pytest.fixture
 def preview(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The preview file of a store with three pending stories, written by `newswatch digest`."""
-    recipients = tmp_path / "recipients.toml"
-    recipients.write_text(RECIPIENTS, encoding="utf-8")
     env = {
         **os.environ,
         "NEWSWATCH_HOME": str(home),
         "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}",
-        "NEWSWATCH_RECIPIENTS_FILE": str(recipients),
-        "NEWSWATCH_OUTLETS_FILE": str(tmp_path / "no-registry.toml"),
-        "NEWSWATCH_WATCHLISTS_DIR": str(tmp_path / "no-watchlists"),
+        **mail_only_env(tmp_path, RECIPIENTS),
         "NEWSWATCH_WEB_URL": "https://newswatch.city.example",  # feedback links need the public address
     }
     db = Database.open(env["NEWSWATCH_DB_URL"])
@@ -64,8 +56,7 @@ def preview(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
                     ("incheonilbo", "yna", "news1"),
                 ),
             ):
-                made = add_story(s, title, outlets=outlets, published_at=hour)
-                add_alert(s, made, "tourism@city.example", due_at=utcnow() + timedelta(hours=8))
+                add_pending(s, title, TEAM, due_in=timedelta(hours=8), outlets=outlets, published_at=hour)
     finally:
         db.close()
     target = home / "preview" / "digest.html"
@@ -76,14 +67,6 @@ def preview(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     assert done.returncode == 0, done.stderr
     assert "nothing sent" in done.stdout
     return target
-
-
-def chromium_run(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """Headless Chromium with the project's flags and a fresh profile directory."""
-    return subprocess.run(
-        [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
 
 
 def png_size(path: Path) -> tuple[int, int]:

@@ -13,10 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_alert_explain import WATCHLIST
 
 from crawler.alert.recipients import Recipient
 from crawler.store.models import Alert, Article, Match, Story, StoryOutlet
+from tests.test_alert_explain import WATCHLIST
 
 WL = "medical-tourism"
 REGISTRY = """

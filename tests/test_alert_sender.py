@@ -19,13 +19,16 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from test_alert_support import Handler, add_alert, add_story, free_port, recipients, smtp_server
 
 from crawler.alert.outbox import LEASE, MAX_ATTEMPTS, message_id_for, summarize
 from crawler.alert.sender import SendReport, drain
 from crawler.alert.transport import SmtpSettings, SmtpTransport
 from crawler.store import Database
 from crawler.store.models import Alert
+from tests.support.db import ONLY_POSTGRES
+from tests.support.env import free_port
+from tests.support.mail import Handler, recipients, smtp_server
+from tests.support.stories import add_alert, add_story
 
 NOW = datetime(2026, 1, 2, 2, 10, tzinfo=UTC)  # Friday 11:10 in Seoul
 DUE = NOW - timedelta(minutes=40)  # the 08:30 digest time has passed
@@ -489,13 +492,10 @@ def test_webhook_recipient(db: Database, smtp: tuple[Handler, SmtpTransport]) ->
     assert alerts(db)[0].status == "sent"
 
 
+@ONLY_POSTGRES  # row locks are PostgreSQL's; SQLite serialises writers (the two-senders test covers it)
 def test_rows_locked_by_another_sender_are_skipped_not_waited_for(
     db: Database, smtp: tuple[Handler, SmtpTransport]
 ) -> None:
-    if not db.is_postgres:
-        pytest.skip(
-            "row locks are PostgreSQL's; SQLite serialises writers (the two-senders test covers it)"
-        )
     handler, transport = smtp
     with db.session() as s:
         first = add_alert(s, add_story(s, "다른 발송기가 잡고 있는 기사"), TEAM, due_at=DUE)

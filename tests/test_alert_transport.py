@@ -9,7 +9,6 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from test_alert_support import Users, free_port, self_signed_cert, server_tls_context, smtp_server
 
 from crawler.alert.transport import (
     DeliveryError,
@@ -18,6 +17,8 @@ from crawler.alert.transport import (
     SmtpTransport,
     transport_from_env,
 )
+from tests.support.env import free_port
+from tests.support.mail import Users, self_signed_cert, server_tls_context, smtp_server
 
 SUBJECT = "[의료관광] 새 보도 1건 — 인천시, 의료관광 팸투어"
 

@@ -11,7 +11,7 @@ import pytest
 
 from crawler.crawl.channel import ProcessGone, ProcessPool
 from crawler.extract.cleanup import Rejected
-from tests.helpers import run_async as run
+from tests.support.aio import run_async as run
 
 
 def pid_after(seconds: float, value: Any) -> tuple[int, Any]:

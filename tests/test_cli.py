@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.store.models import Article
-from tests.helpers import FAST, ROOT, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.env import ROOT
+from tests.support.sites import StartSites
 
 
 def _run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -73,13 +73,13 @@ def test_cluster_jsonl(home: Path) -> None:
     assert out[0]["story"] == out[1]["story"] != out[2]["story"]
 
 
-def test_extract_prints_the_design_fields(tmp_path: Path, home: Path) -> None:
-    with SiteServer() as server:
-        article = next(a for a in server.articles if a.kind == "reference2")
-        import urllib.request
+def test_extract_prints_the_design_fields(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites()
+    article = next(a for a in server.articles if a.kind == "reference2")
+    import urllib.request
 
-        url = server.article_url(article)
-        (tmp_path / "page.html").write_bytes(urllib.request.urlopen(url).read())
+    url = server.article_url(article)
+    (tmp_path / "page.html").write_bytes(urllib.request.urlopen(url).read())
     r = newswatch("extract", "--url", url, str(tmp_path / "page.html"), env=cli_env(home))
     assert r.returncode == 0, r.stderr
     fields = json.loads(r.stdout)
@@ -90,17 +90,16 @@ def test_extract_prints_the_design_fields(tmp_path: Path, home: Path) -> None:
     assert "무단전재" not in fields["body"] and "가장 많이 본" not in fields["body"]
 
 
-def test_plain_scrapy_from_the_repo_root(tmp_path: Path, home: Path) -> None:
-    with SiteServer() as server:
-        registry = tmp_path / "outlets.toml"
-        write_registry(registry, server.outlets, server.urls)
-        env = cli_env(home, registry)
-        listed = _run([sys.executable, "-m", "scrapy", "list"], env)
-        assert listed.returncode == 0, listed.stderr[-2000:]
-        assert set(listed.stdout.split()) == {o.id for o in server.outlets}
-        crawled = _run([sys.executable, "-m", "scrapy", "crawl", "ydpharu", *FAST], env)
-        assert crawled.returncode == 0, crawled.stderr[-2000:]
-        expected = {server.article_url(a) for a in server.articles if a.outlet == "ydpharu"}
+def test_plain_scrapy_from_the_repo_root(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites()
+    registry = server.registry
+    env = cli_env(home, registry)
+    listed = _run([sys.executable, "-m", "scrapy", "list"], env)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert set(listed.stdout.split()) == {o.id for o in server.outlets}
+    crawled = _run([sys.executable, "-m", "scrapy", "crawl", "ydpharu", *FAST], env)
+    assert crawled.returncode == 0, crawled.stderr[-2000:]
+    expected = {server.article_url(a) for a in server.articles if a.outlet == "ydpharu"}
     assert {a.url for a in _articles(home)} == expected
 
 
@@ -130,23 +129,21 @@ def test_the_worker_count_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     assert workers_from_env() == 0
 
 
-def test_a_hanging_outlet_times_out_and_the_other_is_crawled(tmp_path: Path, home: Path) -> None:
-    with SiteServer(faults={"busanmaru": "hang"}) as server:
-        registry = tmp_path / "outlets.toml"
-        write_registry(registry, server.outlets, server.urls)
-        r = newswatch("crawl", "busanmaru", "ydpharu", *FAST, "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=0",
-                      env=cli_env(home, registry))
-        expected = {server.article_url(a) for a in server.articles if a.outlet == "ydpharu"}
+def test_a_hanging_outlet_times_out_and_the_other_is_crawled(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites(faults={"busanmaru": "hang"})
+    registry = server.registry
+    r = newswatch("crawl", "busanmaru", "ydpharu", *FAST, "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=0",
+                  env=cli_env(home, registry))
+    expected = {server.article_url(a) for a in server.articles if a.outlet == "ydpharu"}
     assert r.returncode == 1
     assert "outlet busanmaru:" in r.stderr and "timeout" in r.stderr.lower()
     assert {a.url for a in _articles(home)} == expected
 
 
-def test_outlets_check_through_the_cli(tmp_path: Path, home: Path) -> None:
-    with SiteServer(faults={"busanmaru": "500"}) as server:
-        registry = tmp_path / "outlets.toml"
-        write_registry(registry, server.outlets, server.urls)
-        r = newswatch("outlets", "check", "ydpharu", "busanmaru", "--write", env=cli_env(home, registry))
+def test_outlets_check_through_the_cli(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites(faults={"busanmaru": "500"})
+    registry = server.registry
+    r = newswatch("outlets", "check", "ydpharu", "busanmaru", "--write", env=cli_env(home, registry))
     assert "ydpharu" in r.stdout and "busanmaru" in r.stdout
     assert r.returncode != 0, "a broken outlet makes the check fail"
     text = registry.read_text(encoding="utf-8")

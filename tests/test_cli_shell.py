@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
 
 from crawler.cli import build_parser, main
+from tests.support.env import ROOT
 
 LONG_NAME = "경기남부권역통합인터넷신문협동조합소식"  # longer than a default 80-column table cell
 REGISTRY = f"""

@@ -21,7 +21,8 @@ from crawler.config import (
     settings,
 )
 from crawler.errors import ConfigError
-from tests.helpers import ROOT, cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
+from tests.support.env import ROOT
 
 
 def test_defaults_are_those_the_code_used_before() -> None:

@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun
-from tests.helpers import FAST, cli_env, log_length, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import DemoSites, StartSites, log_length
 
 
 def _closed_port() -> int:
@@ -33,13 +32,10 @@ def _stored(home: Path) -> dict[str, list[Article]]:
 
 
 @pytest.fixture
-def faulty(tmp_path: Path):
+def faulty(sites: StartSites) -> tuple[DemoSites, Path]:
     """Demo sites where one outlet answers 500, one has no dates, one has articles without a body."""
-    server = SiteServer(log_path=tmp_path / "requests.log",
-                        faults={"busanmaru": "500", "dalgubeol": "nodate", "ydpharu": "nobody"})
-    server.start()
-    registry = tmp_path / "outlets.toml"
-    write_registry(registry, server.outlets, server.urls)
+    server = sites(faults={"busanmaru": "500", "dalgubeol": "nodate", "ydpharu": "nobody"})
+    registry = server.registry
     # plus an outlet nobody answers for
     registry.write_text(registry.read_text(encoding="utf-8") + f"""
 [[outlet]]
@@ -49,8 +45,7 @@ region = "제주"
 home = "http://127.0.0.1:{_closed_port()}/"
 family = "ndsoft"
 """, encoding="utf-8")
-    yield server, registry
-    server.stop()
+    return server, registry
 
 
 def test_broken_outlets_do_not_stop_the_others(faulty, home: Path) -> None:
@@ -91,25 +86,23 @@ def test_failed_outlet_keeps_its_validators_unsaved(faulty, home: Path) -> None:
     assert 304 not in statuses
 
 
-def test_database_down_stops_before_any_fetch(tmp_path: Path, home: Path) -> None:
-    with SiteServer(log_path=tmp_path / "requests.log") as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        env = cli_env(home, tmp_path / "outlets.toml",
-                      NEWSWATCH_DB_URL=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/x")
-        result = newswatch("crawl", "--all", *FAST, env=env)
+def test_database_down_stops_before_any_fetch(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites()
+    env = cli_env(home, server.registry,
+                  NEWSWATCH_DB_URL=f"postgresql+psycopg://postgres@127.0.0.1:{_closed_port()}/x")
+    result = newswatch("crawl", "--all", *FAST, env=env)
     assert result.returncode == 2
     assert "not reachable" in result.stderr and "NEWSWATCH_DB_URL" in result.stderr
-    assert log_length(tmp_path / "requests.log") == 0
+    assert log_length(server.log_path) == 0
 
 
-def test_unwritable_home_stops_before_any_fetch(tmp_path: Path) -> None:
+def test_unwritable_home_stops_before_any_fetch(sites: StartSites, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
-    with SiteServer(log_path=tmp_path / "requests.log") as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        result = newswatch("crawl", "--all", *FAST, env=cli_env(blocker / "home", tmp_path / "outlets.toml"))
+    server = sites()
+    result = newswatch("crawl", "--all", *FAST, env=cli_env(blocker / "home", server.registry))
     assert result.returncode == 2 and "NEWSWATCH_HOME" in result.stderr
-    assert log_length(tmp_path / "requests.log") == 0
+    assert log_length(server.log_path) == 0
 
 
 def test_malformed_registry_names_outlet_and_key(tmp_path: Path, home: Path) -> None:

@@ -10,23 +10,12 @@ from contextlib import contextmanager
 from email import policy
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.store.models import Alert, Article, Match, StoryOutlet
-from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet
-
-
-@pytest.fixture
-def sites(tmp_path: Path):
-    server = SiteServer(log_path=tmp_path / "requests.log")
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import StartSites, log_length, requests_by_outlet
 
 
 @contextmanager
@@ -39,14 +28,15 @@ def _session(db_url: str) -> Iterator[Session]:
         engine.dispose()
 
 
-def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path, db_url: str) -> None:
-    env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_DB_URL=db_url)
+def test_full_cycle_then_idle_run(sites: StartSites, tmp_path: Path, home: Path, db_url: str) -> None:
+    server = sites()
+    env = cli_env(home, server.registry, NEWSWATCH_DB_URL=db_url)
     log = tmp_path / "requests.log"
 
     first = newswatch("crawl", "--all", *FAST, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
 
-    served = {sites.article_url(a): a for a in sites.articles if not a.robots_blocked}
+    served = {server.article_url(a): a for a in server.articles if not a.robots_blocked}
     with _session(db_url) as s:
         stored = {a.url: a for a in s.scalars(select(Article))}
         assert set(stored) == set(served), "every served article stored once, nothing else"
@@ -56,7 +46,7 @@ def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path,
         assert not wrong, f"matches disagree with the demo's ground truth: {wrong}"
         # the press release carried by three outlets is one story with three outlets
         syndicated = [a for a in served.values() if a.story]
-        stories = {stored[sites.article_url(a)].story_id for a in syndicated}
+        stories = {stored[server.article_url(a)].story_id for a in syndicated}
         assert len(stories) == len({a.story for a in syndicated})
         for story_id in stories:
             outlets = set(s.scalars(select(StoryOutlet.outlet_id).where(StoryOutlet.story_id == story_id)))
@@ -69,7 +59,7 @@ def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path,
             art = stored[url]
             if a.expect_relevant and a.age_hours > 72:
                 assert art.story_id not in alerted_stories or any(
-                    b.expect_relevant and b.age_hours <= 72 and stored[sites.article_url(b)].story_id == art.story_id
+                    b.expect_relevant and b.age_hours <= 72 and stored[server.article_url(b)].story_id == art.story_id
                     for b in served.values())
             if a.expect_relevant and a.age_hours <= 72:
                 assert art.story_id in alerted_stories
@@ -95,7 +85,7 @@ def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path,
     second = newswatch("crawl", "--all", *FAST, env=env)
     assert second.returncode == 0, second.stderr[-3000:]
     idle = requests_by_outlet(log, before)
-    assert sum(idle.values()) / len(sites.outlets) <= 1.2, idle
+    assert sum(idle.values()) / len(server.outlets) <= 1.2, idle
     with _session(db_url) as s:
         assert len(list(s.scalars(select(Article)))) == len(served)
     again = newswatch("send", "--digest", env=env)
@@ -103,7 +93,8 @@ def test_full_cycle_then_idle_run(sites: SiteServer, tmp_path: Path, home: Path,
     assert len(list((home / "outbox").glob("*.eml"))) == 1, "nothing is mailed twice"
 
 
-def test_mail_goes_over_smtp_when_a_host_is_set(sites: SiteServer, tmp_path: Path, home: Path) -> None:
+def test_mail_goes_over_smtp_when_a_host_is_set(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    sites()
     from aiosmtpd.controller import Controller
 
     class Inbox:

@@ -10,10 +10,9 @@ from email.policy import default
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
-from test_alert_support import free_port
 
 from crawler.demo import DEMO_RECIPIENT, demo_environment, isolate, reset
+from tests.support.env import ROOT, free_port
 
 DEMO_OUTLETS = 5
 

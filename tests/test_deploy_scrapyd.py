@@ -9,7 +9,7 @@ import textwrap
 import zipfile
 from pathlib import Path
 
-from tests.helpers import ROOT
+from tests.support.env import ROOT
 
 SOURCES = ("crawler", "spiders", "pipelines", "settings", "pyproject.toml", "README.md", "scrapy.cfg", "setup.py")
 

@@ -1,8 +1,5 @@
 """Discovery strategies in a real crawl: a failing feed falls back to the news sitemap; an outlet
 without feeds reads the feed its home page announces; an idle tick stays cheap.
-
-Needs the sitemap hooks of spiders/base.py (`fallback_requests`, `parse_sitemap`); skipped
-until they are there.
 """
 
 from __future__ import annotations
@@ -22,11 +19,8 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Article
-from spiders.base import OutletSpider
-from tests.helpers import FAST, ROOT, cli_env
-
-pytestmark = pytest.mark.skipif(not hasattr(OutletSpider, "fallback_requests"),
-                                reason="spiders/base.py has no sitemap/fallback hooks yet")
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 ARTICLE = """<!DOCTYPE html><html lang="ko"><head><meta charset="utf-8"><title>{title}</title></head>
 <body><h1>{title}</h1><p class="info">입력 2026-01-02 {hour:02d}:10</p><article>

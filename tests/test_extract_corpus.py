@@ -1,4 +1,4 @@
-"""Extraction measured on real pages of the shared corpus (skipped when the corpus is absent).
+"""Extraction measured on real pages of the shared corpus (../shared/corpus).
 
 - mk: a Korean daily's in-house CMS with JSON-LD and ground truth (title, authors, date, body
   paragraphs): every title exact, every date exact to the minute with its offset, every author
@@ -22,8 +22,8 @@ import trafilatura
 
 from crawler.extract.evaluate import token_f1
 from crawler.families import extract
+from tests.support.env import CORPUS, need_shared
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 MK_PAGES = sorted((CORPUS / "mk").glob("*.html.gz"))
 ZYTE = CORPUS / "zyte-benchmark"
 MIN_MK_F1 = 0.97
@@ -53,8 +53,7 @@ def mk_truth(page: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def mk_results() -> dict[str, tuple[Any, dict[str, Any]]]:
-    if not MK_PAGES:
-        pytest.skip(f"{CORPUS / 'mk'} is absent: the shared corpus is not part of a fresh clone")
+    need_shared(CORPUS / "mk")
     urls = manifest_urls()
     results = {}
     for page in MK_PAGES:
@@ -94,11 +93,8 @@ def test_mk_body_f1(mk_results: dict, name: str) -> None:
     assert f1 >= MIN_MK_F1, f"body F1 {f1:.3f}"
 
 
-@pytest.mark.skipif(
-    not (ZYTE / "ground-truth.json").is_file(),
-    reason=f"{ZYTE} is absent: the shared corpus is not part of a fresh clone",
-)
 def test_zyte_benchmark() -> None:
+    need_shared(ZYTE / "ground-truth.json")
     truth = json.loads((ZYTE / "ground-truth.json").read_text(encoding="utf-8"))
     ours, alone, crashed = [], [], []
     for item_id, item in sorted(truth.items()):

@@ -9,8 +9,8 @@ import pytest
 
 from crawler.extract.encoding import decode_html, normalize_label
 from crawler.families import extract
+from tests.support.env import CORPUS, need_shared
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 EUC_KR_PAGES = sorted((CORPUS / "euc-kr").glob("*.html"))
 TEXT = "<p>인천시 의료관광 팸투어 - 똠방각하 햏자</p>"  # 똠, 햏: CP949 only, not in EUC-KR
 
@@ -94,11 +94,9 @@ def test_extract_reads_bytes_and_the_header_charset() -> None:
 
 
 @pytest.mark.corpus
-@pytest.mark.skipif(
-    not EUC_KR_PAGES, reason=f"{CORPUS}/euc-kr is absent (not part of a fresh clone)"
-)
-@pytest.mark.parametrize("path", EUC_KR_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EUC_KR_PAGES or [CORPUS / "euc-kr"], ids=lambda p: p.name)
 def test_corpus_euc_kr_has_no_replacement_characters(path: Path) -> None:
+    need_shared(CORPUS / "euc-kr")
     body = path.read_bytes()
     text, used = decode_html(body, None)
     assert used == "cp949"

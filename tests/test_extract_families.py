@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from crawler.families import PAGE_OBJECTS, detect_family, extract, page_object
-from tests.helpers import cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")

@@ -13,7 +13,7 @@ import pytest
 from crawler.families import SIGNATURES, article_key, detect_family, evidence_problem, extract
 from crawler.registry import Outlet, load_registry
 from spiders.navigators import navigator_for
-from tests.helpers import cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 NOW = datetime.fromisoformat("2026-01-02T12:00:00+09:00")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from parsel import Selector
@@ -21,9 +20,7 @@ from crawler.demosites.render import SiteRenderer
 from crawler.extract.encoding import decode_html
 from crawler.extract.select import PageIndex, compile_css
 from crawler.families import extract
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from tests.support.env import CORPUS, ROOT
 
 
 def pages() -> Iterator[tuple[str, bytes, str]]:

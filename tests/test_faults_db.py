@@ -32,9 +32,9 @@ pytestmark = pytest.mark.postgres
 
 def _through_a_proxy(pg_server: str) -> tuple[int, CutProxy, str]:
     """An emptied test database, the fault seed, and a proxy in front of PostgreSQL with its URL."""
-    from conftest import _reset_pg
+    from tests.support.db import reset_pg
 
-    _reset_pg(pg_server)
+    reset_pg(pg_server)
     seed = int(os.environ.get("NEWSWATCH_FAULT_SEED", "") or random.randrange(1, 10**6))
     url = make_url(pg_server)
     proxy = CutProxy(url.port or 5432)

@@ -11,18 +11,14 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from test_alert_support import add_alert, add_story, smtp_server
 
 from crawler.commands.alert import send_command
 from crawler.store import Database
 from crawler.store.models import Alert, utcnow
+from tests.support.mail import CITY_TEAM, TEAM, mail_only_env, smtp_server
+from tests.support.stories import add_pending
 
-RECIPIENTS = """
-[[recipient]]
-address = "tourism@city.example"
-name = "의료관광팀"
-watchlists = ["medical-tourism"]
-
+RECIPIENTS = CITY_TEAM + """
 [[maintainer]]
 address = "ops@city.example"
 """
@@ -31,11 +27,8 @@ REFUSAL = "550 5.1.1 mailbox unavailable"
 
 @pytest.fixture
 def configured(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "recipients.toml"
-    path.write_text(RECIPIENTS, encoding="utf-8")
-    monkeypatch.setenv("NEWSWATCH_RECIPIENTS_FILE", str(path))
-    monkeypatch.setenv("NEWSWATCH_OUTLETS_FILE", str(tmp_path / "no-registry.toml"))
-    monkeypatch.setenv("NEWSWATCH_WATCHLISTS_DIR", str(tmp_path / "no-watchlists"))
+    for key, value in mail_only_env(tmp_path, RECIPIENTS).items():
+        monkeypatch.setenv(key, value)
     monkeypatch.setenv("NEWSWATCH_SMTP_SECURITY", "none")
     monkeypatch.setenv("NEWSWATCH_SMTP_FROM", "newswatch@city.example")
     return home
@@ -44,8 +37,7 @@ def configured(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> P
 def _due_stories(db: Database, titles: list[str]) -> None:
     with db.session() as s:
         for title in titles:
-            story = add_story(s, title, published_at=utcnow() - timedelta(hours=1))
-            add_alert(s, story, "tourism@city.example", due_at=utcnow() - timedelta(minutes=5))
+            add_pending(s, title, TEAM, due_in=-timedelta(minutes=5))
 
 
 def _statuses(db: Database) -> list[tuple[str, str | None]]:

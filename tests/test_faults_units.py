@@ -127,8 +127,8 @@ KILL_IN_BATCH = r"""
 import os, signal, sys
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {tests!r})
-from test_store_writer import record
 from crawler.alert.onstore import AlertsOnStore
+from tests.test_store_writer import record
 from crawler.alert.recipients import load_recipients
 from crawler.crawl.writer import WriterState, store_batch
 from crawler.store import Database, crawlstate

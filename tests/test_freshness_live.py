@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from crawler.demosites.scale import Publication, scale_outlets
-from crawler.demosites.server import Publisher, SiteServer
+from crawler.demosites.server import Publisher
 from crawler.errors import ConfigError
 from crawler.registry import Outlet, Registry
 from crawler.schedule import jobs
 from crawler.schedule.cadence import CadenceConfig, choose_due, load_history
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock, from_env
+from tests.support.sites import StartSites
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
 BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
@@ -89,31 +90,31 @@ def _get(url: str) -> str:
         return response.read().decode("utf-8")
 
 
-def test_the_publisher_serves_articles_as_simulated_time_passes(tmp_path: Path) -> None:
+def test_the_publisher_serves_articles_as_simulated_time_passes(sites: StartSites, tmp_path: Path) -> None:
     outlets = scale_outlets(2, 1)
     clock = SimClock(3600.0, datetime.now(UTC) + timedelta(hours=1))  # a simulated hour per wall second
     start = clock.sim(datetime.now(UTC))
     # one story syndicated to both outlets within two simulated minutes; one far beyond the test
     schedule = [Publication(30.0, 0, 7, True), Publication(150.0, 1, 7, True), Publication(10 * 86400.0, 0, 8, False)]
     log = tmp_path / "published.jsonl"
-    with SiteServer(outlets, datetime(2026, 1, 2, 12, tzinfo=UTC)) as server:
-        before = _get(server.urls["bench001"] + "rss/allArticle.xml")
-        publisher = Publisher(server, schedule, start, clock, log, step_s=0.02)
-        publisher.begin()
-        deadline = time.monotonic() + 10
-        while publisher.published < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        publisher.stop()
-        lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-        assert [(x["outlet"], x["story"], x["relevant"]) for x in lines] == [("bench001", 7, True), ("bench002", 7, True)]
-        assert publisher.published == 2  # the third is ten simulated days away
-        feed = _get(server.urls["bench001"] + "rss/allArticle.xml")
-        assert feed != before and lines[0]["url"].replace("&", "&amp;") in feed
-        first, copy = (_get(x["url"]) for x in lines)
-        title = next(a.title for a in server.articles if server.article_url(a) == lines[0]["url"])
-        assert title in first and title in copy  # a syndicated copy carries the same story
-        published = next(a.published_at for a in server.articles if server.article_url(a) == lines[0]["url"])
-        assert published == (start + timedelta(seconds=30)).replace(second=0, microsecond=0)
+    server = sites(outlets, datetime(2026, 1, 2, 12, tzinfo=UTC))
+    before = _get(server.urls["bench001"] + "rss/allArticle.xml")
+    publisher = Publisher(server, schedule, start, clock, log, step_s=0.02)
+    publisher.begin()
+    deadline = time.monotonic() + 10
+    while publisher.published < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    publisher.stop()
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(x["outlet"], x["story"], x["relevant"]) for x in lines] == [("bench001", 7, True), ("bench002", 7, True)]
+    assert publisher.published == 2  # the third is ten simulated days away
+    feed = _get(server.urls["bench001"] + "rss/allArticle.xml")
+    assert feed != before and lines[0]["url"].replace("&", "&amp;") in feed
+    first, copy = (_get(x["url"]) for x in lines)
+    title = next(a.title for a in server.articles if server.article_url(a) == lines[0]["url"])
+    assert title in first and title in copy  # a syndicated copy carries the same story
+    published = next(a.published_at for a in server.articles if server.article_url(a) == lines[0]["url"])
+    assert published == (start + timedelta(seconds=30)).replace(second=0, microsecond=0)
 
 
 def test_batched_store_reads_equal_the_one_by_one_ones(db: Any) -> None:

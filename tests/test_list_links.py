@@ -21,7 +21,8 @@ import pytest
 from crawler.extract.listlinks import ShapeBook, article_links, url_shape
 from crawler.registry import Outlet
 from spiders.navigators import navigator_for
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 HOME = "https://www.gaon-ilbo.kr/"
 HEADLINES = [

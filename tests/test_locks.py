@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from tests.helpers import ROOT
+from tests.support.env import ROOT
 
 
 def _pins(name: str) -> dict[str, str]:

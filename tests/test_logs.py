@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.logs import add_file_handler
-from tests.helpers import FAST, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import StartSites
 
 
 def test_no_log_file_unless_asked(home: Path, tmp_path: Path) -> None:
@@ -20,11 +19,10 @@ def test_no_log_file_unless_asked(home: Path, tmp_path: Path) -> None:
     assert not (home / "logs").exists()
 
 
-def test_crawl_logs_to_the_rotated_file_with_the_outlet(home: Path, tmp_path: Path) -> None:
-    with SiteServer(faults={"busanmaru": "500"}) as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        result = newswatch("crawl", "busanmaru", "ydpharu", "-q", *FAST,
-                           env=cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_LOG_FILE="1"))
+def test_crawl_logs_to_the_rotated_file_with_the_outlet(sites: StartSites, home: Path, tmp_path: Path) -> None:
+    server = sites(faults={"busanmaru": "500"})
+    result = newswatch("crawl", "busanmaru", "ydpharu", "-q", *FAST,
+                       env=cli_env(home, server.registry, NEWSWATCH_LOG_FILE="1"))
     assert result.returncode == 1
     log = (home / "logs" / "newswatch.log").read_text(encoding="utf-8")
     lines = [line for line in log.splitlines() if "outlet busanmaru:" in line]
@@ -32,21 +30,19 @@ def test_crawl_logs_to_the_rotated_file_with_the_outlet(home: Path, tmp_path: Pa
     assert any(" ERROR " in line for line in lines)
 
 
-def test_a_quiet_crawl_prints_nothing_when_all_is_well(home: Path, tmp_path: Path) -> None:
+def test_a_quiet_crawl_prints_nothing_when_all_is_well(sites: StartSites, home: Path, tmp_path: Path) -> None:
     """Under cron, output means mail: `crawl -q` on healthy outlets must print nothing at all."""
-    with SiteServer() as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        result = newswatch("crawl", "ydpharu", "-q", *FAST, env=cli_env(home, tmp_path / "outlets.toml"))
+    server = sites()
+    result = newswatch("crawl", "ydpharu", "-q", *FAST, env=cli_env(home, server.registry))
     assert result.returncode == 0
     assert result.stdout == "" and result.stderr == "", result.stderr[-2000:]
 
 
-def test_json_lines_log_for_shippers(home: Path, tmp_path: Path) -> None:
-    with SiteServer(faults={"busanmaru": "500"}) as server:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        result = newswatch("crawl", "busanmaru", "-q", *FAST,
-                           env=cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_LOG_FILE="1",
-                                       NEWSWATCH_LOG_FORMAT="json"))
+def test_json_lines_log_for_shippers(sites: StartSites, home: Path, tmp_path: Path) -> None:
+    server = sites(faults={"busanmaru": "500"})
+    result = newswatch("crawl", "busanmaru", "-q", *FAST,
+                       env=cli_env(home, server.registry, NEWSWATCH_LOG_FILE="1",
+                                   NEWSWATCH_LOG_FORMAT="json"))
     assert result.returncode == 1
     records = [json.loads(line) for line in
                (home / "logs" / "newswatch.log").read_text(encoding="utf-8").splitlines()]

@@ -10,24 +10,23 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
 from crawler.korean import normalize, normalize_term, strip_markup
 from crawler.match import Matcher, load_watchlist
+from tests.support.env import CORPUS, ROOT, need_shared
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-FEEDS = SHARED / "corpus" / "feeds"
-BUNDLED = Path(__file__).resolve().parents[1] / "settings" / "watchlists" / "medical-tourism.toml"
+FEEDS = CORPUS / "feeds"
+BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
 
-pytestmark = [
-    pytest.mark.corpus,
-    pytest.mark.skipif(
-        not FEEDS.is_dir(), reason=f"{FEEDS} is absent (a fresh clone has no ../shared)"
-    ),
-]
+pytestmark = pytest.mark.corpus
+
+
+@pytest.fixture(autouse=True)
+def _feeds() -> None:
+    need_shared(FEEDS)
 
 EXPECTED_RELEVANT: set[str] = set()
 

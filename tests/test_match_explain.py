@@ -14,7 +14,9 @@ import pytest
 
 from crawler.match import Matcher, load_watchlist
 from crawler.match.explain import explain
-from tests.helpers import ROOT, cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
+from tests.support.env import ROOT
+from tests.support.watchlists import FOREIGN_PATIENT_GROUPS, foreign_patient_rule
 
 BUNDLED = ROOT / "settings" / "watchlists" / "medical-tourism.toml"
 
@@ -26,17 +28,7 @@ threshold = 5
 label = "의료관광"
 weight = 4
 terms = ["의료관광"]
-
-[groups.foreign]
-label = "외국"
-weight = 1
-terms = ["몽골", "러시아"]
-
-[groups.patient]
-label = "환자"
-weight = 1
-terms = ["환자"]
-
+""" + FOREIGN_PATIENT_GROUPS + """
 [groups.clinic]
 weight = 0.5
 terms = ["성형외과"]
@@ -44,13 +36,7 @@ terms = ["성형외과"]
 [[rules]]
 name = "의료관광"
 require = ["core"]
-
-[[rules]]
-name = "외국 + 환자"
-require = ["foreign", "patient"]
-within = 10
-bonus = 3
-
+""" + foreign_patient_rule(bonus=3) + """
 [[exclude]]
 name = "사고"
 terms = ["사망"]

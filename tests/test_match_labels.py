@@ -12,13 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_ops_support import add_article, write_watchlist
 
 from crawler.cli import main
 from crawler.match import load_watchlist
 from crawler.match.suggest import _add_term, _new_exclusion, _set_group_weight, _set_rule_within
 from crawler.ops.feedback import record_label
 from crawler.store import Database
+from tests.support.ops import add_article, write_watchlist
+from tests.support.watchlists import FOREIGN_PATIENT_GROUPS, foreign_patient_rule
 
 WL = "label-loop"
 WATCHLIST = """
@@ -29,27 +30,11 @@ threshold = 5
 label = "의료관광"
 weight = 5
 terms = ["의료관광"]
-
-[groups.foreign]
-label = "외국"
-weight = 1
-terms = ["몽골", "러시아"]
-
-[groups.patient]
-label = "환자"
-weight = 1
-terms = ["환자"]
-
+""" + FOREIGN_PATIENT_GROUPS + """
 [[rules]]
 name = "의료관광"
 require = ["mt"]
-
-[[rules]]
-name = "외국 + 환자"
-require = ["foreign", "patient"]
-within = 10
-bonus = 2
-
+""" + foreign_patient_rule(bonus=2) + """
 [[exclude]]
 name = "채용"
 terms = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from crawler.families import extract
-from tests.helpers import ROOT
+from tests.support.env import ROOT
 
 PAGE = ROOT / "tests" / "fixtures" / "pages" / "mcode" / "article" / "page.html"
 URL = "http://www.garamtoday.example/news/view.php?idx=58211&mcode=m24tr5e"

@@ -14,7 +14,7 @@ from crawler.monitor.status import collect
 from crawler.registry import load_registry
 from crawler.store import Database
 from crawler.store.models import Heartbeat, Run
-from tests.monitor_support import add_article, add_run, healthy_history, write_registry
+from tests.support.monitor import add_article, add_run, healthy_history, write_registry
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ from crawler.alert.transport import SmtpSettings, SmtpTransport
 from crawler.monitor.notify import notify
 from crawler.monitor.rules import Check
 from crawler.store import Database
-from tests.test_alert_support import recipients, smtp_server
+from tests.support.mail import recipients, smtp_server
 
 NOW = datetime(2026, 3, 10, 1, 0, tzinfo=UTC)  # 10:00 in Seoul
 OFFICE = "tourism@city.example"

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import brotli
 import pytest
 import sentry_sdk
 from scrapy.exceptions import NotConfigured
@@ -23,15 +24,13 @@ from twisted.python.failure import Failure
 from crawler.crawl.extensions import SentryErrors
 from crawler.monitor.rules import Check
 from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, init_sentry, report_violation
-from tests.helpers import ROOT
-from tests.test_alert_support import free_port
+from tests.support.env import ROOT, free_port
 
 
 def decode(body: bytes, encoding: str) -> bytes:
     if encoding == "gzip":
         return gzip.decompress(body)
     if encoding == "br":
-        brotli = pytest.importorskip("brotli")
         return bytes(brotli.decompress(body))
     return body
 

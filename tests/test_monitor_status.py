@@ -15,7 +15,7 @@ from crawler.monitor.checks import health_command, status_command
 from crawler.monitor.status import sparkline
 from crawler.store import Database
 from crawler.store.models import Heartbeat
-from tests.monitor_support import add_run, healthy_history, write_registry
+from tests.support.monitor import add_run, healthy_history, write_registry
 
 NOW = datetime(2026, 3, 10, 3, 0, tzinfo=UTC)
 
@@ -80,7 +80,7 @@ def test_a_failing_rule_a_stale_scheduler_and_a_removed_outlet(db: Database, reg
 
 
 def test_failed_alerts_need_a_person(db: Database, registry: Path) -> None:
-    from tests.test_alert_support import add_alert, add_story
+    from tests.support.stories import add_alert, add_story
 
     with db.session() as s:
         healthy_history(s, "incheonilbo", NOW)

@@ -93,13 +93,12 @@ def web_pages(home: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """The dashboard, a story page and a feedback confirmation over a seeded SQLite store."""
     from urllib.parse import quote
 
-    from test_alert_support import WATCHLIST
-    from test_web_support import call, seed, setup_home
-
     from crawler.alert.tokens import make_token
     from crawler.registry import load_registry
     from crawler.store import Database
     from crawler.web.app import make_app
+    from tests.support.stories import WATCHLIST
+    from tests.support.web import call, seed, setup_home
 
     setup_home(home, monkeypatch)
     db = Database.open(f"sqlite:///{home / 'typography.db'}")

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_ops_support import add_article
 
 from crawler.commands.ops import main
 from crawler.store import Database
 from crawler.store.models import Article
+from tests.support.db import ONLY_SQLITE
+from tests.support.env import need_tool
+from tests.support.ops import add_article
 
 
 def _titles(db: Database) -> list[str]:
@@ -21,8 +22,9 @@ def _titles(db: Database) -> list[str]:
 
 
 def test_round_trip(db: Database, home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    if db.is_postgres and not (shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip("pg_dump / pg_restore are not installed")
+    if db.is_postgres:
+        need_tool("pg_dump")
+        need_tool("pg_restore")
     add_article(db, title="백업 전 기사 1", body="본문 1")
     add_article(db, title="백업 전 기사 2", body="본문 2")
     dump = tmp_path / "backups" / "newswatch.backup"
@@ -47,9 +49,8 @@ def test_round_trip(db: Database, home: Path, tmp_path: Path, capsys: pytest.Cap
             conn.close()
 
 
+@ONLY_SQLITE
 def test_sqlite_backup_while_open_is_consistent(db: Database, tmp_path: Path) -> None:
-    if db.is_postgres:
-        pytest.skip("SQLite only")
     for i in range(20):
         add_article(db, title=f"기사 {i}", body="본문")
     dump = tmp_path / "copy.db"

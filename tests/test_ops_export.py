@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import openpyxl
 import pytest
-from test_ops_support import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 from crawler.commands.ops import main
 from crawler.ops.export import EMPTY_NOTE, HEADERS
 from crawler.store import Database
+from tests.support.ops import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 SEOUL = ZoneInfo("Asia/Seoul")
 TODAY = datetime.now(SEOUL).date()

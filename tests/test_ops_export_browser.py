@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from test_ops_export import SINCE, UNTIL, _stories, wl_dir  # noqa: F401  (fixture)
-from test_ops_support import WL
 
 from crawler.commands.ops import main
 from crawler.store import Database
-from tests.conftest import CHROMIUM_FLAGS
+from tests.support.browser import chromium_run
+from tests.support.ops import WL
+from tests.test_ops_export import SINCE, UNTIL, _stories, wl_dir  # noqa: F401  (fixture)
 
 
 def _chromium(binary: str, tmp: Path, *args: str) -> str:
     profile = tmp / "chromium-profile"
-    out = subprocess.run([binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                         capture_output=True, text=True, timeout=120, check=False)
+    out = chromium_run(binary, profile, *args)
     shutil.rmtree(profile, ignore_errors=True)
     assert out.returncode == 0, out.stderr[-2000:]
     return out.stdout

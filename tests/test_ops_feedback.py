@@ -12,7 +12,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
-from test_ops_support import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 from crawler.alert.mutes import is_muted
 from crawler.alert.tokens import SignedFeedbackLinks, TokenError, make_token, verify_token
@@ -22,6 +21,7 @@ from crawler.match.evaluate import evaluate_jsonl
 from crawler.ops.feedback import record_token
 from crawler.store import Database
 from crawler.store.models import Article, Label, OutletMute
+from tests.support.ops import RECIPIENTS, WATCHLIST_V1, WL, add_article, write_watchlist
 
 SECRET = b"s" * 32
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_ops_support import WL, add_article
 
 from crawler.commands.ops import main
 from crawler.ops.feedback import record_label
 from crawler.ops.prune import parse_age, prune
 from crawler.store import Database
 from crawler.store.models import Article, ArticleUrl, ArticleVersion, Match, Story
+from tests.support.ops import WL, add_article
 
 OLD = datetime.now(UTC) - timedelta(days=400)
 

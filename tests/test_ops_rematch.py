@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from test_ops_support import (
+
+from crawler.alert.mutes import mute
+from crawler.commands.ops import main
+from crawler.store import Database
+from crawler.store.models import Alert, Match
+from tests.support.ops import (
     BROKEN,
     RECIPIENTS,
     WATCHLIST_V1,
@@ -16,11 +21,6 @@ from test_ops_support import (
     add_article,
     write_watchlist,
 )
-
-from crawler.alert.mutes import mute
-from crawler.commands.ops import main
-from crawler.store import Database
-from crawler.store.models import Alert, Match
 
 NOW = datetime.now(UTC)
 

@@ -6,17 +6,20 @@ import socket
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from crawler.crawl.check import CheckResult, check_outlet, mark_verified, write_verified
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.registry import load_registry
-from tests.helpers import ROOT, cli_env
+from tests.support.cli import cli_env
+from tests.support.env import ROOT
+from tests.support.sites import DemoSites, StartSites, demo_sites
 
 FAULTS = {"ydpharu": "500", "dalgubeol": "notfound-feed", "busanmaru": "skinchange"}
+
+Checked = tuple[DemoSites, Path, dict[str, CheckResult]]
 
 
 def _closed_port() -> int:
@@ -26,11 +29,11 @@ def _closed_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    tmp = tmp_path_factory.mktemp("check")
-    with SiteServer(faults=FAULTS) as server:
-        registry = tmp / "outlets.toml"
-        write_registry(registry, server.outlets, server.urls)
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
+    """Every outlet of the faulty demo sites (and a closed port) checked once for the module."""
+    with demo_sites(tmp_path_factory.mktemp("check")) as sites:
+        server = sites(faults=FAULTS)
+        registry = server.registry
         port = _closed_port()
         registry.write_text(
             "# the probed outlets; this comment must survive --write\n"
@@ -44,39 +47,39 @@ def sites(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         yield server, registry, results
 
 
-def test_working_outlets(sites) -> None:  # type: ignore[no-untyped-def]
-    _, _, results = sites
+def test_working_outlets(checked: Checked) -> None:
+    _, _, results = checked
     for oid in ("incheonnuri", "hanbitmedi"):
         r: CheckResult = results[oid]
         assert r.works and r.robots.ok and r.feed.ok and r.list_page.ok and r.article.ok, r
         assert not r.fixes
 
 
-def test_server_error_is_not_working_and_says_why(sites) -> None:  # type: ignore[no-untyped-def]
-    r = sites[2]["ydpharu"]
+def test_server_error_is_not_working_and_says_why(checked: Checked) -> None:
+    r = checked[2]["ydpharu"]
     assert not r.works and r.robots.ok is False and "500" in " ".join(r.fixes)
 
 
-def test_missing_feed_works_through_the_list_and_says_fix_feeds(sites) -> None:  # type: ignore[no-untyped-def]
-    r = sites[2]["dalgubeol"]
+def test_missing_feed_works_through_the_list_and_says_fix_feeds(checked: Checked) -> None:
+    r = checked[2]["dalgubeol"]
     assert r.works and r.feed.ok is False and r.list_page.ok and r.article.ok
     assert any("fix `feeds`" in f and "404" in f for f in r.fixes)
 
 
-def test_skin_change_is_extracted_by_generic_and_reported(sites) -> None:  # type: ignore[no-untyped-def]
-    r = sites[2]["busanmaru"]
+def test_skin_change_is_extracted_by_generic_and_reported(checked: Checked) -> None:
+    r = checked[2]["busanmaru"]
     assert r.article.ok and "fell back to generic" in r.article.detail
     assert any("check `family`" in f for f in r.fixes)
 
 
-def test_closed_port(sites) -> None:  # type: ignore[no-untyped-def]
-    r = sites[2]["gone"]
+def test_closed_port(checked: Checked) -> None:
+    r = checked[2]["gone"]
     assert not r.works and r.robots.ok is False and "unreachable" in r.robots.detail
     assert r.feed.ok is None and r.article.ok is None
 
 
-def test_write_marks_only_working_entries_and_keeps_comments(sites, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _, registry, results = sites
+def test_write_marks_only_working_entries_and_keeps_comments(checked: Checked, tmp_path: Path) -> None:
+    _, registry, results = checked
     copy = tmp_path / "outlets.toml"
     copy.write_text(registry.read_text(encoding="utf-8"), encoding="utf-8")
     written = write_verified(copy, results.values())
@@ -103,8 +106,8 @@ def test_write_adds_discovered_feeds_and_sitemaps_next_to_family() -> None:
     assert out.index("feeds =") == out.index('family = "generic"') + len('family = "generic"\n')
 
 
-def test_command_prints_the_table_and_exits_nonzero_when_something_is_broken(sites, home: Path) -> None:  # type: ignore[no-untyped-def]
-    _, registry, _ = sites
+def test_command_prints_the_table_and_exits_nonzero_when_something_is_broken(checked: Checked, home: Path) -> None:
+    _, registry, _ = checked
     env = cli_env(home, registry)
     ok = subprocess.run([sys.executable, "-m", "crawler.crawl.check", "incheonnuri"], env=env, cwd=ROOT,
                         capture_output=True, text=True, timeout=60, check=False)
@@ -115,9 +118,7 @@ def test_command_prints_the_table_and_exits_nonzero_when_something_is_broken(sit
     assert bad.returncode == 2 and "nosuch" in bad.stderr
 
 
-def test_redirect_loop_on_articles_is_reported(tmp_path: Path) -> None:
-    with SiteServer(faults={"incheonnuri": "redirect-loop"}) as server:
-        registry = tmp_path / "outlets.toml"
-        write_registry(registry, server.outlets, server.urls)
-        r = check_outlet(load_registry(registry).by_id()["incheonnuri"])
+def test_redirect_loop_on_articles_is_reported(sites: StartSites) -> None:
+    server = sites(faults={"incheonnuri": "redirect-loop"})
+    r = check_outlet(load_registry(server.registry).by_id()["incheonnuri"])
     assert not r.works and r.feed.ok and r.article.ok is False and "redirect loop" in r.article.detail

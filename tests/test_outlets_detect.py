@@ -13,7 +13,7 @@ import pytest
 from crawler.families import detect_family
 from crawler.families.entry import outlet_id, registry_entry
 from crawler.registry import Outlet
-from tests.helpers import ROOT
+from tests.support.env import ROOT
 
 # real addresses of NDSoft outlets that still link the old way (from public repositories' code)
 OLD_NDSOFT = [

@@ -11,7 +11,7 @@ import pytest
 from crawler.families import registry_warnings
 from crawler.registry import REGIONS, RegistryError, load_registry
 from crawler.registry_docs import COMMAND, END, START, main, update
-from tests.helpers import cli_env, newswatch
+from tests.support.cli import cli_env, newswatch
 
 GOOD = """
 [[outlet]]
@@ -203,11 +203,9 @@ def test_unknown_fields_are_left_empty_and_warned(tmp_path: Path) -> None:
 
 def test_bundled_evidence_is_never_a_held_out_page() -> None:
     # the pages kept aside to judge the project must not leak into its registry
-    from tests.conftest import SHARED
+    from tests.support.env import SHARED, need_shared
 
-    tool = SHARED / "tools" / "heldout.py"
-    if not tool.exists():
-        pytest.skip(f"{tool} is absent: the shared tools are not part of a fresh clone")
+    tool = need_shared(SHARED / "tools" / "heldout.py")
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("heldout", tool)

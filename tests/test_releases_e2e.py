@@ -6,26 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from crawler.demo import DEMO_RELEASE, DEMO_RELEASE_AGE_HOURS
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
-from tests.helpers import FAST, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import StartSites
 
 
-@pytest.fixture
-def sites(tmp_path: Path):
-    server = SiteServer(log_path=tmp_path / "requests.log")
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
-
-
-def test_the_demo_release_is_traced_in_three_outlets(sites: SiteServer, tmp_path: Path, home: Path) -> None:
-    env = cli_env(home, tmp_path / "outlets.toml")
-    released = (sites.anchor - timedelta(hours=DEMO_RELEASE_AGE_HOURS)).isoformat()
+def test_the_demo_release_is_traced_in_three_outlets(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites()
+    env = cli_env(home, server.registry)
+    released = (server.anchor - timedelta(hours=DEMO_RELEASE_AGE_HOURS)).isoformat()
     added = newswatch("releases", "add", str(DEMO_RELEASE), "--date", released, env=env)
     assert added.returncode == 0, added.stderr
     assert added.stdout.startswith("release #1 added")

@@ -13,9 +13,6 @@ from zoneinfo import ZoneInfo
 import lxml.html
 import openpyxl
 import pytest
-from test_ops_support import WATCHLIST_V1, WL, write_watchlist
-from test_releases import FESTIVAL, FESTIVAL_TITLE, RECIPIENTS, REWRITE, TOUR, TOUR_TITLE
-from test_web_support import call, setup_home
 
 from crawler.alert.onstore import AlertsOnStore
 from crawler.alert.recipients import load_recipients
@@ -29,6 +26,9 @@ from crawler.releases import ReleaseText, add_release
 from crawler.store.ingest import ingest
 from crawler.types import ArticleRecord, Extracted
 from crawler.web.app import make_app
+from tests.support.ops import WATCHLIST_V1, WL, write_watchlist
+from tests.support.web import call, setup_home
+from tests.test_releases import FESTIVAL, FESTIVAL_TITLE, RECIPIENTS, REWRITE, TOUR, TOUR_TITLE
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # two days ago at 10:00 in Seoul: inside this week's export and the dashboard's default days

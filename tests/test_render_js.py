@@ -11,20 +11,20 @@ import json
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psutil
 import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from crawler.store.models import Article
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.browser import alive, run_watching_browsers
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 
 TITLE = "가온구, 카자흐스탄 의료관광 설명회서 환자 상담"
 BODY = [
@@ -150,38 +150,12 @@ def _middlewares() -> str:
 
 
 def _crawl(outlet: str, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[int]]:
-    """`scrapy crawl OUTLET`, watching for Chromium among its descendants while it runs."""
+    """`scrapy crawl OUTLET`, and the Chromium processes it started."""
     args = [sys.executable, "-m", "scrapy", "crawl", outlet, *FAST, "-s", "DOWNLOAD_TIMEOUT=30",
             "-s", f"DOWNLOADER_MIDDLEWARES={_middlewares()}",
             "-s", "PLAYWRIGHT_ABORT_REQUEST=tests.test_render_js.abort_external",
             "-s", "LOG_LEVEL=INFO"]
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watcher = psutil.Process(proc.pid)
-    browsers: set[int] = set()
-    out: list[str] = []
-    reader = threading.Thread(target=lambda: out.extend(proc.communicate(timeout=240)), daemon=True)
-    reader.start()
-    while reader.is_alive():
-        try:
-            for child in watcher.children(recursive=True):
-                try:
-                    if "chrom" in child.name().lower():
-                        browsers.add(child.pid)
-                except psutil.NoSuchProcess:
-                    continue
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.05)
-    reader.join()
-    stdout, stderr = out if out else ("", "")
-    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr), browsers
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    return run_watching_browsers(args, env)
 
 
 def _stats(stderr: str) -> dict[str, Any]:
@@ -212,7 +186,7 @@ def test_js_outlet_is_rendered_and_stored(site, chromium: str, tmp_path: Path, h
     assert [a.url for a in stored] == [f"{base}/news/view.html?idx=7"], r.stderr[-3000:]
     assert stored[0].title == TITLE and BODY[1] in stored[0].body
     assert browsers, "a JS outlet renders in Chromium"
-    assert not [pid for pid in browsers if _alive(pid)], "Chromium outlived the crawl"
+    assert not [pid for pid in browsers if alive(pid)], "Chromium outlived the crawl"
     stats = _stats(r.stderr)
     assert stats.get("playwright/page_count", 0) >= 2  # the list and the article
     assert stats.get("playwright/page_count/closed") == stats.get("playwright/page_count")
@@ -240,30 +214,6 @@ def test_no_page_is_kept_open_for_callbacks() -> None:
 
 # --- every path: `newswatch crawl` and a scheduler tick render JS outlets too (issue 22, item 7) ---
 
-def _watch(args: list[str], env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], set[int]]:
-    """Run a command, collecting the Chromium processes among its descendants while it runs."""
-    proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    watcher = psutil.Process(proc.pid)
-    browsers: set[int] = set()
-    out: list[str] = []
-    reader = threading.Thread(target=lambda: out.extend(proc.communicate(timeout=240)), daemon=True)
-    reader.start()
-    while reader.is_alive():
-        try:
-            for child in watcher.children(recursive=True):
-                try:
-                    if "chrom" in child.name().lower():
-                        browsers.add(child.pid)
-                except psutil.NoSuchProcess:
-                    continue
-        except psutil.NoSuchProcess:
-            pass
-        time.sleep(0.05)
-    reader.join()
-    stdout, stderr = out if out else ("", "")
-    return subprocess.CompletedProcess(args, proc.returncode, stdout, stderr), browsers
-
-
 def _newswatch_crawl(outlet: str, env: dict[str, str]) -> list[str]:
     args = [f"{a}" for a in FAST if a != "-s"]
     return [sys.executable, "-m", "crawler.cli", "crawl", outlet, *[x for kv in args for x in ("-s", kv)],
@@ -273,18 +223,18 @@ def _newswatch_crawl(outlet: str, env: dict[str, str]) -> list[str]:
 def test_newswatch_crawl_renders_a_js_outlet(site, chromium: str, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
     base, _ = site
     env = cli_env(home, _registry(tmp_path / "outlets.toml", base), NEWSWATCH_CPU_WORKERS="0")
-    r, browsers = _watch(_newswatch_crawl("gaonjs", env), env)
+    r, browsers = run_watching_browsers(_newswatch_crawl("gaonjs", env), env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     stored = [a for a in _articles(home) if a.outlet_id == "gaonjs"]
     assert [a.url for a in stored] == [f"{base}/news/view.html?idx=7"], r.stderr[-3000:]
     assert stored[0].title == TITLE and BODY[1] in stored[0].body
-    assert browsers and not [pid for pid in browsers if _alive(pid)], "Chromium rendered, then closed"
+    assert browsers and not [pid for pid in browsers if alive(pid)], "Chromium rendered, then closed"
 
 
 def test_newswatch_crawl_of_a_plain_outlet_starts_no_browser(site, chromium: str, tmp_path: Path, home: Path) -> None:  # type: ignore[no-untyped-def]
     base, _ = site
     env = cli_env(home, _registry(tmp_path / "outlets.toml", base), NEWSWATCH_CPU_WORKERS="0")
-    r, browsers = _watch(_newswatch_crawl("gaonhttp", env), env)
+    r, browsers = run_watching_browsers(_newswatch_crawl("gaonhttp", env), env)
     assert r.returncode == 0, r.stderr[-3000:]
     assert [a.url for a in _articles(home) if a.outlet_id == "gaonhttp"] == [f"{base}/static/view.html?idx=9"]
     assert not browsers and "scrapy_playwright" not in r.stderr

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
@@ -20,11 +19,11 @@ from crawler.crawl.revisit import entry_changed
 from crawler.dedupe.revisions import PreviousMatch, material_change, text_change
 from crawler.demosites import SiteServer
 from crawler.demosites.content import KST, DemoArticle
-from crawler.demosites.registry import write_registry
 from crawler.extract.discovery import Entry
 from crawler.store.crawlstate import StoredEntry
 from crawler.store.models import Alert, Article, ArticleVersion, Match
-from tests.helpers import FAST, cli_env, log_length, newswatch, requests_by_outlet
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.sites import StartSites, log_length, requests_by_outlet
 
 TITLE = "인천시, 중앙아시아 외국인 환자 유치 나선다"
 BODY = "\n".join([
@@ -105,15 +104,6 @@ def test_entry_differences_that_are_not_edits() -> None:
 # --- end to end over the demo sites -------------------------------------------------------
 
 
-@pytest.fixture
-def sites(tmp_path: Path) -> Iterator[SiteServer]:
-    server = SiteServer(log_path=tmp_path / "requests.log")
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
-
-
 @contextmanager
 def _session(home: Path) -> Iterator[Session]:
     engine = create_engine(f"sqlite:///{home / 'newswatch.db'}")
@@ -155,12 +145,13 @@ def _text(msg: email.message.EmailMessage) -> str:
 
 
 def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
-    sites: SiteServer, tmp_path: Path, home: Path,
+    sites: StartSites, tmp_path: Path, home: Path,
 ) -> None:
-    env = cli_env(home, tmp_path / "outlets.toml")
+    server = sites()
+    env = cli_env(home, server.registry)
     log = tmp_path / "requests.log"
     _crawl(env)
-    article, aid = _alerted_article(sites, home)
+    article, aid = _alerted_article(server, home)
     assert len(_send(env, home)) == 1
     with _session(home) as s:
         groups = set(s.scalars(select(Match.explanation).where(Match.article_id == aid)).one()["groups"])
@@ -168,14 +159,14 @@ def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
 
     # 1. a typo fixed, a caption added (the feed shows no change): six hours on, the conditional
     # GET for a young matched article finds the page modified
-    fixed = sites.edit_article(
+    fixed = server.edit_article(
         article, modified_at=datetime.now(KST).replace(microsecond=0),
         paragraphs=(*article.paragraphs[:-1], article.paragraphs[-1].replace("다.", "다 .", 1),
                     "▲ 행사 모습 (사진=인천시 제공)"))
     _six_hours_pass(home, aid)
     before = log_length(log)
     _crawl(env)
-    fetched = [r for r in _log(log, before) if r["path"] == _path(sites, article)]
+    fetched = [r for r in _log(log, before) if r["path"] == _path(server, article)]
     assert [r["status"] for r in fetched] == [200], "fetched again once, and it changed"
     with _session(home) as s:
         assert s.get(Article, aid).version == 2  # type: ignore[union-attr]
@@ -184,7 +175,7 @@ def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
     assert _send(env, home) == [], "a typo fix and a caption are never mailed again"
 
     # 2. the article rewritten: a new headline (the feed entry changes at once), a new subject
-    sites.edit_article(
+    server.edit_article(
         fixed, modified_at=datetime.now(KST).replace(microsecond=0) + timedelta(minutes=2),
         title="인천 송도에 국제진료센터 연다…의료 코디네이터 20명 배치",
         paragraphs=(*fixed.paragraphs,
@@ -192,7 +183,7 @@ def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
                     "센터는 입국부터 진료, 귀국 뒤 원격 상담까지 외국인 환자의 전 과정을 돕는다."))
     before = log_length(log)
     _crawl(env)
-    assert [r["status"] for r in _log(log, before) if r["path"] == _path(sites, article)] == [200]
+    assert [r["status"] for r in _log(log, before) if r["path"] == _path(server, article)] == [200]
     with _session(home) as s:
         art = s.get(Article, aid)
         assert art is not None and art.version == 3
@@ -205,7 +196,7 @@ def test_edits_are_found_stored_as_versions_and_mailed_only_when_material(
     before = log_length(log)
     _crawl(env)
     idle = requests_by_outlet(log, before)
-    assert sum(idle.values()) / len(sites.outlets) <= 1.2, idle
+    assert sum(idle.values()) / len(server.outlets) <= 1.2, idle
     assert _send(env, home) == []
 
 
@@ -224,14 +215,15 @@ def _log(log: Path, start: int) -> list[dict[str, object]]:
 
 
 def test_young_matched_articles_are_checked_with_a_conditional_get_within_the_budget(
-    sites: SiteServer, tmp_path: Path, home: Path,
+    sites: StartSites, tmp_path: Path, home: Path,
 ) -> None:
-    env = cli_env(home, tmp_path / "outlets.toml")
+    server = sites()
+    env = cli_env(home, server.registry)
     log = tmp_path / "requests.log"
     _crawl(env)
     # older than the seven hours turned back below, so its Last-Modified is before the last fetch
-    article, aid = _alerted_article(sites, home, min_age_hours=8)
-    path = _path(sites, article)
+    article, aid = _alerted_article(server, home, min_age_hours=8)
+    path = _path(server, article)
     _six_hours_pass(home, aid)
 
     before = log_length(log)
@@ -239,7 +231,7 @@ def test_young_matched_articles_are_checked_with_a_conditional_get_within_the_bu
     hits = [r for r in _log(log, before) if r["path"] == path]
     assert [r["status"] for r in hits] == [304], "one conditional GET, answered 304"
     idle = requests_by_outlet(log, before)
-    assert sum(idle.values()) / len(sites.outlets) <= 1.2, idle
+    assert sum(idle.values()) / len(server.outlets) <= 1.2, idle
     with _session(home) as s:
         art = s.get(Article, aid)
         assert art is not None and art.version == 1

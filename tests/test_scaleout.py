@@ -22,25 +22,17 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from crawler.demosites import SiteServer, scale_outlets
-from crawler.demosites.registry import write_registry
 from crawler.store.models import Article, OutletRun, Run
-from tests.conftest import _reset_pg
-from tests.helpers import FAST, ROOT, cli_env, newswatch
+from tests.support.cli import FAST, cli_env, newswatch
+from tests.support.db import reset_pg
+from tests.support.env import ROOT
+from tests.support.sites import DemoSites, StartSites
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 OUTLETS, ARTICLES = 20, 50
 # local sites answer in microseconds: AutoThrottle would read a busy CPU as a slow server
 LOCAL = ["-s", "AUTOTHROTTLE_MAX_DELAY=0.2"]
-
-
-@pytest.fixture
-def sites(tmp_path: Path) -> Iterator[SiteServer]:
-    server = SiteServer(scale_outlets(OUTLETS, ARTICLES), log_path=tmp_path / "requests.log")
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -57,7 +49,7 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def pg_url(pg_server: str) -> str:
-    _reset_pg(pg_server)
+    reset_pg(pg_server)
     from crawler.store import Database
 
     Database.open(pg_server).close()  # migrate once, before two workers start
@@ -128,13 +120,14 @@ def _diagnose(engine: object, sites: SiteServer, client: object, prefix: str, tm
 
 
 def test_two_workers_store_every_article_once_despite_a_kill(
-    sites: SiteServer, tmp_path: Path, home: Path, pg_url: str, redis_url: str, redis_prefix: str,
+    sites: StartSites, tmp_path: Path, home: Path, pg_url: str, redis_url: str, redis_prefix: str,
 ) -> None:
+    server = sites(scale_outlets(OUTLETS, ARTICLES))
     import redis
 
     client = redis.Redis.from_url(redis_url)
     queue_key = f"{redis_prefix}:requests"
-    env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_DB_URL=pg_url, NEWSWATCH_REDIS_URL=redis_url,
+    env = cli_env(home, server.registry, NEWSWATCH_DB_URL=pg_url, NEWSWATCH_REDIS_URL=redis_url,
                   NEWSWATCH_REDIS_PREFIX=redis_prefix)
     engine = create_engine(pg_url)
 
@@ -166,7 +159,7 @@ def test_two_workers_store_every_article_once_despite_a_kill(
         try:
             _wait(lambda: stored() >= OUTLETS * ARTICLES, 120, "every article to be stored")
         except AssertionError as exc:
-            raise AssertionError(f"{exc}\n{_diagnose(engine, sites, client, redis_prefix, tmp_path)}") from None
+            raise AssertionError(f"{exc}\n{_diagnose(engine, server, client, redis_prefix, tmp_path)}") from None
         _wait(_quiet(site_log, lambda: client.zcard(queue_key)), 30, "the survivor to go idle")
 
         survivor.send_signal(signal.SIGTERM)
@@ -179,7 +172,7 @@ def test_two_workers_store_every_article_once_despite_a_kill(
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
 
-    served = {sites.article_url(a) for a in sites.articles if not a.robots_blocked}
+    served = {server.article_url(a) for a in server.articles if not a.robots_blocked}
     engine = create_engine(pg_url)
     with engine.connect() as conn:
         urls = [u for (u,) in conn.execute(select(Article.url))]
@@ -208,7 +201,8 @@ def test_two_workers_store_every_article_once_despite_a_kill(
 
 
 def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
-    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+    sites: StartSites, tmp_path: Path, home: Path, redis_url: str, redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """In-process: scrapy-redis pickles our requests (callbacks by name, an Entry in meta) and the
     duplicate filter lets a URL through again in the next tick. Also exercises the pyproject
@@ -221,38 +215,37 @@ def test_requests_round_trip_through_redis_and_the_filter_is_per_tick(
     from crawler.extract.discovery import Entry
     from spiders.worker import WorkerSpider
 
-    with SiteServer(scale_outlets(2, 3)) as server:
-        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
-        crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
-        spider = WorkerSpider.from_crawler(crawler, tick="t1")
-        scheduler = Scheduler.from_crawler(crawler)
-        scheduler.open(spider)
-        try:
-            outlet = spider.outlets[0]
-            entry = Entry(url=server.urls[outlet.id] + "news/articleView.html?idxno=1", title="제목", modified="x")
-            article = _article(spider, outlet, entry)
-            assert scheduler.enqueue_request(article)
-            assert not scheduler.enqueue_request(_article(spider, outlet, entry)), "same tick: filtered"
-            popped = scheduler.next_request()
-            assert popped is not None and popped.url == entry.url
-            assert popped.callback == spider.parse_article and popped.errback == spider.on_error
-            assert popped.meta["entry"] == entry and popped.meta["download_slot"] == outlet.id
-            spider.tick = "t2"
-            assert scheduler.enqueue_request(_article(spider, outlet, entry)), "next tick: fetched again"
-            feed = spider.discovery_requests(outlet)[0]
-            assert scheduler.enqueue_request(feed) and scheduler.enqueue_request(feed), "discovery is never filtered"
-            # the queue is a sorted set: a byte-identical request pending twice is one member
-            assert len(scheduler) == 2
-        finally:
-            scheduler.close("finished")
-            spider.ctx.close()
+    server = sites(scale_outlets(2, 3))
+    _in_process_worker_env(server, home, redis_url, redis_prefix, monkeypatch)
+    crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
+    spider = WorkerSpider.from_crawler(crawler, tick="t1")
+    scheduler = Scheduler.from_crawler(crawler)
+    scheduler.open(spider)
+    try:
+        outlet = spider.outlets[0]
+        entry = Entry(url=server.urls[outlet.id] + "news/articleView.html?idxno=1", title="제목", modified="x")
+        article = _article(spider, outlet, entry)
+        assert scheduler.enqueue_request(article)
+        assert not scheduler.enqueue_request(_article(spider, outlet, entry)), "same tick: filtered"
+        popped = scheduler.next_request()
+        assert popped is not None and popped.url == entry.url
+        assert popped.callback == spider.parse_article and popped.errback == spider.on_error
+        assert popped.meta["entry"] == entry and popped.meta["download_slot"] == outlet.id
+        spider.tick = "t2"
+        assert scheduler.enqueue_request(_article(spider, outlet, entry)), "next tick: fetched again"
+        feed = spider.discovery_requests(outlet)[0]
+        assert scheduler.enqueue_request(feed) and scheduler.enqueue_request(feed), "discovery is never filtered"
+        # the queue is a sorted set: a byte-identical request pending twice is one member
+        assert len(scheduler) == 2
+    finally:
+        scheduler.close("finished")
+        spider.ctx.close()
 
 
-def _in_process_worker_env(server: SiteServer, tmp_path: Path, home: Path, redis_url: str, redis_prefix: str,
+def _in_process_worker_env(server: DemoSites, home: Path, redis_url: str, redis_prefix: str,
                            monkeypatch: pytest.MonkeyPatch) -> None:
     """The environment a worker spider built in this process reads: the sites' registry, Redis, a SQLite store."""
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    for key, value in {"NEWSWATCH_OUTLETS_FILE": str(tmp_path / "outlets.toml"), "NEWSWATCH_REDIS_URL": redis_url,
+    for key, value in {"NEWSWATCH_OUTLETS_FILE": str(server.registry), "NEWSWATCH_REDIS_URL": redis_url,
                        "NEWSWATCH_REDIS_PREFIX": redis_prefix,
                        "NEWSWATCH_DB_URL": f"sqlite:///{home / 'newswatch.db'}"}.items():
         monkeypatch.setenv(key, value)
@@ -274,7 +267,8 @@ def _article(spider: object, outlet: object, entry: object) -> object:
 
 
 def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_deep(
-    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+    sites: StartSites, tmp_path: Path, home: Path, redis_url: str, redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The enqueuer itself reads the shared ledger of an outlet's last tick (articles wanted but
     not stored, list pages wanted but never read): it does not wait for a worker to go idle and
@@ -293,50 +287,51 @@ def test_a_list_page_lost_with_a_worker_makes_the_next_enqueue_read_the_lists_de
     from crawler.store import crawlstate
     from spiders.worker import WorkerSpider
 
-    with SiteServer(scale_outlets(1, 50)) as server:
-        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
-        client = redis.Redis.from_url(redis_url)
-        crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
-        spider = WorkerSpider.from_crawler(crawler)
-        queue = PriorityQueue(server=client, spider=spider, key=keys()["queue"], serializer=picklecompat)
-        try:
-            assert enqueue(["bench001"]) == {"bench001": 1}, "a first tick: the feed only"
-            tick = client.hget(keys()["ticks"], "bench001").decode()
-            feed = queue.pop()
-            assert feed.meta["kind"] == "feed" and feed.meta["nw_tick"] == tick
-            body = urllib.request.urlopen(feed.url, timeout=10).read()
-            out = list(spider.parse_feed(TextResponse(feed.url, body=body, request=feed)))
-            articles = [r for r in out if r.meta["kind"] == "article"]
-            lists = [r for r in out if r.meta["kind"] == "list"]
-            assert len(articles) == 20 and len(lists) == 1, "an all-new feed: its articles, and the list to reach back"
-            # a worker pops the list page and dies with it; the feed's articles are not stored either
-            assert unfinished(client, spider.ctx.db, tick, "bench001") == 20 + 1
+    server = sites(scale_outlets(1, 50))
+    _in_process_worker_env(server, home, redis_url, redis_prefix, monkeypatch)
+    client = redis.Redis.from_url(redis_url)
+    crawler = _offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector)
+    spider = WorkerSpider.from_crawler(crawler)
+    queue = PriorityQueue(server=client, spider=spider, key=keys()["queue"], serializer=picklecompat)
+    try:
+        assert enqueue(["bench001"]) == {"bench001": 1}, "a first tick: the feed only"
+        tick = client.hget(keys()["ticks"], "bench001").decode()
+        feed = queue.pop()
+        assert feed.meta["kind"] == "feed" and feed.meta["nw_tick"] == tick
+        body = urllib.request.urlopen(feed.url, timeout=10).read()
+        out = list(spider.parse_feed(TextResponse(feed.url, body=body, request=feed)))
+        articles = [r for r in out if r.meta["kind"] == "article"]
+        lists = [r for r in out if r.meta["kind"] == "list"]
+        assert len(articles) == 20 and len(lists) == 1, "an all-new feed: its articles, and the list to reach back"
+        # a worker pops the list page and dies with it; the feed's articles are not stored either
+        assert unfinished(client, spider.ctx.db, tick, "bench001") == 20 + 1
 
-            # the store records the outlet incomplete (the same record `newswatch crawl` keeps), and
-            # the next tick's discovery reads it deep: the feed without validators, then its lists
-            assert enqueue(["bench001"]) == {"bench001": 1}, "the next tick: the feed, read deep"
-            assert "bench001" in crawlstate.incomplete_outlets(spider.ctx.db)
-            feed2 = queue.pop()
-            assert feed2.meta["kind"] == "feed" and feed2.meta.get("deep")
-            assert b"If-None-Match" not in feed2.headers and b"If-Modified-Since" not in feed2.headers
-            body = urllib.request.urlopen(feed2.url, timeout=10).read()
-            out = list(spider.parse_feed(TextResponse(feed2.url, body=body, request=feed2)))
-            deep = [r for r in out if r.meta["kind"] == "list"]
-            assert len(deep) == 1 and deep[0].meta.get("deep") == feed2.meta["deep"]
+        # the store records the outlet incomplete (the same record `newswatch crawl` keeps), and
+        # the next tick's discovery reads it deep: the feed without validators, then its lists
+        assert enqueue(["bench001"]) == {"bench001": 1}, "the next tick: the feed, read deep"
+        assert "bench001" in crawlstate.incomplete_outlets(spider.ctx.db)
+        feed2 = queue.pop()
+        assert feed2.meta["kind"] == "feed" and feed2.meta.get("deep")
+        assert b"If-None-Match" not in feed2.headers and b"If-Modified-Since" not in feed2.headers
+        body = urllib.request.urlopen(feed2.url, timeout=10).read()
+        out = list(spider.parse_feed(TextResponse(feed2.url, body=body, request=feed2)))
+        deep = [r for r in out if r.meta["kind"] == "list"]
+        assert len(deep) == 1 and deep[0].meta.get("deep") == feed2.meta["deep"]
 
-            # a tick whose worker died before reading the feed left nothing to finish: the next
-            # tick's feed read is all it takes
-            tick2 = client.hget(keys()["ticks"], "bench001").decode()
-            client.delete(*client.keys(f"{keys()['ledger']}:{tick2}:*"))
-            assert unfinished(client, spider.ctx.db, tick2, "bench001") == 0
-            assert enqueue(["bench001"]) == {"bench001": 1}
-        finally:
-            spider.ctx.close()
-            client.close()
+        # a tick whose worker died before reading the feed left nothing to finish: the next
+        # tick's feed read is all it takes
+        tick2 = client.hget(keys()["ticks"], "bench001").decode()
+        client.delete(*client.keys(f"{keys()['ledger']}:{tick2}:*"))
+        assert unfinished(client, spider.ctx.db, tick2, "bench001") == 0
+        assert enqueue(["bench001"]) == {"bench001": 1}
+    finally:
+        spider.ctx.close()
+        client.close()
 
 
 def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pages_on(
-    tmp_path: Path, home: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+    sites: StartSites, tmp_path: Path, home: Path, redis_url: str, redis_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Worker A reads an all-new feed; its 20 articles are stored; worker B then reads the list page
     the feed asked for. The page lists only those 20, but they are new in this tick (A wanted them):
@@ -365,37 +360,37 @@ def test_a_list_page_read_after_another_worker_stored_the_feed_articles_still_pa
     from crawler.types import ArticleRecord, Extracted
     from spiders.worker import WorkerSpider
 
-    with SiteServer(scale_outlets(1, 50)) as server:
-        _in_process_worker_env(server, tmp_path, home, redis_url, redis_prefix, monkeypatch)
-        client = redis.Redis.from_url(redis_url)
-        a, b = (WorkerSpider.from_crawler(_offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector))
-                for _ in range(2))
-        queue = PriorityQueue(server=client, spider=a, key=keys()["queue"], serializer=picklecompat)
-        try:
-            assert enqueue(["bench001"]) == {"bench001": 1}
-            feed = queue.pop()
-            body = urllib.request.urlopen(feed.url, timeout=10).read()
-            out = list(a.parse_feed(TextResponse(feed.url, body=body, request=feed)))
-            articles = [r for r in out if r.meta["kind"] == "article"]
-            lists = [r for r in out if r.meta["kind"] == "list"]
-            assert len(articles) == 20 and len(lists) == 1
+    server = sites(scale_outlets(1, 50))
+    _in_process_worker_env(server, home, redis_url, redis_prefix, monkeypatch)
+    client = redis.Redis.from_url(redis_url)
+    a, b = (WorkerSpider.from_crawler(_offline_crawler(WorkerSpider, worker_settings(), MemoryStatsCollector))
+            for _ in range(2))
+    queue = PriorityQueue(server=client, spider=a, key=keys()["queue"], serializer=picklecompat)
+    try:
+        assert enqueue(["bench001"]) == {"bench001": 1}
+        feed = queue.pop()
+        body = urllib.request.urlopen(feed.url, timeout=10).read()
+        out = list(a.parse_feed(TextResponse(feed.url, body=body, request=feed)))
+        articles = [r for r in out if r.meta["kind"] == "article"]
+        lists = [r for r in out if r.meta["kind"] == "list"]
+        assert len(articles) == 20 and len(lists) == 1
 
-            state = WriterState(a.ctx.db, AlertsOnStore(load_recipients()), False, StoryCache())
-            for n, request in enumerate(articles):
-                ex = Extracted(title=f"벤치 기사 {n}번 제목", body=f"본문 {n}번 문장입니다.\n둘째 문장 {n}.",
-                               published_at=datetime.now(UTC) - timedelta(hours=1))
-                rec = clean_record(ArticleRecord(
-                    outlet_id="bench001", url=request.url, request_url=request.url, family="ndsoft", extracted=ex,
-                    fetched_at=datetime.now(UTC)), server.urls["bench001"], id_rules=ID_RULES)
-                rec.signature, rec.story_features = story_signature(ex.title or "", rec.extracted.body)
-                assert store(state, rec).status == "new"
+        state = WriterState(a.ctx.db, AlertsOnStore(load_recipients()), False, StoryCache())
+        for n, request in enumerate(articles):
+            ex = Extracted(title=f"벤치 기사 {n}번 제목", body=f"본문 {n}번 문장입니다.\n둘째 문장 {n}.",
+                           published_at=datetime.now(UTC) - timedelta(hours=1))
+            rec = clean_record(ArticleRecord(
+                outlet_id="bench001", url=request.url, request_url=request.url, family="ndsoft", extracted=ex,
+                fetched_at=datetime.now(UTC)), server.urls["bench001"], id_rules=ID_RULES)
+            rec.signature, rec.story_features = story_signature(ex.title or "", rec.extracted.body)
+            assert store(state, rec).status == "new"
 
-            page = lists[0]
-            body = urllib.request.urlopen(page.url, timeout=10).read()
-            out_b = list(b.parse_list(TextResponse(page.url, body=body, request=page)))
-            assert [r.meta["page"] for r in out_b if r.meta["kind"] == "list"] == [2], "paging goes on"
-            assert not [r for r in out_b if r.meta["kind"] == "article"], "A's articles are not asked for twice"
-        finally:
-            a.ctx.close()
-            b.ctx.close()
-            client.close()
+        page = lists[0]
+        body = urllib.request.urlopen(page.url, timeout=10).read()
+        out_b = list(b.parse_list(TextResponse(page.url, body=body, request=page)))
+        assert [r.meta["page"] for r in out_b if r.meta["kind"] == "list"] == [2], "paging goes on"
+        assert not [r for r in out_b if r.meta["kind"] == "article"], "A's articles are not asked for twice"
+    finally:
+        a.ctx.close()
+        b.ctx.close()
+        client.close()

@@ -8,17 +8,15 @@ import configparser
 import fcntl
 import json
 import re
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
-from tests.helpers import ROOT, cli_env
+from tests.support.cli import cli_env, entry_point
+from tests.support.env import ROOT, need_tool, require
+from tests.support.sites import StartSites
 
 DEPLOY = ROOT / "deploy"
 UNITS = ["newswatch-scheduler.service", "newswatch-worker@.service"]
@@ -43,23 +41,22 @@ def test_units_run_newswatch_commands_that_exist(name: str) -> None:
     assert args[0] in commands, f"`newswatch {args[0]}` does not exist"
 
 
-@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
 def test_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = need_tool("systemd-analyze")
     for name in UNITS:  # the paths of a checkout instead of /opt/newswatch
         text = (DEPLOY / name).read_text().replace("/opt/newswatch", str(ROOT))
         text = text.replace("/etc/newswatch/newswatch.env", str(DEPLOY / "newswatch.env.example"))
         (tmp_path / name).write_text(text)
-    done = subprocess.run(["systemd-analyze", "verify", *(str(tmp_path / n) for n in UNITS)],
+    done = subprocess.run([analyze, "verify", *(str(tmp_path / n) for n in UNITS)],
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
 
 
 def test_compose_file_is_consistent(tmp_path: Path) -> None:
-    python = shutil.which("python3")
-    probe = subprocess.run([python or "false", "-c", "import yaml"], capture_output=True, check=False)
-    if probe.returncode:
-        pytest.skip("no PyYAML on this machine (the venv has none); review deploy/compose.yaml by hand")
-    dump = subprocess.run([python or "", "-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
+    python = need_tool("python3")  # the system's, with PyYAML (the venv has none)
+    probe = subprocess.run([python, "-c", "import yaml"], capture_output=True, check=False)
+    require(probe.returncode == 0, f"{python} has no PyYAML", "install python3-yaml")
+    dump = subprocess.run([python, "-c", "import json, sys, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)",
                            str(DEPLOY / "compose.yaml")], capture_output=True, text=True, check=True)
     compose = json.loads(dump.stdout)
     services = compose["services"]
@@ -93,28 +90,24 @@ def _cron_lines() -> list[str]:
     return lines
 
 
-@pytest.fixture
-def sites(tmp_path: Path) -> Iterator[SiteServer]:
-    server = SiteServer()
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
-
-
-def test_crontab_lines_work_as_written(sites: SiteServer, tmp_path: Path, home: Path) -> None:
+def test_crontab_lines_work_as_written(sites: StartSites, tmp_path: Path, home: Path) -> None:
+    server = sites()
     lines = _cron_lines()
     assert len(lines) == 3 and "newswatch crawl -q" in lines[0] and "newswatch send" in lines[1]
     assert "newswatch health --notify" in lines[2]  # the health notices run on cron too
-    env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_ROOT=str(ROOT),
-                  PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    # an install root outside the checkout (the lines write its var/), whose .venv/bin/newswatch is
+    # the entry point of the interpreter running the tests
+    root = tmp_path / "opt-newswatch"
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "newswatch").symlink_to(entry_point())
+    env = cli_env(home, server.registry, NEWSWATCH_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:/usr/bin:/bin")
     for line in lines:  # what cron runs: /bin/sh -c with the crontab's variables
         done = subprocess.run(["/bin/sh", "-c", line], env=env, capture_output=True, text=True, timeout=180,
                               check=False)
         assert done.returncode == 0, (line, done.stdout[-2000:], done.stderr[-2000:])
     # a tick still running: the next one skips at once instead of stacking
-    (ROOT / "var").mkdir(exist_ok=True)
-    with open(ROOT / "var" / "crawl.lock", "w") as held:
+    with open(root / "var" / "crawl.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         done = subprocess.run(["/bin/sh", "-c", lines[0]], env=env, capture_output=True, timeout=30, check=False)
         assert done.returncode == 1
+    assert (root / "var" / "send.last").is_file(), "the lines keep their files under NEWSWATCH_ROOT"

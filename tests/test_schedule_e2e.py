@@ -8,17 +8,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 
-from crawler.demosites import SiteServer
-from crawler.demosites.registry import write_registry
 from crawler.store.models import Alert, Heartbeat, OutletRun
-from tests.helpers import FAST, ROOT, cli_env
+from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
+from tests.support.sites import StartSites
 
 RECIPIENTS = """
 [[recipient]]
@@ -31,15 +31,6 @@ quiet_hours = ""
 [[maintainer]]
 address = "ops@example.org"
 """
-
-
-@pytest.fixture
-def sites(tmp_path: Path) -> Iterator[SiteServer]:
-    server = SiteServer(log_path=tmp_path / "requests.log")
-    server.start()
-    write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-    yield server
-    server.stop()
 
 
 def _start(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -69,10 +60,11 @@ def _stop(proc: subprocess.Popen[bytes], log: Path) -> float:
     return time.monotonic() - t0
 
 
-def test_scheduler_crawls_mails_once_restarts_and_stops(sites: SiteServer, tmp_path: Path, home: Path,
+def test_scheduler_crawls_mails_once_restarts_and_stops(sites: StartSites, tmp_path: Path, home: Path,
                                                          db_url: str) -> None:
+    server = sites()
     (tmp_path / "recipients.toml").write_text(RECIPIENTS, encoding="utf-8")
-    env = cli_env(home, tmp_path / "outlets.toml", NEWSWATCH_DB_URL=db_url,
+    env = cli_env(home, server.registry, NEWSWATCH_DB_URL=db_url,
                   NEWSWATCH_RECIPIENTS_FILE=str(tmp_path / "recipients.toml"),
                   NEWSWATCH_SCHEDULE_WINDOW="always", NEWSWATCH_SCHEDULE_TICK="3s",
                   NEWSWATCH_SCHEDULE_SEND_EVERY="1s", NEWSWATCH_SCHEDULE_HEARTBEAT_EVERY="1s",
@@ -95,7 +87,7 @@ def test_scheduler_crawls_mails_once_restarts_and_stops(sites: SiteServer, tmp_p
         crawled = q(select(func.count(OutletRun.id)).where(OutletRun.finished_at.is_not(None)))[0][0]
         stories = [status for status, followup in rows if followup == 0]
         later = [status for status, followup in rows if followup > 0]
-        return (crawled == len(sites.outlets) and bool(stories) and all(st == "sent" for st in stories)
+        return (crawled == len(server.outlets) and bool(stories) and all(st == "sent" for st in stories)
                 and all(st == "pending" for st in later))
 
     procs: list[subprocess.Popen[bytes]] = []
@@ -108,7 +100,7 @@ def test_scheduler_crawls_mails_once_restarts_and_stops(sites: SiteServer, tmp_p
         mails = len(list(outbox.glob("*.eml")))
         assert mails == len({r[0] for r in q(select(Alert.message_id).where(Alert.followup == 0))}) >= 1
         runs = dict(q(select(OutletRun.outlet_id, func.count()).group_by(OutletRun.outlet_id)))
-        assert set(runs) == {o.id for o in sites.outlets}
+        assert set(runs) == {o.id for o in server.outlets}
 
         second = subprocess.run([sys.executable, "-m", "crawler.cli", "schedule"], env=env, cwd=ROOT,
                                 capture_output=True, text=True, timeout=60, check=False)

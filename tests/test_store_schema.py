@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 
 from crawler.store import Database, StoreUnavailable
@@ -22,8 +22,18 @@ def _article(**kw: object) -> Article:
 
 
 def test_migrate_twice_is_harmless(db: Database) -> None:
+    with db.session() as s:
+        s.add(_article())
+    with db.engine.connect() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
     again = Database.open(str(db.engine.url.render_as_string(hide_password=False)))
-    again.close()
+    try:
+        with again.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
+        with again.session() as s:
+            assert [a.title for a in s.scalars(select(Article))] == ["제목"], "the rows stay"
+    finally:
+        again.close()
 
 
 def test_times_come_back_aware_in_utc(db: Database) -> None:

@@ -19,7 +19,7 @@ from crawler.families import ID_RULES
 from crawler.store.ingest import StoryCache
 from crawler.store.models import Article, ArticleVersion, Story
 from crawler.types import ArticleRecord, Extracted
-from tests.helpers import run_async
+from tests.support.aio import run_async
 
 RECIPIENTS = """
 [[recipient]]

@@ -10,14 +10,14 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
-from test_alert_support import WATCHLIST
-from test_web_support import TITLE_A, TITLE_B, call, seed, setup_home
 
 from crawler.alert.tokens import SignedFeedbackLinks, make_token
 from crawler.registry import load_registry
 from crawler.store.models import Label, OutletMute
 from crawler.web.app import make_app
 from crawler.web.render import marked
+from tests.support.stories import WATCHLIST
+from tests.support.web import TITLE_A, TITLE_B, call, seed, setup_home
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def post(app: Any, path: str, form: str, ctype: str = "application/x-www-form-ur
     """POST an urlencoded form to the WSGI app."""
     import io
 
-    from test_web_support import environ
+    from tests.support.web import environ
 
     seen: dict[str, Any] = {}
 

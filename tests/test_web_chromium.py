@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM_FLAGS, ROOT
-from monitor_support import write_registry
-from test_alert_support import free_port
-from test_web_support import TITLE_A, TITLE_B, seed
 
 from crawler.store import Database
+from tests.support.browser import chromium_run
+from tests.support.env import ROOT, free_port
+from tests.support.monitor import write_registry
+from tests.support.web import TITLE_A, TITLE_B, seed
 
 
 def _command() -> list[str]:
@@ -72,9 +72,7 @@ def served(home: Path, tmp_path: Path) -> Iterator[str]:
 
 
 def _chromium(chromium: str, tmp_path: Path, name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / f"chrome-{name}"
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return chromium_run(chromium, tmp_path / f"chrome-{name}", *args)
 
 
 def test_dashboard_in_chromium(chromium: str, served: str, home: Path, tmp_path: Path) -> None:

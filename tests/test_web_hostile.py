@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_web_support import TITLE_A, call, seed, setup_home
 
 from crawler.registry import load_registry
 from crawler.web.app import make_app
+from tests.support.web import TITLE_A, call, seed, setup_home
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
 from crawler.crawl.progress import CrawlProgress
+from tests.support.sites import StartSites
 
 
 class _Spider(scrapy.Spider):
@@ -72,33 +73,35 @@ def test_counts_outlets_articles_and_matches() -> None:
     assert not ext.task.running
 
 
+class _BrokenPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 def test_a_closed_terminal_never_stops_the_crawl() -> None:
     ext = CrawlProgress.from_crawler(_crawler(NEWSWATCH_PROGRESS="always"))
-    stream = io.StringIO()
-    stream.close()
-    ext.stream = stream
-    ext.report()  # no exception
+    closed = io.StringIO()
+    closed.close()
+    for dead in (closed, _BrokenPipe()):  # ValueError, OSError: swallowed, the crawl goes on
+        ext.stream = dead
+        ext.report()
+    ext.stream = io.StringIO()  # and the extension still reports where it can
+    ext.report()
+    assert ext.stream.getvalue().startswith("progress ")
 
 
-def test_a_real_crawl_prints_progress(tmp_path: Any, home: Any) -> None:
+def test_a_real_crawl_prints_progress(sites: StartSites, home: Any) -> None:
     """The demo sites crawled by `newswatch crawl --all` with the extension forced on."""
     import json
 
-    from crawler.demosites import SiteServer
-    from crawler.demosites.registry import write_registry
     from settings import EXTENSIONS
-    from tests.helpers import FAST, cli_env, newswatch
+    from tests.support.cli import FAST, cli_env, newswatch
 
-    server = SiteServer(log_path=tmp_path / "requests.log")
-    server.start()
-    try:
-        write_registry(tmp_path / "outlets.toml", server.outlets, server.urls)
-        extensions = json.dumps({**EXTENSIONS, "crawler.crawl.progress.CrawlProgress": 900})
-        env = cli_env(home, tmp_path / "outlets.toml")
-        done = newswatch("crawl", "--all", *FAST, "-s", f"EXTENSIONS={extensions}", "-s", "NEWSWATCH_PROGRESS=always",
-                         "-s", "NEWSWATCH_PROGRESS_INTERVAL=0.5", "-s", "LOG_LEVEL=WARNING", env=env)
-    finally:
-        server.stop()
+    server = sites()
+    extensions = json.dumps({**EXTENSIONS, "crawler.crawl.progress.CrawlProgress": 900})
+    env = cli_env(home, server.registry)
+    done = newswatch("crawl", "--all", *FAST, "-s", f"EXTENSIONS={extensions}", "-s", "NEWSWATCH_PROGRESS=always",
+                     "-s", "NEWSWATCH_PROGRESS_INTERVAL=0.5", "-s", "LOG_LEVEL=WARNING", env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = [ln for ln in done.stderr.splitlines() if ln.startswith("progress ")]
     assert lines, done.stderr[-3000:]

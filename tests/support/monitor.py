@@ -1,7 +1,4 @@
-"""Helpers for the monitoring tests: a registry file and runs written straight into the store.
-
-Not a test module itself; the `test_monitor_*` modules import from it.
-"""
+"""Monitoring fixtures: a two-outlet registry file and runs and articles written straight into the store."""
 
 from __future__ import annotations
 

@@ -1,15 +1,10 @@
-"""Helpers for the alert tests: a real SMTP server (aiosmtpd) and a factory for outbox rows.
-
-Not a test module itself; the other `test_alert_*` modules import from it.
-"""
+"""A real SMTP server (aiosmtpd) on 127.0.0.1, its users and certificate, and a recipients file."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import ipaddress
-import itertools
-import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -26,16 +21,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from crawler.alert.recipients import Recipients
-from crawler.store.models import Alert, Article, Match, Story, StoryOutlet
-
-WATCHLIST = "medical-tourism"
-_serial = itertools.count(1)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.env import free_port
+from tests.support.stories import WATCHLIST
 
 
 @dataclass
@@ -189,93 +176,22 @@ def recipients(
     )
 
 
-@dataclass
-class Made:
-    story: Story
-    article: Article
-    match: Match
+TEAM = "tourism@city.example"
+# the city's medical-tourism team; a test appends its other recipients and maintainers
+CITY_TEAM = f"""
+[[recipient]]
+address = "{TEAM}"
+name = "의료관광팀"
+watchlists = ["{WATCHLIST}"]
+"""
 
 
-def add_story(
-    session: Any,
-    title: str,
-    *,
-    outlets: tuple[str, ...] = ("incheonilbo",),
-    watchlist: str = WATCHLIST,
-    score: float = 15.0,
-    published_at: datetime | None = None,
-    terms: tuple[str, ...] = ("의료관광", "팸투어"),
-    snippet_body: str = "인천시는 \x02의료관광\x03 \x02팸투어\x03를 열고 러시아어권 코디네이터 28명을 초청했다.",
-) -> Made:
-    """A story carried by `outlets` (one article each), matched by the first outlet's article."""
-    published_at = published_at or datetime(2026, 1, 2, 2, 10, tzinfo=UTC)
-    story = Story(title=title, signature=b"", published_at=published_at)
-    session.add(story)
-    session.flush()
-    articles = []
-    for i, outlet in enumerate(outlets):
-        n = next(_serial)
-        url = f"https://www.{outlet}.example/news/articleView.html?idxno={n}"
-        art = Article(
-            outlet_id=outlet,
-            url=url,
-            url_key=f"{outlet}|{n}",
-            canonical_url=url,
-            title=title,
-            body="본문",
-            body_hash=f"h{n}",
-            family="ndsoft",
-            published_at=published_at,
-            story_id=story.id,
-        )
-        session.add(art)
-        session.flush()
-        session.add(
-            StoryOutlet(
-                story_id=story.id,
-                outlet_id=outlet,
-                article_id=art.id,
-                first_seen_at=published_at + dt.timedelta(minutes=i),
-            )
-        )
-        articles.append(art)
-    match = Match(
-        article_id=articles[0].id,
-        watchlist_id=watchlist,
-        score=score,
-        relevant=True,
-        rule="core-term",
-        terms=list(terms),
-        snippet_title="",
-        snippet_body=snippet_body,
-    )
-    session.add(match)
-    session.flush()
-    return Made(story, articles[0], match)
-
-
-def add_alert(
-    session: Any,
-    made: Made,
-    recipient: str,
-    *,
-    due_at: datetime,
-    watchlist: str = WATCHLIST,
-    revision: int = 1,
-    mode: str = "digest",
-    **fields: Any,
-) -> Alert:
-    alert = Alert(
-        recipient=recipient,
-        watchlist_id=watchlist,
-        story_id=made.story.id,
-        revision=revision,
-        article_id=made.article.id,
-        match_id=made.match.id,
-        mode=mode,
-        due_at=due_at,
-        **fields,
-    )
-    session.add(alert)
-    session.flush()
-    return alert
+def mail_only_env(directory: Path, recipients_toml: str) -> dict[str, str]:
+    """The settings of a home that only mails: this recipients file, no registry, no watchlists."""
+    path = directory / "recipients.toml"
+    path.write_text(recipients_toml, encoding="utf-8")
+    return {
+        "NEWSWATCH_RECIPIENTS_FILE": str(path),
+        "NEWSWATCH_OUTLETS_FILE": str(directory / "no-registry.toml"),
+        "NEWSWATCH_WATCHLISTS_DIR": str(directory / "no-watchlists"),
+    }

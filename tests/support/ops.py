@@ -1,7 +1,4 @@
-"""Helpers for the operations tests: a small watchlist directory and a factory for stored articles.
-
-Not a test module itself; the other `test_ops_*` modules import from it.
-"""
+"""Operations fixtures: a small watchlist directory, a recipients file and a factory for stored articles."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Helpers for the dashboard tests: a registry, a few stories, runs and labels in the store.
-
-Not a test module itself; the other `test_web_*` modules import from it.
-"""
+"""Dashboard fixtures: a test home, a few stories, runs and labels in the store, and a direct WSGI call."""
 
 from __future__ import annotations
 
@@ -10,10 +7,9 @@ from pathlib import Path
 from typing import Any
 from wsgiref.util import setup_testing_defaults
 
-from monitor_support import add_run, write_registry
-from test_alert_support import WATCHLIST, add_story
-
 from crawler.store.models import Label
+from tests.support.monitor import add_run, write_registry
+from tests.support.stories import WATCHLIST, add_story
 
 TITLE_A = "인천시, 러시아 의료관광 팸투어 개최"
 TITLE_B = "경북 의료관광 설명회 열려"
