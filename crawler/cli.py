@@ -1,4 +1,8 @@
-"""The `newswatch` command line. Each subcommand is a thin shell over crawler/ functions."""
+"""The `newswatch` command line: the parser, the core commands, one-line errors and exit codes.
+
+Each command imports what it runs inside its function, as crawler/commands/ does: `newswatch --help`
+and a command of one area start without loading Scrapy, SQLAlchemy and Jinja (start-up time).
+"""
 
 from __future__ import annotations
 
