@@ -16,8 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler import paths
-from crawler.alert.onstore import AlertsOnStore
-from crawler.alert.recipients import load_recipients
 from crawler.crawl.cpu import CpuPool, default_workers, workers_from_env
 from crawler.crawl.writer import StoreWriter, WriterState
 from crawler.match import Matcher, load_watchlists
@@ -143,11 +141,19 @@ class CrawlContext:
     @cached_property
     def writer(self) -> StoreWriter:
         """Where articles are stored: a writer process beside the CPU pool (inline without one)."""
-        return StoreWriter(self.db_url, seed=self.seed, process=self.cpu.workers > 0,
-                           inline=lambda: WriterState(self.db, AlertsOnStore(self.recipients), self.seed, StoryCache()))
+        return StoreWriter(self.db_url, seed=self.seed, process=self.cpu.workers > 0, inline=self._inline_writer)
+
+    def _inline_writer(self) -> WriterState:
+        # start-up time: the alerting stack (Jinja, holidays) loads where articles are stored — here
+        # only without a writer process
+        from crawler.alert.onstore import AlertsOnStore
+
+        return WriterState(self.db, AlertsOnStore(self.recipients), self.seed, StoryCache())
 
     @cached_property
     def recipients(self) -> Recipients:
+        from crawler.alert.recipients import load_recipients  # start-up time: see _inline_writer
+
         return load_recipients()
 
     def start_workers(self) -> None:

@@ -25,8 +25,8 @@ from sqlalchemy import select
 from crawler.crawl.context import CrawlContext
 from crawler.families import article_key
 from crawler.monitor.sentry import SHUTDOWN_TIMEOUT, capture_outlet_error, dsn_from_env, init_sentry
-from crawler.monitor.status import process_alive
 from crawler.store import crawlstate
+from crawler.store.crawlstate import process_alive
 from crawler.store.models import OutletRun, Run
 
 _COLUMNS = {"requests": "requests", "articles/new": "new_articles", "articles/updated": "updated_articles",

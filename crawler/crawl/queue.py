@@ -13,8 +13,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-import redis
-
 from crawler.config import settings
 
 TICK_META = "nw_tick"  # request meta: the tick whose discovery a request belongs to
@@ -55,6 +53,8 @@ def redis_settings(url: str | None = None, prefix: str | None = None) -> dict[st
 
 
 def connect(url: str | None = None) -> Any:
+    import redis  # optional: loaded only where a deployment uses Redis
+
     return redis.Redis.from_url(url or redis_url(), socket_timeout=10)
 
 

@@ -18,7 +18,6 @@ from crawler.crawl.context import CrawlContext
 from crawler.crawl.extensions import stats_by_outlet
 from crawler.crawl.project import project_settings, quiet_collector
 from crawler.crawl.queue import enqueued_at, redis_url
-from crawler.crawl.scaleout import enqueue
 from crawler.registry import Outlet
 from crawler.schedule.cadence import choose_due
 from crawler.store import Database, crawlstate
@@ -91,6 +90,8 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
 
 def enqueue_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> CrawlSummary:
     """Redis mode: push the outlets' discovery requests to the shared queue (scaleout.enqueue)."""
+    from crawler.crawl.scaleout import enqueue  # optional: scrapy-redis loads in Redis mode only
+
     pushed = enqueue(outlet_ids, overrides)
     rows = {oid: {"requests": n, "new": 0, "updated": 0, "matches": 0, "errors": 0,
                   "dropped": {}, "not_modified": 0} for oid, n in pushed.items()}

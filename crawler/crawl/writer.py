@@ -25,8 +25,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.alert.onstore import AlertsOnStore
-from crawler.alert.recipients import load_recipients
 from crawler.crawl.channel import ProcessPool
 from crawler.store.db import Database
 from crawler.store.ingest import IngestHooks, IngestResult, StoryCache, ingest
@@ -56,6 +54,10 @@ _STATE: WriterState | None = None  # the writer process's own (never set in Scra
 
 
 def _open(db_url: str, seed: bool) -> WriterState:
+    # start-up time: the alerting stack (Jinja, holidays) loads in the writer process, not in Scrapy's
+    from crawler.alert.onstore import AlertsOnStore
+    from crawler.alert.recipients import load_recipients
+
     # the crawl's process migrated the schema before the writer started
     return WriterState(Database.open(db_url, migrate_schema=False), AlertsOnStore(load_recipients()), seed,
                        StoryCache())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from crawler.clock import seoul_text
 from crawler.monitor.health import HeartbeatStatus, OutletHealth, heartbeat_status, outlet_health
 from crawler.monitor.rules import RULES
 from crawler.registry import Outlet
+from crawler.store.crawlstate import process_alive
 from crawler.store.models import Article, IncompleteOutlet, Run
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -200,14 +200,3 @@ def render(report: StatusReport, console: Any) -> None:
         console.print(f"last crawl: #{r.id} {seoul_text(r.started_at)} {r.status}{reason}", markup=False)
     for line in report.problems:
         console.print(f"NEEDS A PERSON: {line}", markup=False, style="bold red")
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process of this host still runs (a run record's pid, read by status and the next crawl)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -244,3 +245,14 @@ def stored_before(db: Database, keys: list[str], when: datetime) -> set[str]:
                 select(ArticleUrl.url_key).join(Article, Article.id == ArticleUrl.article_id)
                 .where(ArticleUrl.url_key.in_(keys[i : i + _CHUNK]), Article.first_seen_at < when)))
     return found
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process of this host still runs (a run record's pid, read by status and the next crawl)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
