@@ -313,7 +313,8 @@ class World:
         self.story_alert: dict[int, float] = {}
         self.story_mail: dict[int, float] = {}
         self.story_published: dict[int, float] = {}
-        self.first_seen: list[tuple[int, float]] = []  # (outlet, time) of every article found
+        # (outlet, time found, time published, story) of every article found
+        self.first_seen: list[tuple[int, float, float, int]] = []
 
     def publish_until(self, t: float) -> None:
         while self.next_pub < len(self.pubs) and self.pubs[self.next_pub].at <= t:
@@ -347,7 +348,7 @@ def simulate(world: World, tick_s: float, choose: Chooser, end_s: float, rps: fl
                 if p.at > at:
                     keep.append(p)
                     continue
-                world.first_seen.append((outlet, at))
+                world.first_seen.append((outlet, at, p.at, p.story))
                 if p.at >= measure_from:
                     out.article_delays.append(at - p.at)
                     out.article_requests += 1
@@ -378,19 +379,43 @@ def fixed_chooser(count: int) -> Chooser:
 def adaptive_chooser(count: int, warm: World, config: Any) -> Chooser:
     """Due outlets by the real cadence code, from the first-seen times found so far (warm-up day included)."""
     from crawler.registry import Outlet
-    from crawler.schedule.cadence import History, is_due_every, plan, profile_of
+    from crawler.schedule.cadence import (
+        History,
+        Sighting,
+        first_copies,
+        is_due_every,
+        phase_of,
+        plan,
+        profile_of,
+    )
 
     outlets = [Outlet(id=f"o{i}", name=f"o{i}", region="서울", home="http://127.0.0.1:1/") for i in range(count)]
+    phases = [phase_of(o.id) for o in outlets]
     counts = [0] * count
     hours = [0] * 24
     seen_upto = [0]
     sources: list[World] = [warm]
+    firsts: dict[int, Sighting] = {}  # the first copy of each story found so far (as load_history counts)
+
+    def count(s: Sighting, by: int) -> None:
+        counts[int(s.outlet)] += by
+        hours[s.first_seen.astimezone(UTC).hour] += by
 
     def learn(world: World) -> None:
-        for outlet, at in world.first_seen[seen_upto[0]:]:
-            counts[outlet] += 1
-            hours[(world.origin + timedelta(seconds=at)).astimezone(UTC).hour] += 1
+        base = len(sources) * 10_000_000  # story numbers restart with each world
+        new = [Sighting(str(outlet), world.origin + timedelta(seconds=at), world.origin + timedelta(seconds=published),
+                        base + story)
+               for outlet, at, published, story in world.first_seen[seen_upto[0]:]]
         seen_upto[0] = len(world.first_seen)
+        touched = {s.story for s in new if s.story is not None}
+        before = [firsts[k] for k in touched if k in firsts]
+        for s in before:
+            count(s, -1)
+        for s in first_copies(new + before):
+            if s.story is not None:
+                firsts[s.story] = s
+        for k in touched:
+            count(firsts[k], +1)
 
     learn(warm)
 
@@ -416,7 +441,7 @@ def adaptive_chooser(count: int, warm: World, config: Any) -> Chooser:
         tolerance = adaptive_tick(config) / 2
         return [i for i, o in enumerate(outlets)
                 if is_due_every(None if last[i] is None else now - timedelta(seconds=t - last[i]),
-                                intervals[o.id], now, tolerance)]
+                                intervals[o.id], now, tolerance, phases[i], config.min_every)]
 
     def attach(world: World) -> None:
         seen_upto[0] = 0
@@ -576,6 +601,7 @@ LIVE_SCALE = float(os.environ.get("FRESHNESS_TIME_SCALE", "5"))  # simulated sec
 LIVE_PUBLISH_S = float(os.environ.get("FRESHNESS_LIVE_PUBLISH_S", "90"))  # wall seconds of publishing
 LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "65"))  # then nothing new, the daemon runs on
 LIVE_LEAD_S = 25.0  # wall seconds between starting the server and the first publication
+LIVE_SEOUL_HOUR = 10  # the live runs publish from 10:00 in Seoul (simulated): a weekday morning's peak
 LIVE_HISTORY_H = 72.0  # simulated history (what polling found before) the adaptive cadence learns from
 _TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): -m crawler\.cli crawl")
 
@@ -588,7 +614,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
     import signal
 
     from bench.schedule import _copy_db
-    from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock
+    from crawler.schedule.simclock import ANCHOR_VAR, LAG_VAR, SCALE_VAR
 
     work = paths.bench_dir() / f"freshness-live-{policy}"
     shutil.rmtree(work, ignore_errors=True)
@@ -596,8 +622,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
     db_file, pub_log = work / "newswatch.db", work / "published.jsonl"
     _copy_db(seed_db, db_file)
     first_pub = datetime.now(UTC) + timedelta(seconds=LIVE_LEAD_S)
-    # simulated and wall time agree when the run ends: no article is dated in the future
-    clock = SimClock(LIVE_SCALE, first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S + 30))
+    clock = live_clock(first_pub)
     start = clock.sim(first_pub)
     _prepare_store(db_file, clock, start, count, history=policy == "adaptive")
     server = subprocess.Popen(
@@ -622,7 +647,8 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
         env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
                     "NEWSWATCH_DB_URL": f"sqlite:///{db_file}", "NEWSWATCH_RECIPIENTS_FILE": str(work / "recipients.toml"),
                     "NEWSWATCH_SCHEDULE_WINDOW": "always", "NEWSWATCH_SCHEDULE_SEND_EVERY": "5s",
-                    SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat()})
+                    SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat(),
+                    LAG_VAR: f"{int(clock.lag.total_seconds())}s"})
         if policy == "adaptive":
             env.update({"NEWSWATCH_SCHEDULE_CADENCE": "adaptive", "NEWSWATCH_SCHEDULE_BASE_EVERY": "5m",
                         "NEWSWATCH_SCHEDULE_LOOKBACK": f"{int(LIVE_HISTORY_H)}h"})
@@ -661,6 +687,21 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
                     "peak_rss_mb": round(peak), "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
                     "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2)})
     return figures
+
+
+def live_clock(first_pub: datetime) -> Any:
+    """The live runs' compressed clock: publishing starts at LIVE_SEOUL_HOUR in Seoul (simulated), the
+    latest such moment that keeps simulated time behind the wall clock all run long (no article is
+    dated in the future), whatever the hour the bench is started at."""
+    from crawler.clock import SEOUL
+    from crawler.schedule.simclock import SimClock
+
+    anchor = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S + 30)
+    unlagged = SimClock(LIVE_SCALE, anchor).sim(first_pub).astimezone(SEOUL)
+    start = unlagged.replace(hour=LIVE_SEOUL_HOUR, minute=0, second=0, microsecond=0)
+    if start > unlagged:
+        start -= timedelta(days=1)
+    return SimClock(LIVE_SCALE, anchor, unlagged - start)
 
 
 def _prepare_store(db_file: Path, clock: Any, start: datetime, count: int, *, history: bool) -> None:

@@ -351,6 +351,8 @@ class Settings(BaseSettings):
     schedule_time_anchor: datetime | None = _f(None, "with TIME_SCALE: the wall instant where simulated and "
                                                "wall time agree", "bench", shown="unset", bench=True,
                                                example="2026-12-07T05:00:00+00:00")
+    schedule_time_lag: Duration | None = _f(None, "with TIME_SCALE: how far simulated time is behind the wall "
+                                            "clock at the anchor", "bench", shown="0", bench=True, example="11h")
     demo_home: Path | None = _f(None, "the demo's own directory (`newswatch demo`)", "bench",
                                 shown="var/demo/ at the project root", bench=True)
     fault_seed: int | None = _f(None, "the fault bench's random seed (`python -m bench --only faults`)", "bench",

@@ -18,6 +18,7 @@ from crawler.schedule.cadence import (
     hour_profile,
     is_due_every,
     load_history,
+    phase_of,
     plan,
     solve,
 )
@@ -136,14 +137,61 @@ def test_solve_spends_the_day_budget() -> None:
     assert spent == pytest.approx(5.0, rel=1e-6)
 
 
-@pytest.mark.parametrize(("last", "due"), [
-    (None, True),
-    (NOW - timedelta(minutes=10), True),
-    (NOW - timedelta(minutes=9, seconds=10), True),  # within half a 2-minute tick
-    (NOW - timedelta(minutes=8), False),
-])
-def test_is_due_every_rounds_to_the_nearest_tick(last: datetime | None, due: bool) -> None:
-    assert is_due_every(last, timedelta(minutes=10), NOW, timedelta(minutes=1)) is due
+def _polls(every: timedelta, phase: float, hours: float = 2.0, tick: timedelta = timedelta(seconds=30),
+           least: timedelta = timedelta(0), start: datetime = NOW) -> list[datetime]:
+    """When a tick every `tick` polls one outlet, from a first crawl at `start`."""
+    polls, now = [start], start
+    while now < start + timedelta(hours=hours):
+        now += tick
+        if is_due_every(polls[-1], every, now, tick / 2, phase, least):
+            polls.append(now)
+    return polls
+
+
+def test_an_outlet_is_polled_once_per_interval_at_its_own_phase() -> None:
+    assert is_due_every(None, timedelta(minutes=10), NOW, timedelta(seconds=15))  # never crawled: due
+    polls = _polls(timedelta(minutes=10), 0.37)
+    gaps = {b - a for a, b in zip(polls[1:], polls[2:], strict=False)}
+    assert gaps == {timedelta(minutes=10)}  # steady: exactly the interval, never twice in a slot
+    assert len(polls) == 1 + 12
+    # the phase decides where in the interval the polls fall: a phase 0.2 later polls 2 minutes later
+    later = _polls(timedelta(minutes=10), 0.57)
+    assert {(b - a).total_seconds() % 600 for a, b in zip(polls[1:], later[1:], strict=False)} == {120.0}
+
+
+def test_a_tick_a_little_late_or_early_still_polls_once_per_slot() -> None:
+    # ticks every 25 s (not a divisor of the interval): the poll falls on the tick nearest the slot
+    polls = _polls(timedelta(minutes=5), 0.5, hours=1.0, tick=timedelta(seconds=25))
+    gaps = [b - a for a, b in zip(polls[1:], polls[2:], strict=False)]
+    assert len(polls) - 1 in (12, 13)
+    assert all(timedelta(minutes=5) - timedelta(seconds=25) <= g <= timedelta(minutes=5) + timedelta(seconds=25)
+               for g in gaps)
+
+
+def test_outlets_planned_alike_are_spread_over_the_interval() -> None:
+    """3,000 outlets crawled together at start-up and planned at one interval fall due a share per
+    tick afterwards, not all in the same tick (which made one long crawl every interval)."""
+    every, tick = timedelta(minutes=5), timedelta(seconds=30)
+    last = dict.fromkeys((f"o{i}" for i in range(3000)), NOW)
+    per_tick = []
+    now = NOW
+    for _ in range(20):  # two intervals of ticks
+        now += tick
+        due = [o for o, at in last.items() if is_due_every(at, every, now, tick / 2, phase_of(o))]
+        per_tick.append(len(due))
+        last.update(dict.fromkeys(due, now))
+    assert sum(per_tick) == 2 * 3000  # every outlet twice
+    assert max(per_tick) < 3000 / 10 * 1.3  # a tenth of them a tick (10 ticks an interval), give or take
+
+
+def test_polls_never_come_sooner_than_min_every_when_the_plan_changes() -> None:
+    # polled just now; the plan moves the outlet to 4 minutes at a phase whose slot comes next tick
+    every, tick = timedelta(minutes=4), timedelta(seconds=30)
+    phase = next(p / 20 for p in range(20) if is_due_every(NOW, every, NOW + tick, tick / 2, p / 20))
+    assert _polls(every, phase, hours=0.1)[1] - NOW == tick  # without a floor: polled again at once
+    polls = _polls(every, phase, hours=0.5, least=timedelta(minutes=2))
+    assert all(b - a >= timedelta(minutes=2) - tick / 2 for a, b in zip(polls, polls[1:], strict=False))
+    assert len(polls) - 1 >= 6  # and every 4 minutes after that
 
 
 @pytest.mark.parametrize(("env", "message"), [
@@ -211,6 +259,31 @@ def test_history_counts_fresh_articles_and_leaves_out_a_first_crawls_backlog(db:
     assert h.hours["new"] == pytest.approx(48.0)
     assert h.rate("new") < h.rate("busy")
     assert h.profile[NOW.hour - 1] > 0.9  # every hour of the day had articles: a flat profile
+
+
+def test_history_counts_a_story_once_at_the_outlet_that_had_it_first(db: Any) -> None:
+    """An outlet that only carries others' stories (a release rewritten, an agency copy) brings
+    nothing new to the office: its copies do not make it look busy."""
+    from crawler.store.models import Article, Story
+
+    config = CadenceConfig(mode="adaptive")
+    _add(db, "origin", [])
+    _add(db, "copier", [])
+    with db.session() as s:
+        for n in range(10):
+            story = Story(title=f"기사 {n}", signature=b"")
+            s.add(story)
+            s.flush()
+            published = NOW - timedelta(hours=10 + n)
+            for outlet, lag in (("copier", timedelta(minutes=40)), ("origin", timedelta(0))):  # stored copy first
+                s.add(Article(outlet_id=outlet, url=f"http://{outlet}/{n}", url_key=f"{outlet}/{n}",
+                              canonical_url=f"http://{outlet}/{n}", title="제목", body_hash="h", family="ndsoft",
+                              story_id=story.id, published_at=published + lag,
+                              first_seen_at=published + timedelta(minutes=45)))
+        s.add(Article(outlet_id="copier", url="http://copier/own", url_key="copier/own", canonical_url="http://copier/own",
+                      title="제목", body_hash="h", family="ndsoft", published_at=NOW - timedelta(hours=3),
+                      first_seen_at=NOW - timedelta(hours=2)))  # one story of its own, in no group
+    assert load_history(db, ["origin", "copier"], NOW, config).counts == {"origin": 10, "copier": 1}
 
 
 def test_a_tick_crawls_the_busy_outlet_again_before_the_quiet_one(db: Any) -> None:

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from bench.freshness import LIVE_PUBLISH_S, LIVE_SEOUL_HOUR, LIVE_TAIL_S, live_clock
+from crawler.clock import SEOUL
 from crawler.demosites.scale import Publication, scale_outlets
 from crawler.demosites.server import Publisher
 from crawler.errors import ConfigError
@@ -19,7 +21,7 @@ from crawler.registry import Outlet, Registry
 from crawler.schedule import jobs
 from crawler.schedule.cadence import CadenceConfig, choose_due, load_history
 from crawler.schedule.config import ScheduleConfig
-from crawler.schedule.simclock import ANCHOR_VAR, SCALE_VAR, SimClock, from_env
+from crawler.schedule.simclock import ANCHOR_VAR, LAG_VAR, SCALE_VAR, SimClock, from_env
 from tests.support.sites import StartSites
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
@@ -33,6 +35,21 @@ def test_the_clock_runs_scale_times_faster_and_agrees_with_the_wall_at_its_ancho
     assert clock.wall(clock.sim(NOW - timedelta(seconds=37))) == NOW - timedelta(seconds=37)
     assert clock.wall_span(timedelta(minutes=5)) == timedelta(minutes=1)
     assert SimClock.parse(clock.text()) == clock
+
+
+def test_a_lagging_clock_runs_a_chosen_hour_of_the_day_and_stays_behind_the_wall() -> None:
+    for hour in range(0, 24, 5):  # whatever the hour the bench starts at
+        first_pub = NOW + timedelta(hours=hour, minutes=17)
+        clock = live_clock(first_pub)
+        start = clock.sim(first_pub).astimezone(SEOUL)
+        assert (start.hour, start.minute) == (LIVE_SEOUL_HOUR, 0)
+        end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
+        assert clock.sim(end) <= end  # nothing is dated in the future
+        assert clock.wall(clock.sim(end)) == end
+        assert SimClock.parse(clock.text()) == clock
+    lagged = SimClock(5.0, NOW, timedelta(hours=11))
+    assert from_env({SCALE_VAR: "5", ANCHOR_VAR: NOW.isoformat(), LAG_VAR: "11h"}) == lagged
+    assert lagged.sim(NOW) == NOW - timedelta(hours=11)
 
 
 def test_time_scale_settings() -> None:

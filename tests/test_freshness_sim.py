@@ -26,6 +26,24 @@ def test_publications_are_deterministic_and_shaped_by_the_seoul_day() -> None:
     assert min(rates) < 0.3 and max(rates) > 60  # weeklies and outlets publishing every few minutes
 
 
+def test_a_week_of_history_and_the_next_day_are_the_same_outlets() -> None:
+    """What the adaptive cadence learns from one period must hold in the next: each outlet is as
+    busy in both (only what is published differs)."""
+    week = publications(300, START - timedelta(days=7), 7 * 24.0, seed="history")
+    day = publications(300, START, 24.0, seed="day")
+    assert week != day[: len(week)]
+
+    def per_outlet(pubs: list[Publication]) -> list[int]:
+        counts = [0] * 300
+        for p in pubs:
+            counts[p.outlet] += 1
+        return counts
+
+    busy_then = {o for o, n in enumerate(per_outlet(week)) if n > 7 * 40}
+    busy_now = {o for o, n in enumerate(per_outlet(day)) if n > 40}
+    assert busy_then and busy_then == busy_now
+
+
 def _world(pubs: list[Publication], count: int) -> freshness.World:
     return freshness.World(pubs, count, START)
 

@@ -205,18 +205,20 @@ def day_weight(moment: datetime) -> float:
 
 
 def publications(count: int, start: datetime, hours: float, *, seed: str = "freshness",
-                  syndicated: float = 0.05, relevant: float = 0.08) -> list[Publication]:
+                  syndicated: float = 0.05, relevant: float = 0.08, outlets_seed: str = "freshness") -> list[Publication]:
     """What `count` outlets publish over `hours` from `start`, in time order (deterministic per seed).
 
     Each outlet publishes as a Poisson process at its daily rate shaped by the Seoul day; a share of
     stories is syndicated to 2-5 other outlets within 40 minutes; a share is about medical tourism.
+    How busy each outlet is comes from `outlets_seed` alone: the history of one week and what is
+    published the next (two `seed`s) are the same outlets, as a cadence that learns needs them.
     """
     rng = random.Random(f"{seed}-{count}-{hours}")
     peak = max(SEOUL_DAY) / _DAY_MEAN
     end = hours * 3600.0
     out: list[Publication] = []
     story = 0
-    for outlet, per_day in enumerate(daily_rates(count, seed)):
+    for outlet, per_day in enumerate(daily_rates(count, outlets_seed)):
         per_s = per_day / 86400.0 * peak
         t = rng.expovariate(per_s)
         while t < end:

@@ -11,12 +11,18 @@ every I, an article waits I/2 on average, and minimising Σ λ·I/2 under Σ 1/I
 I ∝ 1/√λ (the square-root rule). Every interval is then clamped to the outlet's `min_every`
 (politeness) and `max_every` (a quiet outlet is still looked at), and the budget is re-solved
 around the clamped ones. An outlet with `every` or `cron` in the registry keeps that schedule.
+
+What is learned counts stories, not copies: of one story carried by several outlets only the
+first copy counts (`first_copies`), so an outlet that rewrites others' reports does not draw polls
+for stories already found. Outlets with one interval poll at different moments of it (each its own
+phase, `is_due_every`): a tick crawls its share of them, not all at once.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -289,9 +295,65 @@ def is_due(outlet: Outlet, last: datetime | None, now: datetime) -> bool:
     return last + interval <= now + DUE_TOLERANCE
 
 
-def is_due_every(last: datetime | None, every: timedelta, now: datetime, tolerance: timedelta) -> bool:
-    """Whether `every` has passed since the last crawl (a tick up to `tolerance` early counts)."""
-    return last is None or last + every <= now + min(tolerance, every / 2)
+def phase_of(outlet_id: str) -> float:
+    """Where in its interval an outlet's polls fall, in [0, 1): fixed per outlet, even over outlets."""
+    return zlib.crc32(outlet_id.encode("utf-8")) / 2**32
+
+
+def is_due_every(last: datetime | None, every: timedelta, now: datetime, tolerance: timedelta,
+                 phase: float = 0.0, least: timedelta = timedelta(0)) -> bool:
+    """Whether a poll slot has come since the last crawl (a tick up to `tolerance` early counts).
+
+    An outlet's slots are `every` apart, offset by `phase` of an interval from a fixed epoch, so
+    outlets planned alike but with different phases fall due at different ticks: 3,000 outlets at
+    one interval are polled a few hundred a tick rather than all together. A poll is due once per
+    slot (the slot of `now` against the slot of the last crawl, both moved by the same tolerance,
+    so a tick a little early does not poll again at the next tick), and never sooner than `least`
+    (the outlet's min_every) after the last: when the plan moves an outlet to a new phase or
+    interval, it waits for the next slot instead.
+    """
+    if last is None:
+        return True
+    give = min(tolerance, every / 2)
+    step = every.total_seconds()
+
+    def slot(moment: datetime) -> int:
+        return math.floor((moment + give - _EPOCH).total_seconds() / step - phase)
+
+    return slot(now) > slot(last) and now + give - last >= least
+
+
+_EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # slots count from a Monday midnight UTC
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """An article as the history reads it: its outlet, when it was first seen and published, its story."""
+
+    outlet: str
+    first_seen: datetime
+    published: datetime | None = None
+    story: int | None = None
+
+
+def first_copies(sightings: Iterable[Sighting]) -> list[Sighting]:
+    """The articles that brought a story first: of the copies of one story (an outlet's rewrite of
+    another's report, a release carried by several), only the earliest published (else first
+    seen) counts. A copy tells nothing about freshness — the story was already found where it
+    appeared first — so polling an outlet for the copies it carries would spend the budget on
+    stories the office already has. An article without a story counts on its own."""
+    first: dict[int, Sighting] = {}
+    out: list[Sighting] = []
+    for s in sightings:
+        if s.story is None:
+            out.append(s)
+        elif s.story not in first or _order(s) < _order(first[s.story]):
+            first[s.story] = s
+    return out + list(first.values())
+
+
+def _order(s: Sighting) -> tuple[datetime, datetime]:
+    return (s.published or s.first_seen, s.first_seen)
 
 
 def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config: CadenceConfig,
@@ -300,6 +362,7 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
 
     An article first seen long after its publication is backlog a first crawl found, not a sign of
     how often the outlet publishes: it is left out (older than twice max_every, and at least a day).
+    Of the copies of one story only the first counts (`first_copies`).
     """
     since = now - config.lookback
     # stored times are wall time; with the bench's clock they are read as simulated time
@@ -310,16 +373,18 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
     counts: dict[str, int] = {}
     seen: list[datetime] = []
     with db.sessions() as s:
-        rows = s.execute(select(Article.outlet_id, Article.first_seen_at, Article.published_at)
+        rows = s.execute(select(Article.outlet_id, Article.first_seen_at, Article.published_at, Article.story_id)
                          .where(Article.first_seen_at >= since_stored))
-        for oid, first, published in rows:
-            if oid not in wanted:
-                continue
+        fresh = []
+        for oid, first, published, story in rows:
             first = to_sim(first)
             if published is not None and first - _aware(published) > backlog:
                 continue
-            counts[oid] = counts.get(oid, 0) + 1
-            seen.append(first)
+            fresh.append(Sighting(oid, first, _aware(published) if published is not None else None, story))
+        for sighting in first_copies(fresh):
+            if sighting.outlet in wanted:
+                counts[sighting.outlet] = counts.get(sighting.outlet, 0) + 1
+                seen.append(sighting.first_seen)
         # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
         watched = s.execute(select(OutletRun.outlet_id, func.min(OutletRun.started_at)).group_by(OutletRun.outlet_id))
         hours = {oid: (now - max(to_sim(at), since)).total_seconds() / 3600.0
@@ -348,4 +413,4 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)
     return [o for o in outlets
             if (is_due(o, last.get(o.id), now) if o.fixed
-                else is_due_every(last.get(o.id), intervals[o.id], now, tolerance))]
+                else is_due_every(last.get(o.id), intervals[o.id], now, tolerance, phase_of(o.id), config.bounds(o)[0]))]
