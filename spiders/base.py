@@ -211,7 +211,7 @@ class OutletSpider(scrapy.Spider):
         found_now.update(new)
         reqs += self._changed_entries(outlet, {k: keyed[k] for k in seen})
         if reqs:
-            self.ctx.start_workers()
+            self.ctx.start_workers(len(reqs))
         return reqs, len(new)
 
     def _changed_entries(self, outlet: Outlet, stored: dict[str, Entry]) -> list[scrapy.Request]:

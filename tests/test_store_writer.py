@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from scrapy.utils.test import get_crawler
 from sqlalchemy import func, select
 
+from crawler.crawl.context import POOLS_AFTER, CrawlContext
 from crawler.crawl.cpu import story_signature
 from crawler.crawl.writer import StoreFailed, StoreWriter, WriterState, store_batch
 from crawler.extract.cleanup import clean_record
@@ -102,6 +104,36 @@ def test_the_writer_process_stores_what_is_sent_while_it_is_busy(db: Any, db_url
     assert [r.status for r in results] == ["new"] * 41
     assert results[-1].story_id == results[0].story_id
     assert count(db, Article) == 41 and count(db, Story) == 40
+
+
+def test_a_crawl_stores_inline_until_it_asks_for_enough_articles_then_in_the_writer_process(
+        db: Any, db_url: str, tmp_path: Path) -> None:
+    """A scheduler tick that finds a few new articles starts no CPU-worker or writer process; one
+    that asks for POOLS_AFTER starts both, and what was stored inline before stays stored once
+    (a copy stored after the switch joins the story stored before it)."""
+    crawler = get_crawler(settings_dict={"NEWSWATCH_DB_URL": db_url, "NEWSWATCH_CPU_WORKERS": "1"})
+    ctx = CrawlContext.of(crawler)
+    first = [record(n) for n in range(1, 4)]
+    copy = record(100, body=first[0].extracted.body, title=first[0].extracted.title)
+    later = [record(n) for n in range(4, 7)]
+
+    async def store(recs: list[ArticleRecord]) -> list[Any]:
+        return [await ctx.writer.store(r) for r in recs]
+
+    try:
+        ctx.start_workers(3)
+        assert not ctx.cpu.started and ctx.writer._pool is None  # a small tick: all inline
+        inline = run_async(lambda: store(first))
+        ctx.start_workers(POOLS_AFTER - 3)
+        assert ctx.cpu.started and ctx.writer._pool is not None
+        ctx.start_workers(5)  # once started, more articles start nothing more
+        assert len(ctx.writer._pool.processes) == 1
+        pooled = run_async(lambda: store([copy, *later]))
+    finally:
+        ctx.close()
+    assert [r.status for r in inline + pooled] == ["new"] * 7
+    assert pooled[0].story_id == inline[0].story_id
+    assert count(db, Article) == 7 and count(db, Story) == 6
 
 
 def test_a_dead_writer_fails_the_waiting_articles_instead_of_hanging(db: Any, db_url: str) -> None:

@@ -2,7 +2,8 @@
 
 Scrapy uses one core; extraction, MinHash signatures and matching are pure functions of their
 input, so a small process pool (NEWSWATCH_CPU_WORKERS, default: the other cores, at most 4) runs
-them in parallel. With 0 workers they run inline. Normalisation always runs inline: it costs less
+them in parallel. With 0 workers they run inline, and so they do until a crawl has asked for enough
+articles to pay for starting the processes (CrawlContext.start_workers). Normalisation always runs inline: it costs less
 than sending the article to a worker and back. ProcessPool are spawned (never forked from the
 reactor's process) and build the watchlist matchers once; calls reach them through
 `crawler.crawl.channel` (not `ProcessPoolExecutor`, whose per-call cost fell on Scrapy's core).
@@ -60,14 +61,27 @@ def match_all(title: str, body: str, subtitle: str, matchers: dict[str, Any] | N
 
 
 class CpuPool:
-    """Runs the pure steps in worker processes (or inline with 0 workers)."""
+    """Runs the pure steps in worker processes once started (inline before that, and with 0 workers)."""
 
-    def __init__(self, workers: int, watchlists_dir: Path, matchers: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, workers: int, watchlists_dir: Path, matchers: Callable[[], dict[str, Any]], *,
+                 start: bool = True) -> None:
         self.workers = workers
+        self._watchlists_dir = watchlists_dir
         self._matchers = matchers  # inline matching uses the crawl context's matchers
         self._pool: ProcessPool | None = None
-        if workers > 0:
-            self._pool = ProcessPool(workers, name="cpu", initializer=_init_worker, initargs=(str(watchlists_dir),))
+        self._closed = False
+        if start:
+            self.start()
+
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self) -> None:
+        """Spawn the worker processes (idempotent; nothing with 0 workers or once closed)."""
+        if self.workers > 0 and self._pool is None and not self._closed:
+            self._pool = ProcessPool(self.workers, name="cpu", initializer=_init_worker,
+                                     initargs=(str(self._watchlists_dir),))
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
@@ -93,6 +107,7 @@ class CpuPool:
         return await self._run(match_all, title, body, subtitle)
 
     def close(self) -> None:
+        self._closed = True
         if self._pool is not None:
             self._pool.close(timeout=30)
             self._pool = None

@@ -105,20 +105,27 @@ def _remote_batch(recs: list[ArticleRecord]) -> list[IngestResult | StoreFailed]
 
 
 class StoreWriter:
-    """Article writes in one writer process (`process=True`) or inline in the caller's."""
+    """Article writes in one writer process (`process=True`, or after `to_process()`) or inline in the caller's."""
 
     def __init__(self, db_url: str, *, seed: bool, process: bool,
                  inline: Callable[[], WriterState] | None = None) -> None:
         """`inline` builds the state when there is no process (the crawl context's database and
         recipients, so nothing is opened twice)."""
+        self._db_url, self._seed = db_url, seed
         self._pool: ProcessPool | None = None
+        self._make_inline = inline
         self._inline: WriterState | None = None
         self._waiting: list[tuple[ArticleRecord, asyncio.Future[IngestResult]]] = []
         self._busy = False
+        self._closed = False
         if process:
-            self._pool = ProcessPool(1, name="writer", initializer=_init_writer, initargs=(db_url, seed))
-        else:
-            self._inline = inline() if inline is not None else _open(db_url, seed)
+            self.to_process()
+
+    def to_process(self) -> None:
+        """From now on store in a writer process (idempotent). What was stored inline is committed
+        already (an inline store returns once its transaction did), so nothing is written twice."""
+        if self._pool is None and not self._closed:
+            self._pool = ProcessPool(1, name="writer", initializer=_init_writer, initargs=(self._db_url, self._seed))
 
     async def store(self, rec: ArticleRecord) -> IngestResult:
         """Store one article; resolved when its transaction committed (or raises `StoreFailed`).
@@ -126,7 +133,8 @@ class StoreWriter:
         Articles arriving while the writer is busy go together in its next transaction (at most
         BATCH): one commit for several articles is most of what the writer saves."""
         if self._pool is None:
-            assert self._inline is not None
+            if self._inline is None:
+                self._inline = self._make_inline() if self._make_inline is not None else _open(self._db_url, self._seed)
             try:
                 return store(self._inline, rec)
             except Exception as exc:  # noqa: BLE001 - the same error type as with a process
@@ -169,6 +177,7 @@ class StoreWriter:
 
     def close(self) -> None:
         """Wait for the writes under way (nothing is lost), then end the process."""
+        self._closed = True
         if self._pool is not None:
             self._pool.close()
             self._pool = None
