@@ -529,6 +529,8 @@ def run() -> dict[str, Any]:
             figures["freshness.peak_rss_mb"] = max(figures["freshness.peak_rss_mb"], tick["all_rss_peak_mb"])
     else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
         rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
+    if real:
+        figures.update(runs_growth(count, seeded_store(count)))
     if real and os.environ.get("FRESHNESS_LIVE", "1") != "0":
         seed_db = seeded_store(count)
         for policy in ("fixed", "adaptive"):
@@ -797,6 +799,55 @@ def measure_live(work: Path, clock: Any, start: datetime, log_text: str) -> dict
         "ticks": float(len(ticks)), "tick_wall_s": round(sum(tick_walls) / len(tick_walls), 1) if tick_walls else float("nan"),
         "requests": float(runs),
     }
+
+
+RUNS_PER_DAY_TICKS = 288  # a day of 5-minute ticks
+
+
+def runs_growth(count: int, seed_db: Path) -> dict[str, float]:
+    """What a tick's reads of outlet_runs (each outlet's first and last crawl) cost on the seeded
+    store and again once it holds a day of ticks more (count × 288 rows): a scheduler that holds a
+    day (and a month) needs them flat."""
+    import sqlite3
+
+    from bench.schedule import _copy_db
+    from crawler.store import Database
+    from crawler.store.crawlstate import crawl_span
+
+    work = paths.bench_dir() / "freshness-runs"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db_file = work / "newswatch.db"
+    _copy_db(seed_db, db_file)
+    ids = [f"bench{i + 1:03d}" for i in range(count)]
+
+    def reads() -> float:
+        db = Database.open(f"sqlite:///{db_file}")
+        try:
+            best = math.inf
+            for _ in range(3):
+                t0 = time.perf_counter()
+                crawl_span(db, ids)
+                best = min(best, time.perf_counter() - t0)
+            return best
+        finally:
+            db.close()
+
+    before = reads()
+    with sqlite3.connect(db_file) as conn:
+        run_id = conn.execute("SELECT MAX(id) FROM runs").fetchone()[0]
+        day = datetime(2026, 1, 1)
+        for tick in range(RUNS_PER_DAY_TICKS):
+            at = (day + tick * BASE_EVERY).isoformat(" ")
+            conn.executemany("INSERT INTO outlet_runs (run_id, outlet_id, started_at, finished_at, requests, items, "
+                             "new_articles, updated_articles, matches, errors, robots_blocked, fallbacks, "
+                             "finish_reason, stats) VALUES (?, ?, ?, ?, 1, 0, 0, 0, 0, 0, 0, 0, 'finished', '{}')",
+                             [(run_id, oid, at, at) for oid in ids])
+        rows = conn.execute("SELECT COUNT(*) FROM outlet_runs").fetchone()[0]
+    after = reads()
+    shutil.rmtree(work, ignore_errors=True)
+    return {"freshness.tick_run_reads_s": round(before, 3), "freshness.tick_run_reads_day_more_s": round(after, 3),
+            "freshness.outlet_runs_rows_day_more": float(rows)}
 
 
 def seeded_store(count: int) -> Path:

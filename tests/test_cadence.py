@@ -286,6 +286,29 @@ def test_history_counts_a_story_once_at_the_outlet_that_had_it_first(db: Any) ->
     assert load_history(db, ["origin", "copier"], NOW, config).counts == {"origin": 10, "copier": 1}
 
 
+def test_a_ticks_last_and_first_crawl_times_are_index_seeks_not_a_scan_of_every_run(db: Any) -> None:
+    """outlet_runs grows by a row per outlet per tick (a million a day at 3,000 outlets every
+    5 minutes); the times a tick reads from it must cost the same on the first day and the
+    hundredth: on SQLite the plan seeks the (outlet_id, started_at) index once per outlet."""
+    from sqlalchemy.dialects import sqlite
+
+    from crawler.store.crawlstate import crawl_span, crawl_span_query
+
+    starts = {"a": [NOW - timedelta(hours=h) for h in (1, 30, 5)], "b": [NOW - timedelta(days=3)]}
+    for outlet, times in starts.items():
+        for t in times:
+            _add(db, outlet, [], started=t)
+    span = crawl_span(db, ["a", "b", "never"])
+    assert span == {"a": (NOW - timedelta(hours=30), NOW - timedelta(hours=1)),
+                    "b": (NOW - timedelta(days=3), NOW - timedelta(days=3))}
+    if db.engine.dialect.name == "sqlite":
+        sql = str(crawl_span_query(["a", "b"]).compile(dialect=sqlite.dialect()))
+        with db.engine.connect() as conn:
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("a", "b")))
+        assert "SEARCH outlet_runs USING COVERING INDEX ix_outlet_runs_outlet_started (outlet_id=?)" in plan
+        assert "SCAN outlet_runs" not in plan
+
+
 def test_a_tick_crawls_the_busy_outlet_again_before_the_quiet_one(db: Any) -> None:
     config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), min_every=timedelta(minutes=2))
     _add(db, "busy", [NOW - timedelta(minutes=10 * k) for k in range(1, 14 * 144)])  # every 10 minutes

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
-from sqlalchemy import func, select
 
 from crawler.crawl.context import CrawlContext
 from crawler.crawl.extensions import stats_by_outlet
@@ -21,21 +20,19 @@ from crawler.crawl.queue import enqueued_at, redis_url
 from crawler.registry import Outlet
 from crawler.schedule.cadence import choose_due
 from crawler.store import Database, crawlstate
-from crawler.store.models import OutletRun
 from spiders.base import OutletSpider
 
 
-def last_runs(db: Database) -> dict[str, datetime]:
-    """When each outlet's last crawl started."""
-    with db.sessions() as s:
-        rows = s.execute(select(OutletRun.outlet_id, func.max(OutletRun.started_at)).group_by(OutletRun.outlet_id))
-        return {oid: (ts if ts.tzinfo else ts.replace(tzinfo=UTC)) for oid, ts in rows}
+def last_runs(db: Database, outlet_ids: Iterable[str]) -> dict[str, datetime]:
+    """When each of these outlets' last crawl started (an outlet never crawled is left out)."""
+    return {oid: last for oid, (_first, last) in crawlstate.crawl_span(db, outlet_ids).items()}
 
 
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
     now = now or datetime.now(UTC)
+    outlets = list(outlets)
     cut_short = crawlstate.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
-    last = last_runs(db)
+    last = last_runs(db, [o.id for o in outlets])
     for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
         if oid not in last or at > last[oid]:
             last[oid] = at

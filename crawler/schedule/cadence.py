@@ -29,13 +29,14 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from crawler import config
 from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Outlet
 from crawler.schedule.simclock import from_env as sim_clock
-from crawler.store.models import Article, OutletRun
+from crawler.store.crawlstate import crawl_span
+from crawler.store.models import Article
 
 DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
@@ -385,11 +386,9 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
             if sighting.outlet in wanted:
                 counts[sighting.outlet] = counts.get(sighting.outlet, 0) + 1
                 seen.append(sighting.first_seen)
-        # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
-        watched = s.execute(select(OutletRun.outlet_id, func.min(OutletRun.started_at)).group_by(OutletRun.outlet_id))
-        hours = {oid: (now - max(to_sim(at), since)).total_seconds() / 3600.0
-                 for oid, at in watched if oid in wanted}
-        hours = {oid: max(0.0, h) for oid, h in hours.items()}
+    # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
+    hours = {oid: max(0.0, (now - max(to_sim(first), since)).total_seconds() / 3600.0)
+             for oid, (first, _last) in crawl_span(db, wanted).items()}
     return History(counts, hours, hour_profile(seen))
 
 
