@@ -28,7 +28,7 @@ class SlowTicks:
         self.last = None
         self.done = threading.Event()  # set: the crawls end at once (the test is over)
 
-    def run(self, reason: str = "tick") -> TickResult:
+    def run(self, reason: str = "tick", outlets: list[str] | None = None) -> TickResult:
         self.started += 1
         self.done.wait(self.seconds)
         return TickResult("", self.seconds, 0, "ok")

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from crawler.schedule import jobs, tick
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
 from crawler.schedule.runtime import HEARTBEAT_NAME, Runtime
+from crawler.store.models import OutletRun, Run
 
 GOOD_REGISTRY = """
 [[outlet]]
@@ -145,3 +148,27 @@ def test_the_heartbeat_row(runtime: Runtime, db: Any) -> None:
         rows = s.query(Heartbeat).all()
     assert [r.name for r in rows] == [HEARTBEAT_NAME]
     assert rows[0].info["outlets"] == 1 and rows[0].pid
+
+
+def test_a_tick_with_nothing_due_starts_no_crawl_and_a_due_one_names_its_outlets(
+        runtime: Runtime, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The daemon decides the due outlets itself: an empty tick costs no crawl process (seconds of
+    CPU before its first request), and a crawl that starts is told which outlets to take."""
+    calls = tmp_path / "crawls.txt"
+    code = f"import sys; open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')"
+    monkeypatch.setattr(tick, "crawl_command", lambda extra=(): [sys.executable, "-c", code, *extra])
+    jobs.install(runtime)
+    try:
+        jobs.crawl_tick(windowed=False)  # `one` was never crawled: due, and named
+        assert calls.read_text(encoding="utf-8").split() == ["one"]
+        with db.session() as s:  # crawled a minute ago; its interval is 30 minutes
+            run = Run(started_at=datetime.now(UTC))
+            s.add(run)
+            s.flush()
+            s.add(OutletRun(run_id=run.id, outlet_id="one", started_at=datetime.now(UTC) - timedelta(minutes=1)))
+        jobs.crawl_tick(windowed=False)
+        assert calls.read_text(encoding="utf-8").split() == ["one"]  # no second crawl process
+        assert runtime.ticks.last is not None  # the heartbeat still shows a tick, and what it found
+        assert (runtime.ticks.last.outcome, runtime.ticks.last.detail) == ("ok", "nothing due")
+    finally:
+        jobs.install(None)

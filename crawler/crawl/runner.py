@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -18,26 +18,15 @@ from crawler.crawl.extensions import stats_by_outlet
 from crawler.crawl.project import project_settings, quiet_collector
 from crawler.crawl.queue import enqueued_at, redis_url
 from crawler.registry import Outlet
-from crawler.schedule.cadence import choose_due
-from crawler.store import Database, crawlstate
+from crawler.schedule.cadence import due_now
+from crawler.store import Database
 from spiders.base import OutletSpider
 
 
-def last_runs(db: Database, outlet_ids: Iterable[str]) -> dict[str, datetime]:
-    """When each of these outlets' last crawl started (an outlet never crawled is left out)."""
-    return {oid: last for oid, (_first, last) in crawlstate.crawl_span(db, outlet_ids).items()}
-
-
 def due_outlets(db: Database, outlets: Iterable[Outlet], now: datetime | None = None) -> list[Outlet]:
-    now = now or datetime.now(UTC)
-    outlets = list(outlets)
-    cut_short = crawlstate.interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
-    last = last_runs(db, [o.id for o in outlets])
-    for oid, at in enqueued_at().items():  # Redis mode: an enqueued outlet counts as started
-        if oid not in last or at > last[oid]:
-            last[oid] = at
-    due = {o.id for o in choose_due(db, list(outlets), last, now)}  # fixed or adaptive (NEWSWATCH_SCHEDULE_CADENCE)
-    return [o for o in outlets if o.id in cut_short or o.id in due]
+    """The outlets a tick crawls now (cadence.due_now); in Redis mode an outlet enqueued for the
+    workers counts as started."""
+    return due_now(db, outlets, now, enqueued_at())
 
 
 @dataclass

@@ -35,7 +35,7 @@ from crawler import config
 from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Outlet
 from crawler.schedule.simclock import from_env as sim_clock
-from crawler.store.crawlstate import crawl_span
+from crawler.store.crawlstate import crawl_span, interrupted_outlets
 from crawler.store.models import Article
 
 DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
@@ -413,3 +413,20 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
     return [o for o in outlets
             if (is_due(o, last.get(o.id), now) if o.fixed
                 else is_due_every(last.get(o.id), intervals[o.id], now, tolerance, phase_of(o.id), config.bounds(o)[0]))]
+
+
+def due_now(db: Database, outlets: Iterable[Outlet], now: datetime | None = None,
+            started: Mapping[str, datetime] | None = None, config: CadenceConfig | None = None) -> list[Outlet]:
+    """The outlets a tick crawls now, in registry order: those cut short last time (resumed) and
+    those their cadence says are due. `started`: crawls begun elsewhere that the store does not
+    show yet (Redis mode: outlets enqueued for the workers)."""
+    now = now or datetime.now(UTC)
+    outlets = list(outlets)
+    cut_short = interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
+    last = {oid: at for oid, (_first, at) in crawl_span(db, [o.id for o in outlets]).items()}
+    for oid, at in (started or {}).items():
+        if oid not in last or at > last[oid]:
+            last[oid] = at
+    due = {o.id for o in choose_due(db, outlets, last, now, config)}
+    return [o for o in outlets if o.id in cut_short or o.id in due]
+

@@ -7,9 +7,10 @@ functions here reach the running daemon through `current()`, set once by the dae
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.base import BaseTrigger
@@ -157,12 +158,18 @@ def current() -> Runtime:
 
 
 def crawl_tick(reason: str = "tick", windowed: bool = True) -> None:
-    """Crawl the due outlets in one subprocess (interval ticks only inside the window)."""
+    """Crawl the due outlets in one subprocess (interval ticks only inside the window); with none
+    due, start nothing (a crawl process costs seconds of CPU before its first request)."""
     rt = current()
     if windowed and not in_window(rt.config.window, datetime.now(SEOUL).time()):
         log.debug("crawl tick skipped: outside NEWSWATCH_SCHEDULE_WINDOW")
         return
-    result = rt.ticks.run(reason)
+    started, t0 = datetime.now(UTC), time.monotonic()
+    due = rt.due_ids()
+    if due == []:
+        rt.ticks.nothing_due(reason, started, time.monotonic() - t0)
+        return
+    result = rt.ticks.run(reason, due)
     if result.outcome in ("ok", "failed", "timeout"):
         rt.wake_sender()
 

@@ -17,8 +17,9 @@ from crawler.alert.compose import Envelope, maintainer_message
 from crawler.alert.recipients import RecipientsError, load_recipients
 from crawler.alert.sender import drain
 from crawler.alert.transport import DeliveryError, transport_from_env
+from crawler.config import settings
 from crawler.registry import RegistryError, load_registry
-from crawler.schedule.cadence import CadenceConfig
+from crawler.schedule.cadence import CadenceConfig, due_now
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.jobs import fixed_jobs, registry_jobs, sync_jobs
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
@@ -69,6 +70,21 @@ class Runtime:
         self._reload = threading.Lock()
         self._beat_lock = threading.Lock()
         self._final_beat = False
+
+    # --- ticks ------------------------------------------------------------------------------
+
+    def due_ids(self) -> list[str] | None:
+        """The outlets of the last good registry that a tick crawls now (cadence.due_now), or None
+        to let the crawl process decide: in Redis mode (what the workers were given lives in
+        Redis, read by the enqueuing crawl) or when the store cannot be read here (the crawl then
+        fails with the reason and the tick reports it)."""
+        if settings().redis_url or self.registry is None:
+            return None
+        try:
+            return [o.id for o in due_now(self.db, self.registry.value.outlet, config=self.cadence)]
+        except Exception as exc:  # noqa: BLE001 - the crawl process meets the same fault and reports it
+            log.warning("could not decide the due outlets here (%s: %s); the crawl decides", type(exc).__name__, exc)
+            return None
 
     # --- files ------------------------------------------------------------------------------
 

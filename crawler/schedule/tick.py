@@ -1,5 +1,8 @@
 """A crawl tick: one `newswatch crawl -q` subprocess for all due outlets, with a timeout.
 
+The daemon decides which outlets are due (crawler.schedule.jobs.crawl_tick) and names them to the
+crawl, so a tick with nothing due starts no process at all.
+
 The subprocess gets its own process group, so a timeout or a stop reaches Scrapy and anything
 it started: SIGTERM first (Scrapy closes the spider and records the run), SIGKILL after a grace.
 """
@@ -54,13 +57,14 @@ class TickRunner:
         self._stopping = threading.Event()
         self.last: TickResult | None = None
 
-    def run(self, reason: str = "tick") -> TickResult:
-        """One tick; a tick still running makes this one a no-op (never two crawls at once)."""
+    def run(self, reason: str = "tick", outlets: list[str] | None = None) -> TickResult:
+        """One tick over these outlets (None: the crawl picks the due ones itself); a tick still
+        running makes this one a no-op (never two crawls at once)."""
         started = datetime.now(UTC)
         if self._stopping.is_set() or not self._busy.acquire(blocking=False):
             return TickResult(started.isoformat(), 0.0, None, "skipped", "a tick is running or the scheduler is stopping")
         try:
-            result = self._run(started, reason)
+            result = self._run(started, reason, outlets)
         finally:
             self._busy.release()
         self.last = result
@@ -68,10 +72,18 @@ class TickRunner:
         log.log(level, "crawl tick (%s): %s in %.1fs %s", reason, result.outcome, result.seconds, result.detail)
         return result
 
-    def _run(self, started: datetime, reason: str) -> TickResult:
+    def nothing_due(self, reason: str, started: datetime, seconds: float) -> TickResult:
+        """A tick that found no outlet due: no crawl started, and the heartbeat still shows it ticked."""
+        self.last = TickResult(started.isoformat(), round(seconds, 2), 0, "ok", "nothing due")
+        log.debug("crawl tick (%s): nothing due (decided in %.2fs)", reason, seconds)
+        return self.last
+
+    def _run(self, started: datetime, reason: str, outlets: list[str] | None) -> TickResult:
         t0 = time.monotonic()
-        cmd = crawl_command(self.extra_args)
-        log.info("crawl tick (%s): %s", reason, " ".join(cmd[1:]))
+        cmd = crawl_command(self.extra_args + tuple(outlets or ()))
+        shown = cmd[1:len(cmd) - len(outlets or ())]  # the outlets as a count: 3,000 ids make no log line
+        log.info("crawl tick (%s): %s%s", reason, " ".join(shown),
+                 f" ({len(outlets)} due outlet{'s' if len(outlets) != 1 else ''})" if outlets else "")
         # output goes to a file, not a pipe: a chatty crawl can never block on a full pipe
         with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:
             proc = subprocess.Popen(
