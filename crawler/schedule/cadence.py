@@ -358,7 +358,7 @@ def _order(s: Sighting) -> tuple[datetime, datetime]:
 
 
 def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config: CadenceConfig,
-                 clock: SimClock | None = None) -> History:
+                 clock: SimClock | None = None, first_crawls: Mapping[str, datetime] | None = None) -> History:
     """Fresh first-seen counts and watched hours per outlet in the lookback, and the hour profile.
 
     An article first seen long after its publication is backlog a first crawl found, not a sign of
@@ -388,8 +388,14 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
                 seen.append(sighting.first_seen)
     # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
     hours = {oid: max(0.0, (now - max(to_sim(first), since)).total_seconds() / 3600.0)
-             for oid, (first, _last) in crawl_span(db, wanted).items()}
+             for oid, first in _first_crawls(db, wanted, first_crawls).items()}
     return History(counts, hours, hour_profile(seen))
+
+
+def _first_crawls(db: Database, outlet_ids: set[str], known: Mapping[str, datetime] | None) -> dict[str, datetime]:
+    if known is None:
+        return {oid: first for oid, (first, _last) in crawl_span(db, outlet_ids).items()}
+    return {oid: first for oid, first in known.items() if oid in outlet_ids}
 
 
 def _aware(ts: datetime) -> datetime:
@@ -397,8 +403,9 @@ def _aware(ts: datetime) -> datetime:
 
 
 def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datetime], now: datetime,
-               config: CadenceConfig | None = None) -> list[Outlet]:
-    """The outlets a tick crawls: registry `every`/`cron` as written; the rest by the cadence mode."""
+               config: CadenceConfig | None = None, first_crawls: Mapping[str, datetime] | None = None) -> list[Outlet]:
+    """The outlets a tick crawls: registry `every`/`cron` as written; the rest by the cadence mode.
+    `first_crawls`: when each outlet's first crawl started, if the caller has read it already."""
     config = config or CadenceConfig.from_env()
     clock = sim_clock()
     if clock is not None:  # the freshness bench's compressed time: decide in simulated time
@@ -406,7 +413,7 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
         last = {oid: clock.sim(at) for oid, at in last.items()}
     if config.mode == "fixed" or all(o.fixed for o in outlets):
         return [o for o in outlets if is_due(o, last.get(o.id), now)]
-    history = load_history(db, [o.id for o in outlets if not o.fixed], now, config, clock)
+    history = load_history(db, [o.id for o in outlets if not o.fixed], now, config, clock, first_crawls)
     intervals = plan(outlets, history, config, now).intervals
     # half a tick (tick_for) rounds an interval to the nearest tick
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)
@@ -423,10 +430,11 @@ def due_now(db: Database, outlets: Iterable[Outlet], now: datetime | None = None
     now = now or datetime.now(UTC)
     outlets = list(outlets)
     cut_short = interrupted_outlets(db)  # killed, stopped or timed out: resumed at the next tick
-    last = {oid: at for oid, (_first, at) in crawl_span(db, [o.id for o in outlets]).items()}
+    span = crawl_span(db, [o.id for o in outlets])  # read once: the last crawls here, the first in load_history
+    last = {oid: at for oid, (_first, at) in span.items()}
     for oid, at in (started or {}).items():
         if oid not in last or at > last[oid]:
             last[oid] = at
-    due = {o.id for o in choose_due(db, outlets, last, now, config)}
+    due = {o.id for o in choose_due(db, outlets, last, now, config, {oid: f for oid, (f, _last) in span.items()})}
     return [o for o in outlets if o.id in cut_short or o.id in due]
 
