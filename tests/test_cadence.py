@@ -21,6 +21,7 @@ from crawler.schedule.cadence import (
     phase_of,
     plan,
     solve,
+    solve_quantile,
 )
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
@@ -84,6 +85,30 @@ def test_p95_polls_where_the_articles_are_at_one_interval_and_leaves_the_rest_at
     assert p.polls_per_hour() <= p.budget  # the ticks' rounding is paid for within the budget
     # one tick shorter would not be affordable
     assert 20 * 3600 / (head - tick).total_seconds() + 20 > p.budget
+
+
+def _late_share(x: float, rates: list[float], every: list[float]) -> float:
+    """The share of articles that wait longer than x when outlet i is polled every every[i] (flat day)."""
+    return sum(r * max(0.0, 1.0 - x / e) for r, e in zip(rates, every, strict=True)) / sum(rates)
+
+
+def test_p95_plan_keeps_fewer_than_5_percent_of_articles_waiting_past_x_and_x_is_the_shortest() -> None:
+    # 30 outlets with different rates, a few alike (a tie at the cut must not send them all to max_every)
+    rates = [3.0 / (1 + i) for i in range(24)] + [0.05] * 6
+    low, high, tick = [2 / 60] * 30, [1.0] * 30, 0.5 / 60
+    budget = 30 * 60 / 20  # fixed polling every 20 minutes
+    x, theta = solve_quantile(rates, low, high, FLAT, budget, tick)
+    every = [x if r >= theta else 1.0 for r in rates]
+    assert sum(1 / e for e in every) <= budget  # the budget is a ceiling
+    assert _late_share(x, rates, every) <= 0.05  # so the 95th-percentile wait is at most x
+    assert x < 20 / 60  # and shorter than the fixed interval the budget pays for
+    # one tick shorter: whatever head the budget then pays for leaves more than 5% waiting longer
+    shorter = x - tick
+    by_rate = sorted(range(30), key=lambda i: -rates[i])
+    for n in range(31):
+        head = set(by_rate[:n])
+        if n * (1 / shorter - 1.0) <= budget - 30:
+            assert _late_share(shorter, rates, [shorter if i in head else 1.0 for i in range(30)]) > 0.05 * 0.9
 
 
 def test_p95_lets_the_night_wait_until_max_every() -> None:

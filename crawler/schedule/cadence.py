@@ -49,7 +49,9 @@ log = logging.getLogger(__name__)
 MODES = ("fixed", "adaptive")
 OBJECTIVES = ("p95", "mean")
 QUANTILE = 0.95
-TAIL_SHARE = 0.5  # the quiet hours and outlets left at max_every carry at most half of the 5% above p95
+# the articles left at max_every that wait longer than x may be nine tenths of the 5% above p95: the
+# head's own waits never pass x, so the last tenth is for what a poll adds (the crawl, the sender)
+TAIL_SHARE = 0.9
 HOURS = 24
 PRIOR_HOURS = 24.0  # the prior weighs as much as a day of watching
 PRIOR_PER_DAY = 4.0  # an outlet never watched is taken to publish a few times a day
@@ -170,7 +172,7 @@ def solve_quantile(rates: Sequence[float], low: Sequence[float], high: Sequence[
     day's budget allows while the outlet-hours left at max_every carry at most TAIL_SHARE of the 5%.
 
     Why: a delay above x only comes from the outlet-hours left at max_every, so the 95th percentile
-    stays at most x when they carry less than 5% of the articles; a poll more often than every x
+    stays at most x when fewer than 5% of the articles wait there longer than x; a poll more often than every x
     where articles do come would only shorten delays already under the percentile. Busy outlets in
     office hours come first, quiet ones at night last. With a tick, x is a whole number of ticks
     and every interval is costed as the ticks round it (the budget is what is really spent).
@@ -195,16 +197,24 @@ def solve_quantile(rates: Sequence[float], low: Sequence[float], high: Sequence[
     total = float(lam.sum())
     spare = budget * HOURS - float(floor_cost.sum())  # what is left once every outlet-hour gets max_every
     tail_allowed = (1.0 - QUANTILE) * TAIL_SHARE * total
-    after = total - np.cumsum(lam)  # the rate left outside when the first k+1 outlet-hours are polled at x
 
     def head(x: float) -> int:
-        """How many of the busiest outlet-hours the budget polls every x."""
+        """How many of the busiest outlet-hours the budget polls every x. The plan polls every
+        outlet-hour at or above θ: a tie across the cut would be paid in full, so the cut moves
+        above the tied ones (the budget stays a ceiling)."""
         extra = np.maximum(1.0 / effective(np.clip(x, lo, hi)) - floor_cost, 0.0)
-        return int(np.searchsorted(np.cumsum(extra), spare, side="right"))
+        k = int(np.searchsorted(np.cumsum(extra), spare, side="right"))
+        if 0 < k < len(lam) and lam[k] == lam[k - 1]:
+            k = int(np.searchsorted(-lam, -lam[k], side="left"))
+        return k
 
     def fits(x: float) -> bool:
         k = head(x)
-        return k >= len(lam) or (k > 0 and after[k - 1] <= tail_allowed) or (k == 0 and total <= tail_allowed)
+        if k >= len(lam):
+            return True
+        # an article of a tail outlet-hour polled every `hi` waits longer than x with chance 1 - x/hi
+        late = lam[k:] * np.clip(1.0 - x / effective(hi[k:]), 0.0, 1.0)
+        return float(late.sum()) <= tail_allowed
 
     if spare <= 0 or total <= 0:
         return math.inf, math.inf  # the budget only pays for max_every
@@ -228,10 +238,6 @@ def solve_quantile(rates: Sequence[float], low: Sequence[float], high: Sequence[
             x_lo, x_hi = (x_lo, mid) if fits(mid) else (mid, x_hi)
         x = x_hi
     k = head(x)
-    if 0 < k < len(lam) and lam[k] == lam[k - 1]:
-        # the plan polls every outlet-hour at or above θ: a tie across the cut would be paid in
-        # full, so the cut moves above the tied ones (the budget stays a ceiling)
-        k = int(np.searchsorted(-lam, -lam[k], side="left"))
     theta = float(lam[k - 1]) if 0 < k <= len(lam) else math.inf
     return x, theta
 
