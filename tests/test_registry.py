@@ -132,6 +132,20 @@ def test_duplicate_ids_and_bad_toml(tmp_path: Path) -> None:
         load_registry(_write(tmp_path, GOOD + "\n[[outlet]\n"))
 
 
+def test_an_edited_registry_is_read_again_and_a_broken_edit_fails_every_time(tmp_path: Path) -> None:
+    # the scheduler reloads the file each tick: an edit of the same length must not be missed
+    path = _write(tmp_path, GOOD)
+    assert load_registry(path).outlet[0].every == timedelta(minutes=30)
+    path.write_text(GOOD.replace('every = "30m"', 'every = "15m"'), encoding="utf-8")
+    assert load_registry(path).outlet[0].every == timedelta(minutes=15)
+    path.write_text(GOOD + GOOD, encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(RegistryError, match="appears twice"):
+            load_registry(path)
+    path.write_text(GOOD, encoding="utf-8")
+    assert load_registry(path).outlet[0].every == timedelta(minutes=30)
+
+
 def test_missing_file_says_which_variable(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="NEWSWATCH_OUTLETS_FILE"):
         load_registry(tmp_path / "nope.toml")
