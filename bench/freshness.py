@@ -605,7 +605,7 @@ LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "65"))  # then nothi
 LIVE_LEAD_S = 25.0  # wall seconds between starting the server and the first publication
 LIVE_SEOUL_HOUR = 10  # the live runs publish from 10:00 in Seoul (simulated): a weekday morning's peak
 LIVE_HISTORY_H = 72.0  # simulated history (what polling found before) the adaptive cadence learns from
-_TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): -m crawler\.cli crawl")
+_TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): (-m crawler\.cli crawl|kept crawl process)")
 
 
 def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:

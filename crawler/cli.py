@@ -16,7 +16,6 @@ from typing import Any
 
 from crawler.commands import die as _die
 from crawler.commands import parse_since as _parse_since
-from crawler.commands import scrapy_setting as _setting
 from crawler.errors import USER_ERRORS
 
 
@@ -35,72 +34,6 @@ def _version() -> str:
         return version("newswatch")
     except PackageNotFoundError:  # a checkout without `pip install -e .`
         return "unknown (not installed)"
-
-
-# --- crawl -------------------------------------------------------------------------------------
-
-def cmd_crawl(args: argparse.Namespace) -> int:
-    from crawler.crawl.cpu import workers_from_env
-    from crawler.crawl.runner import due_outlets, run_crawl
-    from crawler.registry import load_registry
-    from crawler.store import Database
-
-    try:
-        workers_from_env()
-    except ValueError as exc:
-        return _die(str(exc))
-
-    registry = load_registry().by_id()
-    unknown = [o for o in args.outlets if o not in registry]
-    if unknown:
-        return _die(f"unknown outlet(s): {', '.join(unknown)}; `newswatch outlets` lists the registry")
-    db = Database.open()  # before anything is fetched: a database that is down stops the run here
-    if args.outlets:
-        chosen = args.outlets
-    elif args.all:
-        chosen = list(registry)
-    else:
-        from crawler.schedule.config import ScheduleConfigError
-
-        try:
-            chosen = [o.id for o in due_outlets(db, registry.values())]
-        except ScheduleConfigError as exc:  # a bad NEWSWATCH_SCHEDULE_CADENCE/BUDGET/… value
-            db.close()
-            return _die(str(exc))
-    db.close()
-    if not chosen:
-        if getattr(args, "json", False):  # callers may build the Namespace by hand
-            print(json.dumps({"finish_reason": "nothing due", "totals": {}, "outlets": {}}))
-        elif not args.quiet:
-            print("no outlet is due; `newswatch crawl --all` crawls every outlet now")
-        return 0
-    overrides: dict[str, Any] = dict(args.set or [])
-    overrides.update({"NEWSWATCH_SEED": args.seed, "NEWSWATCH_RECRAWL": args.recrawl})
-    if args.since:
-        overrides["NEWSWATCH_SINCE"] = args.since
-    if args.quiet:
-        overrides.setdefault("LOG_LEVEL", "WARNING")
-    summary = run_crawl(chosen, overrides)
-    if getattr(args, "json", False):  # callers may build the Namespace by hand
-        print(json.dumps({"finish_reason": summary.finish_reason, "totals": summary.totals,
-                          "outlets": summary.per_outlet}, ensure_ascii=False, default=str))
-    elif not args.quiet or summary.totals["errors"]:
-        _print_crawl_summary(summary)
-    # non-zero when an outlet failed, so cron (quiet on success) mails the summary
-    return 0 if summary.finish_reason == "finished" and not summary.totals["errors"] else 1
-
-
-def _print_crawl_summary(summary: Any) -> None:
-    from rich.table import Table
-
-    table = Table(title="crawl", show_lines=False)
-    for col in ("outlet", "requests", "new", "updated", "matches", "errors", "dropped"):
-        table.add_column(col, justify="left" if col in ("outlet", "dropped") else "right")
-    for oid, row in summary.per_outlet.items():
-        dropped = ", ".join(f"{k} {v}" for k, v in sorted(row["dropped"].items()))
-        table.add_row(oid, str(row["requests"]), str(row["new"]), str(row["updated"]),
-                      str(row["matches"]), str(row["errors"]), dropped)
-    _console().print(table)
 
 
 # --- send / digest --------------------------------------------------------------------------------
@@ -298,21 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"newswatch {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    c = sub.add_parser("crawl", help="crawl the due outlets (or the named ones, or --all) in one process",
-                       description="Crawl outlets once: feeds, then lists, then the articles not stored yet. "
-                                   "Without arguments, only the outlets whose interval or cron is due.")
-    c.add_argument("outlets", nargs="*", metavar="OUTLET", help="outlet ids from the registry")
-    c.add_argument("--all", action="store_true", help="crawl every outlet in the registry now")
-    c.add_argument("--since", type=_parse_since, metavar="DATE",
-                   help="backfill: page through lists back to DATE (YYYY-MM-DD)")
-    c.add_argument("--seed", action="store_true",
-                   help="store and match without alerting (a new deployment or a newly added outlet)")
-    c.add_argument("--recrawl", action="store_true", help="fetch articles again even if already stored")
-    c.add_argument("-s", "--set", type=_setting, action="append", metavar="KEY=VALUE",
-                   help="override a Scrapy setting for this run")
-    c.add_argument("-q", "--quiet", action="store_true", help="print nothing unless something failed (cron)")
-    c.add_argument("--json", action="store_true", help="print the per-outlet summary as one JSON object")
-    c.set_defaults(func=cmd_crawl)
+    from crawler.commands.crawl import register as register_crawl
+
+    register_crawl(sub)
 
     s = sub.add_parser("send", help="drain the alert outbox now",
                        description="Send the alerts that are due: one mail per recipient, each story once. "

@@ -325,6 +325,9 @@ class Settings(BaseSettings):
                                        "and SIGKILL (keep it well under systemd's TimeoutStopSec=60)", "schedule")
     schedule_misfire_grace: Duration = _f(timedelta(minutes=15), "after downtime a missed run is made up once "
                                           "if it is at most this late", "schedule")
+    schedule_keep_crawler: bool = _f(True, "keep one crawl process between ticks (imports, registry and Scrapy "
+                                     "set-up paid once, not per tick); false: a `newswatch crawl -q` process per "
+                                     "tick", "schedule", shown="true", example="true")
     schedule_crawl_args: str = _f("", "extra arguments for each tick's `newswatch crawl -q`, e.g. Scrapy "
                                   "settings", "schedule", shown="none", example="-s CONCURRENT_REQUESTS=32")
     schedule_cadence: Literal["fixed", "adaptive"] = _f("fixed", "outlets without `every`/`cron`: fixed (every "

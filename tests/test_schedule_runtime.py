@@ -88,6 +88,7 @@ def runtime(db: Any, files: tuple[Path, Path]) -> Iterator[Runtime]:
     rt.lock.acquire()
     rt.load()
     yield rt
+    rt.ticks.close()
     rt.lock.release()
 
 
@@ -150,24 +151,32 @@ def test_the_heartbeat_row(runtime: Runtime, db: Any) -> None:
     assert rows[0].info["outlets"] == 1 and rows[0].pid
 
 
+@pytest.mark.parametrize("keep", [False, True], ids=["process-per-tick", "kept-process"])
 def test_a_tick_with_nothing_due_starts_no_crawl_and_a_due_one_names_its_outlets(
-        runtime: Runtime, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The daemon decides the due outlets itself: an empty tick costs no crawl process (seconds of
-    CPU before its first request), and a crawl that starts is told which outlets to take."""
+        runtime: Runtime, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep: bool) -> None:
+    """The daemon decides the due outlets itself: an empty tick costs no crawl (seconds of CPU
+    before its first request in a new process), and a crawl that starts is told which outlets to
+    take — on its command line, or in its request to the kept crawl process."""
     calls = tmp_path / "crawls.txt"
     code = f"import sys; open({str(calls)!r}, 'a').write(' '.join(sys.argv[1:]) + '\\n')"
     monkeypatch.setattr(tick, "crawl_command", lambda extra=(): [sys.executable, "-c", code, *extra])
+    serve = (f"import sys, json\nfor line in sys.stdin:\n"
+             f"    open({str(calls)!r}, 'a').write(' '.join(json.loads(line)['argv']) + '\\n')\n"
+             f"    print(json.dumps({{'returncode': 0}}), flush=True)\n")
+    monkeypatch.setattr(tick, "serve_command", lambda: [sys.executable, "-c", serve])
+    runtime.ticks.keep = keep
     jobs.install(runtime)
     try:
         jobs.crawl_tick(windowed=False)  # `one` was never crawled: due, and named
-        assert calls.read_text(encoding="utf-8").split() == ["one"]
+        assert [a for a in calls.read_text(encoding="utf-8").split() if a != "-q"] == ["one"]
+        assert runtime.ticks.last is not None and runtime.ticks.last.outcome == "ok"
         with db.session() as s:  # crawled a minute ago; its interval is 30 minutes
             run = Run(started_at=datetime.now(UTC))
             s.add(run)
             s.flush()
             s.add(OutletRun(run_id=run.id, outlet_id="one", started_at=datetime.now(UTC) - timedelta(minutes=1)))
         jobs.crawl_tick(windowed=False)
-        assert calls.read_text(encoding="utf-8").split() == ["one"]  # no second crawl process
+        assert [a for a in calls.read_text(encoding="utf-8").split() if a != "-q"] == ["one"]  # no second crawl
         assert runtime.ticks.last is not None  # the heartbeat still shows a tick, and what it found
         assert (runtime.ticks.last.outcome, runtime.ticks.last.detail) == ("ok", "nothing due")
     finally:

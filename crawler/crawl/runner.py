@@ -1,7 +1,9 @@
 """One crawl in this process: the due (or named) outlets together, one crawler, a slot per outlet.
 
-Scrapy's reactor cannot restart inside a process, so a scheduler runs each tick as a
-`newswatch crawl` subprocess; this module is what that subprocess does.
+Scrapy's reactor cannot restart inside a process: a one-shot `newswatch crawl` runs one crawl
+(`run_crawl`) and ends; the crawl process the scheduler keeps between ticks
+(crawler.commands.crawlserve) runs one crawl after another in its reactor with the same settings
+(`crawl_settings`) and figures (`summarize`).
 """
 
 from __future__ import annotations
@@ -49,16 +51,23 @@ def run_crawl(outlet_ids: list[str], overrides: dict[str, Any] | None = None) ->
     """
     if redis_url():
         return enqueue_crawl(outlet_ids, overrides)
-
-
-    # the chosen outlets decide whether this crawler renders JS (OutletSpider.update_settings)
-    settings = project_settings({"NEWSWATCH_CRAWL_OUTLETS": list(outlet_ids), **(overrides or {})})
-    process = CrawlerProcess(settings)
+    process = CrawlerProcess(crawl_settings(outlet_ids, overrides))
     crawler = process.create_crawler(OutletSpider)
-    result = CrawlSummary(outlets=list(outlet_ids))
     process.crawl(crawler, outlets=",".join(outlet_ids))
     quiet_collector()
     process.start()
+    return summarize(crawler, outlet_ids)
+
+
+def crawl_settings(outlet_ids: list[str], overrides: dict[str, Any] | None = None) -> Any:
+    """The Scrapy settings of a crawl of these outlets: they decide whether its crawler renders
+    JS (OutletSpider.update_settings)."""
+    return project_settings({"NEWSWATCH_CRAWL_OUTLETS": list(outlet_ids), **(overrides or {})})
+
+
+def summarize(crawler: Any, outlet_ids: list[str]) -> CrawlSummary:
+    """Per-outlet figures of a finished crawl."""
+    result = CrawlSummary(outlets=list(outlet_ids))
     stats = crawler.stats.get_stats() if crawler.stats else {}
     result.finish_reason = str(stats.get("finish_reason", ""))
     ctx = CrawlContext.of(crawler)

@@ -55,6 +55,7 @@ class ScheduleConfig:
     stop_grace: timedelta = timedelta(seconds=20)
     misfire_grace: timedelta = timedelta(minutes=15)
     crawl_args: tuple[str, ...] = ()
+    keep_crawler: bool = True
 
     @classmethod
     def from_settings(cls, s: config.Settings) -> ScheduleConfig:
@@ -69,6 +70,7 @@ class ScheduleConfig:
             stop_grace=s.schedule_stop_grace,
             misfire_grace=s.schedule_misfire_grace,
             crawl_args=tuple(shlex.split(s.schedule_crawl_args)),
+            keep_crawler=s.schedule_keep_crawler,
         )
 
     @classmethod

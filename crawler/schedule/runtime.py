@@ -60,7 +60,7 @@ class Runtime:
         self.cadence = cadence or CadenceConfig.from_env()
         self.db = db
         self.lock = lock
-        self.ticks = TickRunner(config.crawl_timeout, config.stop_grace, config.crawl_args)
+        self.ticks = TickRunner(config.crawl_timeout, config.stop_grace, config.crawl_args, keep=config.keep_crawler)
         self.scheduler: BaseScheduler | None = None
         self.registry: Loaded | None = None
         self.recipients: Loaded | None = None
