@@ -153,6 +153,17 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _children(pid: int) -> list[int]:
+    """A process's direct children, started from any of its threads."""
+    kids: list[int] = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            kids += map(int, (task / "children").read_text().split())
+    except OSError:
+        pass
+    return kids
+
+
 def _descendants(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
@@ -658,6 +669,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
         t0 = time.monotonic()
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = 0.0
+        roles = {"daemon": 0.0, "crawl": 0.0, "workers": 0.0}  # each one's own peak
         with log_path.open("w", encoding="utf-8") as log_file:
             daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=env,
                                       stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
@@ -665,7 +677,11 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
                 end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
                 while datetime.now(UTC) < end and daemon.poll() is None:
                     time.sleep(1.0)
-                    peak = max(peak, _rss_mb(daemon.pid) + sum(_rss_mb(k) for k in _descendants(daemon.pid)))
+                    crawls = _children(daemon.pid)
+                    now = {"daemon": _rss_mb(daemon.pid), "crawl": sum(map(_rss_mb, crawls)),
+                           "workers": sum(_rss_mb(k) for c in crawls for k in _descendants(c))}
+                    peak = max(peak, sum(now.values()))
+                    roles = {k: max(v, now[k]) for k, v in roles.items()}
             finally:
                 daemon.send_signal(signal.SIGTERM)
                 try:
@@ -686,7 +702,8 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
     figures = measure_live(work, clock, start, log_text)
     sim_hours = wall * LIVE_SCALE / 3600.0
     figures.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "server_mb": round(server_mb),
-                    "peak_rss_mb": round(peak), "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
+                    "peak_rss_mb": round(peak), **{f"peak_rss_{k}_mb": round(v) for k, v in roles.items()},
+                    "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
                     "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2)})
     return figures
 
