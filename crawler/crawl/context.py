@@ -45,7 +45,11 @@ class OutletTally:
     dropped: Counter[str] = field(default_factory=Counter)
 
 
-POOLS_AFTER = 20  # articles a crawl asks for before it starts its CPU-worker and writer processes
+# articles a crawl asks for before it starts its CPU-worker and writer processes: starting both costs
+# 2.1 s of CPU (and ~190 MB) while an article's steps inline cost 15.8 ms (`make bench ONLY=crawl`
+# with NEWSWATCH_CPU_WORKERS=0), so below ~135 articles inline is the cheaper; the processes buy
+# parallelism, which pays in a big crawl (a seed, a backfill), not in a scheduler tick
+POOLS_AFTER = 150
 
 
 class CrawlContext:
@@ -163,9 +167,9 @@ class CrawlContext:
     def start_workers(self, articles: int = 1) -> None:
         """Count the articles this crawl asks for; at POOLS_AFTER start the CPU pool and the writer
         process (once). Before that every step runs inline in this process: a scheduler tick that
-        finds a few new articles would spend more starting two processes (~1.5 s of CPU and ~100 MB
-        each) than they save, while a big crawl starts them early enough that they spawn, import
-        and build the matchers while its articles download."""
+        finds a hundred new articles would spend more starting two processes than they save, while
+        a big crawl starts them early enough that they spawn, import and build the matchers while
+        its articles download."""
         self.articles_requested += articles
         if self.articles_requested < POOLS_AFTER or self.cpu.started:
             return
