@@ -4,6 +4,7 @@ per-outlet min_every/max_every, registry every/cron as a hard override, and the 
 from __future__ import annotations
 
 import math
+import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,9 @@ from crawler.registry import Outlet, Registry, RegistryError, load_registry
 from crawler.schedule.cadence import (
     CadenceConfig,
     History,
+    Sighting,
     choose_due,
+    first_copies,
     hour_profile,
     is_due_every,
     load_history,
@@ -23,6 +26,7 @@ from crawler.schedule.cadence import (
     solve,
     solve_quantile,
 )
+from crawler.schedule.simclock import SimClock
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # Monday 12:00 in Seoul
 BASE = {"name": "x", "region": "서울", "home": "http://127.0.0.1:1/"}
@@ -309,6 +313,69 @@ def test_history_counts_a_story_once_at_the_outlet_that_had_it_first(db: Any) ->
                       title="제목", body_hash="h", family="ndsoft", published_at=NOW - timedelta(hours=3),
                       first_seen_at=NOW - timedelta(hours=2)))  # one story of its own, in no group
     assert load_history(db, ["origin", "copier"], NOW, config).counts == {"origin": 10, "copier": 1}
+
+
+def _reference_history(rows: list[tuple[str, int | None, datetime, datetime | None]], wanted: set[str],
+                       since: datetime, backlog: timedelta, sim: Any) -> tuple[dict[str, int], tuple[float, ...]]:
+    """The history rule spelled out article by article in Python: backlog left out, one first copy
+    per story, counts and hour profile of the wanted outlets."""
+    fresh = [Sighting(o, sim(first), published, story) for o, story, first, published in rows
+             if sim(first) >= since and (published is None or sim(first) - published <= backlog)]
+    counts: dict[str, int] = {}
+    seen = []
+    for sighting in first_copies(fresh):
+        if sighting.outlet in wanted:
+            counts[sighting.outlet] = counts.get(sighting.outlet, 0) + 1
+            seen.append(sighting.first_seen)
+    return counts, hour_profile(seen)
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["wall-clock", "bench-clock"])
+def test_history_counted_in_the_database_is_the_rule_applied_article_by_article(db: Any, compressed: bool) -> None:
+    """The store counts first copies per outlet and hour (a row per outlet and hour comes back,
+    not one per article); on random articles, stories and backlog it gives what the rule gives."""
+    from crawler.store.models import Article, Story
+
+    rng = random.Random(20261207)
+    clock = SimClock(5.0, NOW - timedelta(hours=3), timedelta(minutes=7)) if compressed else None
+    config = CadenceConfig(mode="adaptive", lookback=timedelta(days=3))
+    sim = clock.sim if clock is not None else (lambda t: t)
+    rows: list[tuple[str, int | None, datetime, datetime | None]] = []
+    with db.session() as s:
+        stories = []
+        for n in range(60):
+            story = Story(title=f"기사 {n}", signature=b"")
+            s.add(story)
+            stories.append(story)
+        s.flush()
+        for i in range(500):
+            outlet = f"o{rng.randrange(25)}"
+            # first seen over the last ~4 days (the stored time; the bench's clock reads it compressed)
+            first = NOW - timedelta(seconds=rng.uniform(0, 4 * 86400 / (5 if compressed else 1)))
+            lag = rng.choice([None, timedelta(minutes=rng.uniform(0, 90)), timedelta(days=rng.uniform(1.5, 9))])
+            published = None if lag is None else sim(first) - lag
+            story = rng.choice(stories).id if rng.random() < 0.4 else None
+            s.add(Article(outlet_id=outlet, url=f"http://{outlet}/{i}", url_key=f"{outlet}/{i}",
+                          canonical_url=f"http://{outlet}/{i}", title="제목", body_hash="h", family="ndsoft",
+                          story_id=story, published_at=published, first_seen_at=first))
+            rows.append((outlet, story, first, published))
+    wanted = {f"o{n}" for n in range(20)}  # five outlets left out (fixed schedules, say)
+    backlog = max(2 * config.max_every, timedelta(days=1))
+    counts, profile = _reference_history(rows, wanted, sim(NOW) - config.lookback, backlog, sim)
+    assert sum(counts.values()) > 100 and len(counts) == 20  # the set exercises every rule
+    history = load_history(db, wanted, sim(NOW), config, clock, first_crawls={})
+    assert history.counts == counts
+    assert history.profile == pytest.approx(profile)
+    if db.engine.dialect.name == "sqlite":  # read from the covering index: no article row (body) is visited
+        from sqlalchemy.dialects import sqlite
+
+        from crawler.store.crawlstate import first_copies_query
+
+        query = first_copies_query(False, NOW - config.lookback, backlog)
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with db.engine.connect() as conn:
+            plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "SEARCH articles USING COVERING INDEX ix_articles_history (first_seen_at>?)" in plan, plan
 
 
 def test_a_ticks_last_and_first_crawl_times_are_index_seeks_not_a_scan_of_every_run(db: Any) -> None:

@@ -29,14 +29,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import select
 
 from crawler import config
 from crawler.clock import SEOUL
 from crawler.registry import DEFAULT_EVERY, Outlet
 from crawler.schedule.simclock import from_env as sim_clock
-from crawler.store.crawlstate import crawl_span, interrupted_outlets
-from crawler.store.models import Article
+from crawler.store.crawlstate import crawl_span, first_copies_by_hour, interrupted_outlets
 
 DUE_TOLERANCE = timedelta(minutes=2)  # a tick a little early still counts as due
 
@@ -369,33 +367,29 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
 
     An article first seen long after its publication is backlog a first crawl found, not a sign of
     how often the outlet publishes: it is left out (older than twice max_every, and at least a day).
-    Of the copies of one story only the first counts (`first_copies`).
+    Of the copies of one story only the first counts (`first_copies`). Counted in the database
+    (`crawlstate.first_copies_by_hour`): a tick reads a row per outlet and hour, not the articles.
     """
     since = now - config.lookback
     # stored times are wall time; with the bench's clock they are read as simulated time
     to_sim = clock.sim if clock is not None else _aware
     since_stored = clock.wall(since) if clock is not None else since
     backlog = max(2 * config.max_every, timedelta(days=1))
+    scale, offset = 1.0, 0.0
+    if clock is not None:  # sim(t) = anchor - lag + (t - anchor) * scale, in epoch seconds
+        scale = clock.scale
+        offset = clock.anchor.timestamp() * (1.0 - clock.scale) - clock.lag.total_seconds()
     wanted = set(outlet_ids)
     counts: dict[str, int] = {}
-    seen: list[datetime] = []
-    with db.sessions() as s:
-        rows = s.execute(select(Article.outlet_id, Article.first_seen_at, Article.published_at, Article.story_id)
-                         .where(Article.first_seen_at >= since_stored))
-        fresh = []
-        for oid, first, published, story in rows:
-            first = to_sim(first)
-            if published is not None and first - _aware(published) > backlog:
-                continue
-            fresh.append(Sighting(oid, first, _aware(published) if published is not None else None, story))
-        for sighting in first_copies(fresh):
-            if sighting.outlet in wanted:
-                counts[sighting.outlet] = counts.get(sighting.outlet, 0) + 1
-                seen.append(sighting.first_seen)
+    by_hour = [0] * HOURS
+    for (oid, hour), n in first_copies_by_hour(db, since_stored, backlog, scale, offset).items():
+        if oid in wanted:
+            counts[oid] = counts.get(oid, 0) + n
+            by_hour[hour] += n
     # watched since its first crawl, at most the lookback (an outlet never crawled: no hours yet)
     hours = {oid: max(0.0, (now - max(to_sim(first), since)).total_seconds() / 3600.0)
              for oid, first in _first_crawls(db, wanted, first_crawls).items()}
-    return History(counts, hours, hour_profile(seen))
+    return History(counts, hours, profile_of(by_hour))
 
 
 def _first_crawls(db: Database, outlet_ids: set[str], known: Mapping[str, datetime] | None) -> dict[str, datetime]:

@@ -94,6 +94,8 @@ class StoryOutlet(Base):
 
 class Article(Base):
     __tablename__ = "articles"
+    # covers the cadence's history read (crawlstate.first_copies_by_hour): no article row is visited
+    __table_args__ = (Index("ix_articles_history", "first_seen_at", "outlet_id", "story_id", "published_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     outlet_id: Mapped[str] = mapped_column(String(64), index=True)
     url: Mapped[str] = mapped_column(Text)
@@ -111,7 +113,7 @@ class Article(Base):
     family: Mapped[str] = mapped_column(String(32))
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     feed_title: Mapped[str | None] = mapped_column(Text)  # last seen feed/list entry (revisit policy)
     feed_modified: Mapped[str | None] = mapped_column(String(64))
