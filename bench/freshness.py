@@ -153,6 +153,18 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: pages shared with other processes (libraries, the memory-mapped
+    SQLite file, the CPU pool's imports) counted once over all of them, not in each one's RSS."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def _children(pid: int) -> list[int]:
     """A process's direct children, started from any of its threads."""
     kids: list[int] = []
@@ -557,6 +569,8 @@ def run() -> dict[str, Any]:
             figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
         figures["freshness.peak_rss_mb"] = max(figures.get("freshness.peak_rss_mb", 0),
                                                figures["freshness.fixed_peak_rss_mb"], figures["freshness.adaptive_peak_rss_mb"])
+        figures["freshness.peak_pss_mb"] = max(figures["freshness.fixed_peak_pss_mb"],
+                                               figures["freshness.adaptive_peak_pss_mb"])
         figures["freshness.cpu_share"] = round(max(figures[f"freshness.{p}_cpu_per_sim_hour_s"]
                                                    for p in ("fixed", "adaptive")) / 3600, 3)
         prefix = "freshness.sim_"  # the event-driven day: a cross-check under the live figures' keys
@@ -670,6 +684,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
         cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         peak = 0.0
         roles = {"daemon": 0.0, "crawl": 0.0, "workers": 0.0}  # each one's own peak
+        peak_pss = 0.0
         with log_path.open("w", encoding="utf-8") as log_file:
             daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=env,
                                       stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
@@ -682,6 +697,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
                            "workers": sum(_rss_mb(k) for c in crawls for k in _descendants(c))}
                     peak = max(peak, sum(now.values()))
                     roles = {k: max(v, now[k]) for k, v in roles.items()}
+                    peak_pss = max(peak_pss, sum(map(_pss_mb, [daemon.pid, *_descendants(daemon.pid)])))
             finally:
                 daemon.send_signal(signal.SIGTERM)
                 try:
@@ -703,6 +719,7 @@ def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
     sim_hours = wall * LIVE_SCALE / 3600.0
     figures.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "server_mb": round(server_mb),
                     "peak_rss_mb": round(peak), **{f"peak_rss_{k}_mb": round(v) for k, v in roles.items()},
+                    "peak_pss_mb": round(peak_pss),
                     "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
                     "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2)})
     return figures
