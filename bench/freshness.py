@@ -143,26 +143,25 @@ _TICK_LINE = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(t
 _RUN_LINE = re.compile(r'^(\S+ \S+) \S+ apscheduler\.executors\.\w+: Running job "send-outbox .*\(scheduled at (.+?)\)')
 
 
-def _rss_mb(pid: int) -> float:
+def _proc_mb(pid: int, name: str, key: str) -> float:
+    """A kB figure of /proc/<pid>/<name> in MB (0 once the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _rss_mb(pid: int) -> float:
+    return _proc_mb(pid, "status", "VmRSS:")
 
 
 def _pss_mb(pid: int) -> float:
     """Proportional set size: pages shared with other processes (libraries, the memory-mapped
     SQLite file, the CPU pool's imports) counted once over all of them, not in each one's RSS."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mb(pid, "smaps_rollup", "Pss:")
 
 
 def _children(pid: int) -> list[int]:
