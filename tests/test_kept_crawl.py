@@ -137,6 +137,19 @@ def test_a_failed_crawl_answer_fails_the_tick_and_keeps_the_process(
         runner.close()
 
 
+def test_an_unreadable_answer_fails_the_tick_and_the_next_one_is_asked_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    code = ("import json, sys\nfirst = True\nfor line in sys.stdin:\n"
+            "    print('not json' if first else json.dumps({'returncode': 0}), flush=True)\n    first = False\n")
+    _fake_server(monkeypatch, code)
+    runner = tick.TickRunner(timedelta(seconds=30), timedelta(seconds=1), keep=True)
+    try:
+        bad = runner.run("test", ["a"])
+        assert (bad.outcome, bad.returncode) == ("failed", 1) and "not JSON" in bad.detail
+        assert runner.run("test", ["a"]).outcome == "ok"
+    finally:
+        runner.close()
+
+
 def test_stop_ends_a_kept_crawl_mid_tick_and_refuses_new_ticks(monkeypatch: pytest.MonkeyPatch,
                                                                caplog: pytest.LogCaptureFixture) -> None:
     _fake_server(monkeypatch, SERVE.format(body="time.sleep(60)"))

@@ -114,7 +114,10 @@ class KeptCrawler:
         if line is None:
             return None
         self.served += 1
-        answer: dict[str, Any] = json.loads(line)
+        try:
+            answer: dict[str, Any] = json.loads(line)
+        except ValueError:  # never from crawlserve (its stdout carries answers only): a failed tick, not a crash
+            return {"returncode": 1, "error": f"an answer that is not JSON: {line[:200]!r}"}
         return answer
 
     def tail(self) -> str:
