@@ -4,9 +4,11 @@ ends it — the next tick starts a fresh one and nothing is left running."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from crawler.schedule import tick
 from crawler.store.models import Article
 from tests.support.cli import FAST, cli_env
+from tests.support.env import ROOT
 from tests.support.sites import StartSites
 
 _STARTED = re.compile(r"started the kept crawl process (\d+)")
@@ -181,3 +184,30 @@ def test_a_kept_crawl_is_replaced_after_recycle_after_ticks(monkeypatch: pytest.
         assert _gone(first) and not _gone(second)
     finally:
         runner.close()
+
+
+def test_the_kept_process_answers_every_request_even_with_the_database_away(home: Path, tmp_path: Path) -> None:
+    """A tick waits for its answer: a store that cannot be reached is answered at once, in one
+    line naming it, and the process goes on serving (the next tick finds the store back)."""
+    registry = tmp_path / "outlets.toml"
+    registry.write_text('[[outlet]]\nid = "one"\nname = "하나"\nregion = "서울"\nhome = "http://127.0.0.1:9/"\n',
+                        encoding="utf-8")
+    env = cli_env(home, registry, NEWSWATCH_DB_URL="postgresql+psycopg://newswatch@127.0.0.1:9/none")
+    proc = subprocess.Popen([sys.executable, "-m", "crawler.commands.crawlserve"], env=env, cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        for _ in range(2):
+            proc.stdin.write(json.dumps({"argv": ["-q", "one"]}) + "\n")
+            proc.stdin.flush()
+            answer = json.loads(proc.stdout.readline())
+            assert answer["returncode"] == 2 and "127.0.0.1:9" in answer["error"], answer
+        proc.stdin.close()
+        assert proc.wait(30) == 0  # end of input: it exits
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None and not pipe.closed:
+                pipe.close()

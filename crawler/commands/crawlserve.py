@@ -93,6 +93,9 @@ class Server:
         except USER_ERRORS as exc:  # the store is down, the registry is broken, …
             self.answer(EXIT_CONFIG, error=str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - every request is answered: the daemon waits for it
+            self.answer(1, error=f"{type(exc).__name__}: {exc}")
+            return
         if planned.refused:
             self.answer(EXIT_CONFIG, error=planned.refused)
             return
@@ -125,7 +128,11 @@ class Server:
         def finished(result: Any) -> None:
             self.busy = False
             error = "" if not hasattr(result, "getTraceback") else result.getTraceback()[-3000:]
-            summary = summarize(crawler, outlets)
+            try:
+                summary = summarize(crawler, outlets)
+            except Exception as exc:  # noqa: BLE001 - every request is answered: the daemon waits for it
+                self.answer(1, error=error or f"{type(exc).__name__}: {exc}")
+                return
             code = exit_status(summary) if not error else 1
             self.answer(code, finish_reason=summary.finish_reason, totals=summary.totals, error=error,
                         seconds=round(time.monotonic() - self.began, 2))
