@@ -178,15 +178,9 @@ def _children(pid: int) -> list[int]:
 def _descendants(pid: int) -> list[int]:
     out, todo = [], [pid]
     while todo:
-        current = todo.pop()
-        kids = []
-        try:  # a child started from any thread (the daemon's crawl runs in a pool thread)
-            for task in Path(f"/proc/{current}/task").iterdir():
-                kids += (task / "children").read_text().split()
-        except OSError:
-            continue
-        out.extend(int(k) for k in kids)
-        todo.extend(int(k) for k in kids)
+        kids = _children(todo.pop())  # from any thread: the daemon's crawl runs in a pool thread
+        out.extend(kids)
+        todo.extend(kids)
     return out
 
 
@@ -806,13 +800,13 @@ def measure_live(work: Path, clock: Any, start: datetime, log_text: str) -> dict
     stories: dict[int, dict[str, Any]] = {}
     unfound = 0
     # which published stories each stored story holds: one that holds several took them for one
+    keys = [(p["outlet"], _IDXNO.search(p["url"]).group(1)) for p in pubs]  # type: ignore[union-attr]
     held: dict[int, set[int]] = {}
-    for p in pubs:
-        stored = found.get((p["outlet"], _IDXNO.search(p["url"]).group(1)))  # type: ignore[union-attr]
+    for p, key in zip(pubs, keys, strict=True):
+        stored = found.get(key)
         if stored is not None and stored[2] is not None:
             held.setdefault(stored[2], set()).add(p["story"])
-    for p in pubs:
-        key = (p["outlet"], _IDXNO.search(p["url"]).group(1))  # type: ignore[union-attr]
+    for p, key in zip(pubs, keys, strict=True):
         entry = stories.setdefault(p["story"], {"at": datetime.fromisoformat(p["sim"]), "relevant": p["relevant"],
                                                 "alert": None, "mail": None, "found": False, "joined": False})
         entry["at"] = min(entry["at"], datetime.fromisoformat(p["sim"]))

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _rss_mb() -> float:
+def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
@@ -70,7 +70,7 @@ class Server:
     def answer(self, returncode: int, **extra: Any) -> None:
         self.answered += 1
         line = {"returncode": returncode, "finish_reason": "", "totals": {}, "error": "", **extra,
-                "peak_rss_mb": round(_rss_mb(), 1), "answered": self.answered}
+                "peak_rss_mb": round(_peak_rss_mb(), 1), "answered": self.answered}
         self.answers.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
         self.answers.flush()
 

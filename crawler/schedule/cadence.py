@@ -375,10 +375,7 @@ def load_history(db: Database, outlet_ids: Iterable[str], now: datetime, config:
     to_sim = clock.sim if clock is not None else _aware
     since_stored = clock.wall(since) if clock is not None else since
     backlog = max(2 * config.max_every, timedelta(days=1))
-    scale, offset = 1.0, 0.0
-    if clock is not None:  # sim(t) = anchor - lag + (t - anchor) * scale, in epoch seconds
-        scale = clock.scale
-        offset = clock.anchor.timestamp() * (1.0 - clock.scale) - clock.lag.total_seconds()
+    scale, offset = clock.epoch_terms() if clock is not None else (1.0, 0.0)
     wanted = set(outlet_ids)
     counts: dict[str, int] = {}
     by_hour = [0] * HOURS

@@ -158,8 +158,8 @@ def current() -> Runtime:
 
 
 def crawl_tick(reason: str = "tick", windowed: bool = True) -> None:
-    """Crawl the due outlets in one subprocess (interval ticks only inside the window); with none
-    due, start nothing (a crawl process costs seconds of CPU before its first request)."""
+    """Crawl the due outlets in one crawl (interval ticks only inside the window); with none due,
+    start nothing."""
     rt = current()
     if windowed and not in_window(rt.config.window, datetime.now(SEOUL).time()):
         log.debug("crawl tick skipped: outside NEWSWATCH_SCHEDULE_WINDOW")

@@ -36,6 +36,11 @@ class SimClock:
     def sim(self, wall: datetime) -> datetime:
         return self.anchor - self.lag + (_aware(wall) - self.anchor) * self.scale
 
+    def epoch_terms(self) -> tuple[float, float]:
+        """(scale, offset) with sim = scale * wall + offset in epoch seconds: `sim` for a query
+        that reads stored (wall) times in the database."""
+        return self.scale, self.anchor.timestamp() * (1.0 - self.scale) - self.lag.total_seconds()
+
     def wall(self, sim: datetime) -> datetime:
         return self.anchor + (_aware(sim) + self.lag - self.anchor) / self.scale
 
