@@ -44,6 +44,28 @@ def test_incomplete_outlets_keep_the_earliest_gap(db: Database) -> None:
     assert crawlstate.interrupted_outlets(db) == set(), "finished with errors: due at its interval, not at once"
 
 
+def test_a_ticks_end_settles_all_its_outlets_at_once_but_not_those_another_run_took_over(db: Database) -> None:
+    t1, t2 = NOW - timedelta(hours=2), NOW - timedelta(hours=1)
+    outlets = [f"outlet{n:04d}" for n in range(1200)]  # more than one IN chunk
+    crawlstate.mark_incomplete(db, outlets, since=t1, run_id=4, reason="run 4 has not finished")
+    crawlstate.mark_incomplete(db, outlets[:2] + outlets[-1:], since=t2, run_id=5, reason="run 5 has not finished")
+    assert crawlstate.mark_complete(db, outlets, 4) == set(outlets[2:-1])
+    assert crawlstate.incomplete_outlets(db) == {outlets[0]: t1, outlets[1]: t1, outlets[-1]: t1}
+    assert crawlstate.mark_complete(db, outlets, None, any_run=True) == {outlets[0], outlets[1], outlets[-1]}
+    assert crawlstate.incomplete_outlets(db) == {}
+
+
+def test_validators_of_many_urls_are_saved_and_replaced_in_one_call(db: Database) -> None:
+    urls = [f"http://127.0.0.1:{9000 + n}/rss/allArticle.xml" for n in range(700)]
+    crawlstate.save_validators(db, [(u, f'"e{n}"', None) for n, u in enumerate(urls)])
+    crawlstate.save_validators(db, [(urls[0], '"new"', "Mon, 05 Jan 2026 03:00:00 GMT"), (urls[0], '"newer"', None),
+                                    ("http://127.0.0.1:1/rss", None, None)])
+    known = crawlstate.validators_many(db, [*urls, "http://127.0.0.1:1/rss"])
+    assert known[urls[0]] == ('"newer"', None)  # the last row of a URL wins
+    assert known[urls[699]] == ('"e699"', None) and known["http://127.0.0.1:1/rss"] == (None, None)
+    assert len(known) == 701
+
+
 def test_removed_outlet_stays_incomplete_and_is_shown(db: Database, tmp_path: Path) -> None:
     """Bad input: an outlet removed from the registry while incomplete. Outcome: its row stays
     (nothing crawls it), `newswatch status` keeps naming it until it is added back and crawled."""

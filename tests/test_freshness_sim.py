@@ -87,3 +87,36 @@ def test_per_outlet_stats_are_grouped_in_one_pass() -> None:
     grouped = stats_by_outlet(stats)
     assert grouped == {"a": {"requests": 3, "feed/not_modified": 1}, "b-2": {"dropped/old": 4, "requests": 2}}
     assert all(grouped.get(o, {}) == outlet_stats(stats, o) for o in ("a", "b-2", "none"))
+
+
+def test_the_publishers_medical_tourism_stories_are_told_apart_and_matched() -> None:
+    """The live bench measures each medical-tourism story's own mail: two stories of one morning
+    must not be taken for one (their actors and figures differ, as two real stories' do), a
+    syndicated copy must join its story, and every story must match the office's watchlist."""
+    from itertools import combinations
+
+    from crawler import paths
+    from crawler.dedupe.stories import StoryDoc, same_story
+    from crawler.demosites.scale import scale_outlets, story_article
+    from crawler.match import Matcher, load_watchlists
+
+    outlets = scale_outlets(40, 1)
+    matcher = Matcher(load_watchlists(paths.watchlists_dir())["medical-tourism"])
+    at = START + timedelta(hours=10)
+    docs = []
+    for story in range(1, 31):
+        article = story_article(outlets[story], 1, story, True, at)
+        assert matcher.match(article.title, article.body).relevant, article.title
+        docs.append(StoryDoc(str(story), article.outlet, article.title, article.body, at))
+    joined = [(a.title, b.title) for a, b in combinations(docs, 2) if same_story(a, b)[0]]
+    assert len(joined) <= 4, joined  # of 435 pairs (dedupe's rewrite rule takes a few same-day sisters)
+    copy = story_article(outlets[0], 2, 5, True, at + timedelta(minutes=20))
+    assert same_story(docs[4], StoryDoc("copy", copy.outlet, copy.title, copy.body, at))[0]
+
+
+def test_particles_follow_the_syllable_before_them() -> None:
+    from crawler.demosites.scale import _particles
+
+    assert _particles("부산관광공사(은) 해솔병원(과) 협약했다") == "부산관광공사는 해솔병원과 협약했다"
+    assert _particles("서울(을) 찾은 환자, 의료원(이) 맡는다") == "서울을 찾은 환자, 의료원이 맡는다"
+    assert _particles("서울(으로), 부산(으로), 제주(으로)") == "서울로, 부산으로, 제주로"

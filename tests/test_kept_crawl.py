@@ -4,6 +4,7 @@ ends it — the next tick starts a fresh one and nothing is left running."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -211,3 +212,32 @@ def test_the_kept_process_answers_every_request_even_with_the_database_away(home
         for pipe in (proc.stdin, proc.stdout):
             if pipe is not None and not pipe.closed:
                 pipe.close()
+
+
+def test_a_kept_crawl_stores_a_morning_tick_inline_and_starts_worker_processes_only_for_a_backlog(
+        tmp_path: Path) -> None:
+    """Worker processes live as long as their crawl: in the kept process a tick of a few hundred
+    new articles (a 3,000-outlet morning) stores them inline instead of starting two more
+    processes (~320 MB, 2 s of CPU) every tick; a request's own -s NEWSWATCH_POOLS_AFTER wins."""
+    from twisted.internet import defer
+
+    from crawler.commands.crawlserve import KEPT_POOLS_AFTER, Server
+    from crawler.crawl.context import POOLS_AFTER, CrawlContext
+
+    crawlers: list[object] = []
+
+    class Process:  # what Server needs of a CrawlerProcess: a crawl that is under way
+        def crawl(self, crawler: object, **_: object) -> defer.Deferred[None]:
+            crawlers.append(crawler)
+            return defer.Deferred()
+
+    server = Server(Process(), io.StringIO())
+    db_url = f"sqlite:///{tmp_path / 'none.db'}"
+    server.start(["one"], {"NEWSWATCH_DB_URL": db_url})
+    server.busy = False
+    server.start(["one"], {"NEWSWATCH_DB_URL": db_url, "NEWSWATCH_POOLS_AFTER": "5"})
+    tick_ctx, own_ctx = (CrawlContext.of(c) for c in crawlers)  # type: ignore[arg-type]
+    assert KEPT_POOLS_AFTER > 2 * POOLS_AFTER
+    tick_ctx.start_workers(2 * POOLS_AFTER)
+    assert not tick_ctx.cpu.started and "db" not in tick_ctx.__dict__  # nothing started, nothing opened
+    assert tick_ctx.pools_after == KEPT_POOLS_AFTER and own_ctx.pools_after == 5

@@ -86,6 +86,8 @@ class CrawlContext:
         self._robots: dict[str, tuple[int, bytes] | None] = {}
         self.revisits: dict[str, list[crawlstate.StoredEntry]] | None = None
         self.articles_requested = 0  # start_workers counts them
+        # a Scrapy setting: the scheduler's kept crawl process sets a higher one (crawlserve)
+        self.pools_after = s.getint("NEWSWATCH_POOLS_AFTER", POOLS_AFTER)
 
     def prefetch(self, urls: Iterable[str], netlocs: Iterable[str], robots_max_age: timedelta) -> None:
         """Read the validators of these feed/list URLs and the cached robots.txt of these hosts."""
@@ -166,12 +168,12 @@ class CrawlContext:
 
     def start_workers(self, articles: int = 1) -> None:
         """Count the articles this crawl asks for; at POOLS_AFTER start the CPU pool and the writer
-        process (once). Before that every step runs inline in this process: a scheduler tick that
-        finds a hundred new articles would spend more starting two processes than they save, while
-        a big crawl starts them early enough that they spawn, import and build the matchers while
-        its articles download."""
+        process (once; the Scrapy setting NEWSWATCH_POOLS_AFTER moves it). Before that every step
+        runs inline in this process: a scheduler tick that finds a hundred new articles would spend
+        more starting two processes than they save, while a big crawl starts them early enough that
+        they spawn, import and build the matchers while its articles download."""
         self.articles_requested += articles
-        if self.articles_requested < POOLS_AFTER or self.cpu.started:
+        if self.articles_requested < self.pools_after or self.cpu.started:
             return
         self.cpu.start()
         if self.cpu.started:

@@ -103,8 +103,8 @@ class WorkerRunRecorder(RunRecorder):
             return f"{self.ctx.tally[outlet_id].errors} error(s)"
         return ""
 
-    def complete(self, outlet_id: str) -> None:
-        crawlstate.mark_complete(self.ctx.db, outlet_id, None, any_run=True)
+    def complete(self, outlet_ids: list[str]) -> None:
+        crawlstate.mark_complete(self.ctx.db, outlet_ids, None, any_run=True)
 
     def _open_period(self) -> None:
         self.ctx.started_at = datetime.now(UTC)

@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--publish-start", metavar="ISO", help="simulated instant publishing starts")
     publish.add_argument("--publish-hours", type=float, default=0.0, help="simulated hours of publishing")
     publish.add_argument("--publish-seed", default="freshness-live", help="seed of what is published")
+    publish.add_argument("--publish-relevant", type=float, default=0.08, metavar="SHARE",
+                         help="share of stories about medical tourism (0-1; default 0.08)")
     publish.add_argument("--publish-log", type=Path, help="one JSON line per published article (required)")
     return parser
 
@@ -106,8 +108,11 @@ def _publisher(args: argparse.Namespace, server: SiteServer, outlets: list[Any])
 
     if not (args.scale and args.publish_start and args.publish_hours > 0 and args.publish_log):
         raise ValueError("--publish-clock needs --scale, --publish-start, --publish-hours and --publish-log")
+    if not 0.0 <= args.publish_relevant <= 1.0:
+        raise ValueError(f"--publish-relevant {args.publish_relevant:g}: a share between 0 and 1")
     start = datetime.fromisoformat(args.publish_start)
-    schedule = scale.publications(len(outlets), start, args.publish_hours, seed=args.publish_seed)
+    schedule = scale.publications(len(outlets), start, args.publish_hours, seed=args.publish_seed,
+                                  relevant=args.publish_relevant)
     publisher = Publisher(server, schedule, start, SimClock.parse(args.publish_clock), args.publish_log)
     publisher.begin()
     return publisher

@@ -246,22 +246,87 @@ def story_article(outlet: Outlet, number: int, story: int, relevant: bool, publi
     region = REGIONS[story % len(REGIONS)]
     sections = [s.code for s in outlet.sections if s.code not in ("S1N9", "S1N5")]
     if relevant:
-        title = rng.choice(words["relevant"]).format(region=region, country=rng.choice(words["countries"]))
+        country = rng.choice(words["countries"])
+        title = rng.choice(words["relevant"]).format(region=region, country=country)
         section = "S1N5"
+        paragraphs = _story_paragraphs(rng, _story_facts(rng, region, country), relevant_pool, other_pool)
     else:
         subject, predicate = rng.choice(words["general"])
         title = f"{region}{rng.choice(words['places'])} {subject} {predicate} ({story})"
         section = sections[story % len(sections)]
-    paragraphs = [title.split(",")[0] + " 관련 소식이다. " + rng.choice(other_pool)]
-    for _ in range(rng.randint(4, 7)):
-        pool = relevant_pool if relevant and rng.random() < 0.7 else other_pool
-        paragraphs.append(" ".join(rng.choice(pool) for _ in range(rng.randint(2, 4))))
+        paragraphs = [title.split(",")[0] + " 관련 소식이다. " + rng.choice(other_pool)]
+        for _ in range(rng.randint(4, 7)):
+            paragraphs.append(" ".join(rng.choice(other_pool) for _ in range(rng.randint(2, 4))))
     record = {
         "id": NEW_ID_BASE + number, "section": section, "kind": "synthetic", "expect_relevant": relevant,
         "age_hours": 0.0, "reporter": rng.choice(words["reporters"]), "title": title, "subtitle": "",
         "caption": "", "paragraphs": paragraphs, "story": f"s{story}",
     }
     return resolve(record, outlet, published)
+
+
+def _story_facts(rng: random.Random, region: str, country: str) -> dict[str, str]:
+    """The actors, places and figures of one medical-tourism story (scale.toml `story_facts` slots):
+    two stories of the mix differ in them as two real stories do, so dedupe keeps them apart."""
+    words = _words()
+
+    first, second = rng.sample(words["hospital_kinds"], 2)
+    one, two = rng.sample(words["hospital_names"], 2)
+    month = rng.randint(1, 12)
+    return {
+        "region": region, "country": country,
+        "agency": f"{region}{rng.choice(words['agency_kinds'])}",
+        "hospital": f"{region} {one}{first}", "hospital2": f"{two}{second}",
+        "person": rng.choice(words["surnames"]) + rng.choice(words["given_syllables"]) + rng.choice(words["given_syllables"]),
+        "role": rng.choice(words["roles"]),
+        "month": str(month), "month2": str(month % 12 + 1), "day": str(rng.randint(1, 28)),
+        "patients": f"{rng.randint(1200, 48000):,}", "pct": str(rng.randint(6, 64)), "k": str(rng.randint(3, 24)),
+        "guests": str(rng.randint(8, 45)), "visitors": str(rng.randint(60, 900)),
+        "consults": f"{rng.randint(120, 2400):,}", "budget": str(rng.randint(3, 95)), "few": str(rng.randint(2, 9)),
+        "target": f"{rng.randint(2, 30) * 1000:,}", "weeks": str(rng.randint(4, 16)),
+        "ratio": f"{rng.randint(11, 39) / 10:.1f}",
+    }
+
+
+def _story_paragraphs(rng: random.Random, facts: dict[str, str], relevant_pool: tuple[str, ...],
+                      other_pool: tuple[str, ...]) -> list[str]:
+    """A medical-tourism story's paragraphs: its own facts first and throughout, with sentences of
+    the demo articles in between."""
+    templates = rng.sample(_words()["story_facts"], 8)  # of 16: another story shares about half
+    paragraphs = [_particles(templates.pop().format(**facts))]
+    for _ in range(rng.randint(4, 6)):
+        sentences = []
+        for _ in range(rng.randint(2, 3)):
+            draw = rng.random()
+            if draw < 0.55 and templates:
+                sentences.append(_particles(templates.pop().format(**facts)))
+            else:  # figures are what tells two stories apart: the filler brings none
+                sentences.append(rng.choice(_plain(relevant_pool if draw < 0.7 else other_pool)))
+        paragraphs.append(" ".join(sentences))
+    return paragraphs
+
+
+@cache
+def _plain(pool: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s for s in pool if not any(c.isdigit() for c in s))
+
+
+_PARTICLE = re.compile(r"(.)\((은|이|을|과|으로)\)")
+_PAIRS = {"은": ("은", "는"), "이": ("이", "가"), "을": ("을", "를"), "과": ("과", "와"), "으로": ("으로", "로")}
+
+
+def _particles(text: str) -> str:
+    """"부산관광공사(은)" → "부산관광공사는": each marked particle as the syllable before it takes it
+    (with a final consonant the first form; 으로 is 로 after a vowel or a final ㄹ)."""
+
+    def pick(m: re.Match[str]) -> str:
+        prev, mark = m.group(1), m.group(2)
+        final = (ord(prev) - 0xAC00) % 28 if "가" <= prev <= "힣" else 0
+        with_final, without = _PAIRS[mark]
+        use = with_final if final and not (mark == "으로" and final == 8) else without
+        return prev + use
+
+    return _PARTICLE.sub(pick, text)
 
 
 NEW_ID_BASE = 50000  # above any seeded article id (1000 + articles per outlet)

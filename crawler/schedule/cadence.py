@@ -315,17 +315,33 @@ def is_due_every(last: datetime | None, every: timedelta, now: datetime, toleran
     slot (the slot of `now` against the slot of the last crawl, both moved by the same tolerance,
     so a tick a little early does not poll again at the next tick), and never sooner than `least`
     (the outlet's min_every) after the last: when the plan moves an outlet to a new phase or
-    interval, it waits for the next slot instead.
+    interval, it waits for the next slot instead. One outlet of `due_every_many`.
     """
     if last is None:
         return True
-    give = min(tolerance, every / 2)
-    step = every.total_seconds()
+    return bool(due_every_many([epoch_seconds(last)], [every.total_seconds()], epoch_seconds(now),
+                               tolerance.total_seconds(), [phase], [least.total_seconds()])[0])
 
-    def slot(moment: datetime) -> int:
-        return math.floor((moment + give - _EPOCH).total_seconds() / step - phase)
 
-    return slot(now) > slot(last) and now + give - last >= least
+def due_every_many(last_s: Sequence[float], every_s: Sequence[float], now_s: float, tolerance_s: float,
+                   phase: Sequence[float], least_s: Sequence[float]) -> Any:
+    """`is_due_every` of many outlets at once (a boolean array): times in seconds since the slots'
+    epoch (`epoch_seconds`), NaN for an outlet never crawled (due)."""
+    # start-up time: numpy is loaded only when this runs
+    import numpy as np
+
+    last = np.asarray(last_s, dtype=float)
+    every = np.asarray(every_s, dtype=float)
+    give = np.minimum(tolerance_s, every / 2)
+    with np.errstate(invalid="ignore"):  # NaN compares false: never crawled is due below
+        later_slot = np.floor((now_s + give) / every - phase) > np.floor((last + give) / every - phase)
+        rested = now_s + give - last >= np.asarray(least_s, dtype=float)
+    return np.isnan(last) | (later_slot & rested)
+
+
+def epoch_seconds(moment: datetime) -> float:
+    """Seconds from the slots' epoch (a Monday midnight UTC) to `moment`."""
+    return (moment - _EPOCH).total_seconds()
 
 
 _EPOCH = datetime(2000, 1, 3, tzinfo=UTC)  # slots count from a Monday midnight UTC
@@ -414,9 +430,14 @@ def choose_due(db: Database, outlets: Sequence[Outlet], last: Mapping[str, datet
     intervals = plan(outlets, history, config, now).intervals
     # half a tick (tick_for) rounds an interval to the nearest tick
     tolerance = min(DUE_TOLERANCE, tick_for(config) / 2)
-    return [o for o in outlets
-            if (is_due(o, last.get(o.id), now) if o.fixed
-                else is_due_every(last.get(o.id), intervals[o.id], now, tolerance, phase_of(o.id), config.bounds(o)[0]))]
+    adaptive = [o for o in outlets if not o.fixed]
+    polled = [last.get(o.id) for o in adaptive]
+    due = due_every_many([math.nan if at is None else epoch_seconds(at) for at in polled],
+                         [intervals[o.id].total_seconds() for o in adaptive], epoch_seconds(now),
+                         tolerance.total_seconds(), [phase_of(o.id) for o in adaptive],
+                         [config.bounds(o)[0].total_seconds() for o in adaptive])
+    chosen = {o.id for o, yes in zip(adaptive, due, strict=True) if yes}
+    return [o for o in outlets if (is_due(o, last.get(o.id), now) if o.fixed else o.id in chosen)]
 
 
 def due_now(db: Database, outlets: Iterable[Outlet], now: datetime | None = None,

@@ -7,21 +7,27 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from typing import cast as cast_type
 
 from sqlalchemy import (
     BigInteger,
     Select,
     String,
+    Table,
     and_,
+    bindparam,
     cast,
     column,
+    delete,
     exists,
     func,
+    insert,
     or_,
     select,
     update,
     values,
 )
+from sqlalchemy.orm import Session
 
 from crawler.store.db import Database
 from crawler.store.models import (
@@ -141,14 +147,38 @@ def validators_many(db: Database, urls: Iterable[str]) -> dict[str, tuple[str | 
 
 
 def save_validators(db: Database, rows: Iterable[tuple[str, str | None, str | None]]) -> None:
+    """Store (url, ETag, Last-Modified) rows, one transaction for all: a tick's end saves those of
+    every outlet it settled at once (a statement per kind, not a query per URL)."""
+    latest = {url: (etag, modified) for url, etag, modified in rows}  # the last one of a URL wins
+    if not latest:
+        return
     now = datetime.now(UTC)
+    table = _table(HttpValidator)
     with db.session() as s:
-        for url, etag, modified in rows:
-            row = s.get(HttpValidator, url)
-            if row is None:
-                s.add(HttpValidator(url=url, etag=etag, last_modified=modified, checked_at=now))
-            else:
-                row.etag, row.last_modified, row.checked_at = etag, modified, now
+        known = _existing(s, table.c.url, list(latest))
+        fresh = [{"url": u, "etag": e, "last_modified": m, "checked_at": now}
+                 for u, (e, m) in latest.items() if u not in known]
+        if fresh:
+            s.execute(insert(table), fresh)
+        seen = [{"b_url": u, "etag": e, "last_modified": m, "checked_at": now}
+                for u, (e, m) in latest.items() if u in known]
+        if seen:
+            s.execute(update(table).where(table.c.url == bindparam("b_url"))
+                      .values(etag=bindparam("etag"), last_modified=bindparam("last_modified"),
+                              checked_at=bindparam("checked_at")), seen)
+
+
+def _table(model: Any) -> Table:
+    return cast_type(Table, model.__table__)  # a mapped class's table (typed as FromClause)
+
+
+def _existing(s: Session, key: Any, values_: list[str]) -> dict[str, Any]:
+    """{key value: the row} of the rows whose `key` column is among these values (chunked IN)."""
+    found: dict[str, Any] = {}
+    for i in range(0, len(values_), _CHUNK):
+        for row in s.execute(select(key.table).where(key.in_(values_[i : i + _CHUNK]))):
+            found[row._mapping[key]] = row
+    return found
 
 
 def list_shapes(db: Database, outlet_id: str) -> dict[str, tuple[int, int]]:
@@ -220,17 +250,24 @@ def incomplete_details(db: Database) -> list[IncompleteOutlet]:
 def mark_incomplete(db: Database, outlet_ids: Iterable[str], *, since: datetime, run_id: int | None,
                     reason: str, interrupted: bool = True) -> None:
     """Record these outlets as incomplete; an earlier `since` already recorded is kept (the gap
-    to read back over starts at the earliest unfinished run)."""
+    to read back over starts at the earliest unfinished run). One transaction, a statement per
+    kind: a tick's start marks all its outlets at once."""
+    ids = list(dict.fromkeys(outlet_ids))
+    if not ids:
+        return
     now = datetime.now(UTC)
+    table = _table(IncompleteOutlet)
+    values_ = {"run_id": run_id, "reason": reason, "interrupted": interrupted, "updated_at": now}
     with db.session() as s:
-        for oid in outlet_ids:
-            row = s.get(IncompleteOutlet, oid)
-            if row is None:
-                s.add(IncompleteOutlet(outlet_id=oid, since=since, run_id=run_id, reason=reason,
-                                       interrupted=interrupted, updated_at=now))
-            else:
-                row.since = min(row.since, since)
-                row.run_id, row.reason, row.interrupted, row.updated_at = run_id, reason, interrupted, now
+        known = _existing(s, table.c.outlet_id, ids)
+        fresh = [{"outlet_id": oid, "since": since, **values_} for oid in ids if oid not in known]
+        if fresh:
+            s.execute(insert(table), fresh)
+        seen = [{"b_id": oid, "since": min(known[oid].since, since), **values_} for oid in ids if oid in known]
+        if seen:
+            s.execute(update(table).where(table.c.outlet_id == bindparam("b_id"))
+                      .values(since=bindparam("since"), run_id=bindparam("run_id"), reason=bindparam("reason"),
+                              interrupted=bindparam("interrupted"), updated_at=bindparam("updated_at")), seen)
 
 
 def interrupted_outlets(db: Database) -> set[str]:
@@ -239,16 +276,20 @@ def interrupted_outlets(db: Database) -> set[str]:
         return set(s.scalars(select(IncompleteOutlet.outlet_id).where(IncompleteOutlet.interrupted.is_(True))))
 
 
-def mark_complete(db: Database, outlet_id: str, run_id: int | None, *, any_run: bool = False) -> bool:
-    """The run `run_id` finished this outlet's work: forget its incompleteness, unless another
-    run took the outlet over since (its own end decides). `any_run`: a Redis worker, which
-    judged the whole tick from the shared ledger."""
+def mark_complete(db: Database, outlet_ids: str | Iterable[str], run_id: int | None, *, any_run: bool = False) -> set[str]:
+    """The run `run_id` finished these outlets' work: forget their incompleteness, unless another
+    run took an outlet over since (its own end decides). `any_run`: a Redis worker, which judged
+    the whole tick from the shared ledger. One statement; returns the outlets forgotten."""
+    ids = [outlet_ids] if isinstance(outlet_ids, str) else list(dict.fromkeys(outlet_ids))
+    table = _table(IncompleteOutlet)
+    done: set[str] = set()
     with db.session() as s:
-        row = s.get(IncompleteOutlet, outlet_id)
-        if row is None or (row.run_id != run_id and not any_run):
-            return False
-        s.delete(row)
-        return True
+        for i in range(0, len(ids), _CHUNK):
+            stmt = delete(table).where(table.c.outlet_id.in_(ids[i : i + _CHUNK]))
+            if not any_run:
+                stmt = stmt.where(table.c.run_id.is_(None) if run_id is None else table.c.run_id == run_id)
+            done.update(s.execute(stmt.returning(table.c.outlet_id)).scalars())
+    return done
 
 
 def stored_before(db: Database, keys: list[str], when: datetime) -> set[str]:
