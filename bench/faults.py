@@ -1,9 +1,9 @@
 """Fault benchmark: crawls cut short on the scaled sites, then recovered as an operator would.
 
-For each fault: serve `--scale 20:50` (1,000 articles), start `newswatch crawl --all`, inject the
+For each fault: serve `--scale 20:30` (600 articles; the issue's reproduction had 1,000), start `newswatch crawl --all`, inject the
 fault when a seeded random share of the articles is stored (seed and point printed; fix the seed
 with NEWSWATCH_FAULT_SEED), recover (`newswatch crawl`, then `crawl --all`), then drain the outbox
-twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:50); pgcut (10:40, PostgreSQL
+twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:30); pgcut (10:40, PostgreSQL
 cut for 4 s through a TCP proxy; skipped without PostgreSQL); smtp550 (10:40, every recipient
 refused, then `send --retry-failed` twice).
 
@@ -391,7 +391,7 @@ def run_pgcut(work: Path, seed: int, outlets: int = 10, articles: int = 40) -> d
         admin.dispose()
 
 
-def run_fault(name: str, work: Path, seed: int, outlets: int = 20, articles: int = 50,
+def run_fault(name: str, work: Path, seed: int, outlets: int = 20, articles: int = 30,
               recovery: tuple[tuple[str, ...], ...] = ((), ("--all",))) -> dict[str, Any]:
     """One fault on fresh sites and a fresh home: inject, recover, count."""
     rng = random.Random(seed)

@@ -52,7 +52,7 @@ from typing import Any
 
 from crawler import paths
 
-OUTLETS, ARTICLES = 3000, 2
+OUTLETS, ARTICLES = 3000, 1  # one stored article per outlet: the seed crawl is half the work of two
 ANCHOR = "2026-01-02T12:00:00+09:00"
 PORT_BASE = int(os.environ.get("FRESHNESS_PORT_BASE", "26100"))  # fixed (URLs are in the cached store); 26100-29099 is below the ephemeral range
 BASE_EVERY = timedelta(minutes=5)
@@ -622,8 +622,8 @@ def simulated_day(count: int, rps: float, per_request_cpu: float, tick_cpu: floa
 
 LIVE_SCALE = float(os.environ.get("FRESHNESS_TIME_SCALE", "5"))  # simulated seconds per wall second
 LIVE_PUBLISH_S = float(os.environ.get("FRESHNESS_LIVE_PUBLISH_S", "90"))  # wall seconds of publishing
-LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "65"))  # then nothing new, the daemon runs on
-LIVE_LEAD_S = 25.0  # wall seconds between starting the server and the first publication
+LIVE_TAIL_S = float(os.environ.get("FRESHNESS_LIVE_TAIL_S", "55"))  # then nothing new, the daemon runs on
+LIVE_LEAD_S = 15.0  # wall seconds between starting the server and the first publication
 LIVE_SEOUL_HOUR = 10  # the live runs publish from 10:00 in Seoul (simulated): a weekday morning's peak
 # a quarter of the live window's stories are about medical tourism (the day's mix: 8%), so that
 # the percentiles of publication → mail rest on some 70 stories of their own rather than 20

@@ -384,7 +384,7 @@ def test_a_ticks_last_and_first_crawl_times_are_index_seeks_not_a_scan_of_every_
     hundredth: on SQLite the plan seeks the (outlet_id, started_at) index once per outlet."""
     from sqlalchemy.dialects import sqlite
 
-    from crawler.store.crawlstate import crawl_span, crawl_span_query
+    from crawler.store.crawlstate import crawl_span, crawl_span_statement
 
     starts = {"a": [NOW - timedelta(hours=h) for h in (1, 30, 5)], "b": [NOW - timedelta(days=3)]}
     for outlet, times in starts.items():
@@ -394,7 +394,7 @@ def test_a_ticks_last_and_first_crawl_times_are_index_seeks_not_a_scan_of_every_
     assert span == {"a": (NOW - timedelta(hours=30), NOW - timedelta(hours=1)),
                     "b": (NOW - timedelta(days=3), NOW - timedelta(days=3))}
     if db.engine.dialect.name == "sqlite":
-        sql = str(crawl_span_query(["a", "b"]).compile(dialect=sqlite.dialect()))
+        sql = str(crawl_span_statement(2).compile(dialect=sqlite.dialect()))
         with db.engine.connect() as conn:
             plan = " | ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, ("a", "b")))
         assert "SEARCH outlet_runs USING COVERING INDEX ix_outlet_runs_outlet_started (outlet_id=?)" in plan

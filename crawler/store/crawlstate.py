@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    TextualSelect,
     and_,
     bindparam,
     cast,
@@ -24,8 +26,8 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
-    values,
 )
 from sqlalchemy.orm import Session
 
@@ -37,8 +39,8 @@ from crawler.store.models import (
     IncompleteOutlet,
     ListShape,
     Match,
-    OutletRun,
     RobotsCache,
+    UTCDateTime,
 )
 
 _CHUNK = 500
@@ -325,19 +327,26 @@ def crawl_span(db: Database, outlet_ids: Iterable[str]) -> dict[str, tuple[datet
     out: dict[str, tuple[datetime, datetime]] = {}
     with db.sessions() as s:
         for i in range(0, len(ids), _CHUNK):
-            for oid, lo, hi in s.execute(crawl_span_query(ids[i : i + _CHUNK])):
+            chunk = ids[i : i + _CHUNK]
+            params = {f"o{n}": oid for n, oid in enumerate(chunk)}
+            for oid, lo, hi in s.execute(crawl_span_statement(len(chunk)), params):
                 if lo is not None and hi is not None:
                     out[oid] = (_utc(lo), _utc(hi))
     return out
 
 
-def crawl_span_query(outlet_ids: list[str]) -> Select[Any]:
-    """(outlet, first start, last start) for these outlets: a constant table of the ids, and per
-    id a correlated min() and max() that the (outlet_id, started_at) index answers in one seek."""
-    wanted = values(column("outlet_id", String), name="wanted").data([(o,) for o in outlet_ids]).cte("wanted")
-    first = select(func.min(OutletRun.started_at)).where(OutletRun.outlet_id == wanted.c.outlet_id)
-    last = select(func.max(OutletRun.started_at)).where(OutletRun.outlet_id == wanted.c.outlet_id)
-    return select(wanted.c.outlet_id, first.scalar_subquery(), last.scalar_subquery())
+@functools.cache
+def crawl_span_statement(size: int) -> TextualSelect:
+    """(outlet, first start, last start) for `size` outlets bound as :o0, :o1, …: a constant table
+    of the ids, and per id a correlated min() and max() that the (outlet_id, started_at) index
+    answers in one seek. Text, one statement per size: a VALUES list of bound ids is a statement
+    SQLAlchemy cannot cache, and rendering 3,000 of them again cost each tick 0.2 s."""
+    rows = ", ".join(f"(:o{n})" for n in range(size))
+    return text(
+        f"WITH wanted(outlet_id) AS (VALUES {rows}) SELECT wanted.outlet_id, "
+        "(SELECT min(started_at) FROM outlet_runs WHERE outlet_runs.outlet_id = wanted.outlet_id), "
+        "(SELECT max(started_at) FROM outlet_runs WHERE outlet_runs.outlet_id = wanted.outlet_id) FROM wanted"
+    ).columns(column("outlet_id", String), column("first", UTCDateTime()), column("last", UTCDateTime()))
 
 
 def _utc(ts: datetime) -> datetime:
