@@ -84,7 +84,7 @@ def test_p95_polls_where_the_articles_are_at_one_interval_and_leaves_the_rest_at
     assert weekly == {timedelta(hours=1)}
     assert len(daily) == 1
     head = daily.pop()
-    tick = timedelta(seconds=30)  # a quarter of the default min_every
+    tick = timedelta(seconds=15)  # an eighth of the default min_every
     assert head % tick == timedelta(0) and head < timedelta(minutes=30)  # whole ticks, shorter than fixed
     assert p.polls_per_hour() <= p.budget  # the ticks' rounding is paid for within the budget
     # one tick shorter would not be affordable
@@ -262,7 +262,7 @@ def test_registry_bounds_are_checked(extra: dict[str, str], message: str, tmp_pa
 # --- the store: what is learned, and which outlets a tick crawls -----------------------------------------
 
 def _add(db: Any, outlet: str, first_seen: list[datetime], published_lag: timedelta = timedelta(minutes=3),
-         started: datetime | None = None) -> None:
+         started: datetime | None = None, first: int = 0) -> None:
     from crawler.store.models import Article, OutletRun, Run
 
     with db.session() as s:
@@ -270,7 +270,7 @@ def _add(db: Any, outlet: str, first_seen: list[datetime], published_lag: timede
         s.add(run)
         s.flush()
         s.add(OutletRun(run_id=run.id, outlet_id=outlet, started_at=started or NOW - timedelta(days=20)))
-        for i, t in enumerate(first_seen):
+        for i, t in enumerate(first_seen, start=first):
             s.add(Article(outlet_id=outlet, url=f"http://{outlet}/{i}", url_key=f"{outlet}/{i}",
                           canonical_url=f"http://{outlet}/{i}", title="제목", body_hash="h", family="ndsoft",
                           first_seen_at=t, published_at=t - published_lag))
@@ -411,3 +411,48 @@ def test_a_tick_crawls_the_busy_outlet_again_before_the_quiet_one(db: Any) -> No
     assert [o.id for o in choose_due(db, outlets, last, NOW, CadenceConfig())] == ["fixed"]  # fixed: 30m default
     last["quiet"] = NOW - timedelta(hours=5)
     assert "quiet" in [o.id for o in choose_due(db, outlets, last, NOW, config)]
+
+
+def test_outlets_crawled_together_stay_spread_when_their_interval_is_near_min_every() -> None:
+    """Start-up crawls every outlet in one tick; with the head interval just above min_every (the
+    adaptive plan at the morning peak), waiting out the floor and polling at once gathered 9 in 10
+    outlets into one tick every interval. A slot that begins inside the floor is skipped instead."""
+    every, least, tick = timedelta(minutes=2, seconds=15), timedelta(minutes=2), timedelta(seconds=15)
+    last = dict.fromkeys((f"o{i}" for i in range(3000)), NOW)
+    per_tick = []
+    now = NOW
+    for _ in range(45):  # five intervals of ticks
+        now += tick
+        due = [o for o, at in last.items() if is_due_every(at, every, now, tick / 2, phase_of(o), least)]
+        assert all(now - last[o] >= least - tick / 2 for o in due)  # never sooner than min_every
+        per_tick.append(len(due))
+        last.update(dict.fromkeys(due, now))
+    steady = per_tick[18:]  # after the first skipped slots: 9 ticks an interval
+    assert max(steady) < 3000 / 9 * 1.5, per_tick
+    assert sum(steady) == pytest.approx(3000 * len(steady) / 9, rel=0.1)  # each outlet once an interval
+
+
+def test_the_daemon_keeps_its_plan_for_ten_minutes_and_plans_again_at_a_new_hour_or_setting(db: Any) -> None:
+    """Planning reads the week's history (up to 1.5 s at 3,000 outlets) and a tick comes every 15 s:
+    the daemon plans once per REPLAN_EVERY, and again when the hour, outlets or settings change."""
+    from crawler.schedule.cadence import REPLAN_EVERY, PlanCache
+
+    config = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), min_every=timedelta(minutes=2))
+    _add(db, "busy", [NOW - timedelta(minutes=10 * k) for k in range(1, 14 * 144)])
+    _add(db, "quiet", [NOW - timedelta(days=d) for d in (1, 4, 9)])
+    outlets = [_outlet("busy"), _outlet("quiet")]
+    last = dict.fromkeys(("busy", "quiet"), NOW - timedelta(minutes=20))
+    plans = PlanCache()
+    now = NOW + timedelta(minutes=1)
+    assert [o.id for o in choose_due(db, outlets, last, now, config, plans=plans)] == ["busy"]
+    _add(db, "quiet", [NOW - timedelta(minutes=5 + 10 * k) for k in range(14 * 144)], first=3)  # as busy as busy
+    for minutes in (2, 5, 9):  # the plan made at :01 holds until :11
+        assert [o.id for o in choose_due(db, outlets, last, NOW + timedelta(minutes=minutes), config, plans=plans)] == ["busy"]
+    assert plans.plans == 1  # the new history is not read yet
+    later = NOW + timedelta(minutes=1) + REPLAN_EVERY
+    assert "quiet" in [o.id for o in choose_due(db, outlets, last, later, config, plans=plans)]
+    assert plans.plans == 2
+    other = CadenceConfig(mode="adaptive", base_every=timedelta(minutes=30), budget=500.0)
+    choose_due(db, outlets, last, later + timedelta(seconds=15), other, plans=plans)
+    choose_due(db, outlets, last, NOW.replace(minute=59) + timedelta(minutes=2), other, plans=plans)
+    assert plans.plans == 4  # a new setting, then a new hour

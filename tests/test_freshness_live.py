@@ -69,13 +69,27 @@ def _compressed(monkeypatch: pytest.MonkeyPatch, scale: float, anchor: datetime 
     return clock
 
 
+def test_a_crawl_under_compressed_time_waits_between_requests_compressed_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AutoThrottle's 1-s first delay between an outlet's feed and its new article is one second of
+    real time: in the bench's compressed time it must count one simulated second, not five."""
+    from crawler.crawl.project import project_settings
+
+    real = project_settings()
+    assert real.getfloat("AUTOTHROTTLE_START_DELAY") == 1.0
+    _compressed(monkeypatch, 5)
+    fast = project_settings({"AUTOTHROTTLE_MAX_DELAY": 7})
+    assert fast.getfloat("AUTOTHROTTLE_START_DELAY") == pytest.approx(0.2)
+    assert fast.getfloat("AUTOTHROTTLE_MAX_DELAY") == 7  # a crawl's own setting is taken as given
+    assert fast.getfloat("DOWNLOAD_DELAY") == real.getfloat("DOWNLOAD_DELAY") / 5
+
+
 def test_the_daemon_ticks_a_simulated_interval_in_wall_time(monkeypatch: pytest.MonkeyPatch) -> None:
     reg = Registry(outlet=[Outlet(id="a", **BASE, every="5m")])
     assert jobs.tick_interval(reg, ScheduleConfig()) == timedelta(minutes=5)
     _compressed(monkeypatch, 5)
     assert jobs.tick_interval(reg, ScheduleConfig()) == timedelta(minutes=1)
     adaptive = Registry(outlet=[Outlet(id="a", **BASE)])
-    assert jobs.tick_interval(adaptive, ScheduleConfig(), CadenceConfig(mode="adaptive")) == timedelta(seconds=6)
+    assert jobs.tick_interval(adaptive, ScheduleConfig(), CadenceConfig(mode="adaptive")) == timedelta(seconds=3)
 
 
 def test_a_tick_decides_in_simulated_time(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -14,9 +14,28 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Any:
     """The Scrapy settings of the `settings` package, with per-run overrides."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "settings")
     settings = get_project_settings()
+    _compress_waits(settings)
     for key, value in (overrides or {}).items():
         settings.set(key, value, priority="cmdline")
     return settings
+
+
+# the politeness waits between requests to one outlet (AutoThrottle's first delay is 1 s each crawl)
+WAITS = ("DOWNLOAD_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY")
+
+
+def _compress_waits(settings: Any) -> None:
+    """Under the freshness bench's compressed time (NEWSWATCH_SCHEDULE_TIME_SCALE=F) a wait between
+    requests is time like any other: F times shorter, so that a 1-s politeness delay counts one
+    simulated second, not F. The crawl's own work is not compressed (it cannot be)."""
+    # start-up time: the settings are read when a crawl starts, not when the module is imported
+    from crawler.schedule.simclock import from_env
+
+    clock = from_env()
+    if clock is None:
+        return
+    for key in WAITS:
+        settings.set(key, settings.getfloat(key) / clock.scale, priority=settings.getpriority(key) or "project")
 
 
 # a full collection after this many middle-generation ones (Python's default: 10)

@@ -58,7 +58,7 @@ def interval(every: timedelta) -> IntervalTrigger:
 
 def tick_interval(registry: Registry, config: ScheduleConfig, cadence: CadenceConfig | None = None) -> timedelta:
     """NEWSWATCH_SCHEDULE_TICK, else the shortest outlet interval (30 minutes with none); with adaptive
-    cadence an outlet without `every`/`cron` counts with a quarter of its min_every (cadence.tick_for)."""
+    cadence an outlet without `every`/`cron` counts with an eighth of its min_every (cadence.tick_for)."""
     if config.tick is not None:
         return config.tick
 

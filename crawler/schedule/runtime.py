@@ -19,7 +19,7 @@ from crawler.alert.sender import drain
 from crawler.alert.transport import DeliveryError, transport_from_env
 from crawler.config import settings
 from crawler.registry import RegistryError, load_registry
-from crawler.schedule.cadence import CadenceConfig, due_now
+from crawler.schedule.cadence import CadenceConfig, PlanCache, due_now
 from crawler.schedule.config import ScheduleConfig
 from crawler.schedule.jobs import fixed_jobs, registry_jobs, sync_jobs
 from crawler.schedule.lock import AlreadyRunning, SchedulerLock
@@ -70,6 +70,7 @@ class Runtime:
         self._reload = threading.Lock()
         self._beat_lock = threading.Lock()
         self._final_beat = False
+        self.plans = PlanCache()  # the adaptive plan, kept between ticks
 
     # --- ticks ------------------------------------------------------------------------------
 
@@ -81,7 +82,7 @@ class Runtime:
         if settings().redis_url or self.registry is None:
             return None
         try:
-            return [o.id for o in due_now(self.db, self.registry.value.outlet, config=self.cadence)]
+            return [o.id for o in due_now(self.db, self.registry.value.outlet, config=self.cadence, plans=self.plans)]
         except Exception as exc:  # noqa: BLE001 - the crawl process meets the same fault and reports it
             log.warning("could not decide the due outlets here (%s: %s); the crawl decides", type(exc).__name__, exc)
             return None

@@ -7,9 +7,11 @@ times faster and is L behind the wall clock at A, so before A it lags behind the
 article of the bench's publisher is ever dated in the future). The lag lets the bench run the same
 simulated hour of the Seoul day (a weekday morning) whatever the hour it is started at. The site server's publisher dates articles in simulated time; the scheduler then
 reads every time it decides with (now, last crawls, first-seen history) in simulated time and
-divides its tick by F. What is *not* scaled: the crawl's own work, cron jobs, the sender and the
-heartbeat (their NEWSWATCH_SCHEDULE_* intervals are wall time), and every timestamp the store
-writes (wall time; the bench maps them back).
+divides its tick by F, and a crawl divides its politeness waits by F (crawl.project: a 1-s
+AutoThrottle delay between an outlet's feed and its new article counts one simulated second). What
+is *not* scaled: the crawl's own work, cron jobs, the sender and the heartbeat (their
+NEWSWATCH_SCHEDULE_* intervals are wall time), and every timestamp the store writes (wall time;
+the bench maps them back).
 """
 
 from __future__ import annotations
