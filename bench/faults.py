@@ -1,7 +1,7 @@
 """Fault benchmark: crawls cut short on the scaled sites, then recovered as an operator would.
 
-For each fault: serve `--scale 20:30` (600 articles; the issue's reproduction had 1,000), start `newswatch crawl --all`, inject the
-fault when a seeded random share of the articles is stored (seed and point printed; fix the seed
+For each fault: serve `--scale 20:30` (600 articles; the issue's reproduction had 1,000), start
+`newswatch crawl --all`, inject the fault when a seeded random share of the articles is stored (seed and point printed; fix the seed
 with NEWSWATCH_FAULT_SEED), recover (`newswatch crawl`, then `crawl --all`), then drain the outbox
 twice into a real SMTP server (aiosmtpd). Faults: kill9, sigterm (20:30); pgcut (10:40, PostgreSQL
 cut for 4 s through a TCP proxy; skipped without PostgreSQL); smtp550 (10:40, every recipient

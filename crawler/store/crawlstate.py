@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from typing import cast as cast_type
 
 from sqlalchemy import (
     BigInteger,
     Select,
     String,
-    Table,
     TextualSelect,
     and_,
     bindparam,
@@ -41,6 +39,7 @@ from crawler.store.models import (
     Match,
     RobotsCache,
     UTCDateTime,
+    table_of,
 )
 
 _CHUNK = 500
@@ -151,36 +150,31 @@ def validators_many(db: Database, urls: Iterable[str]) -> dict[str, tuple[str | 
 def save_validators(db: Database, rows: Iterable[tuple[str, str | None, str | None]]) -> None:
     """Store (url, ETag, Last-Modified) rows, one transaction for all: a tick's end saves those of
     every outlet it settled at once (a statement per kind, not a query per URL)."""
-    latest = {url: (etag, modified) for url, etag, modified in rows}  # the last one of a URL wins
-    if not latest:
-        return
     now = datetime.now(UTC)
-    table = _table(HttpValidator)
+    latest = {url: {"url": url, "etag": etag, "last_modified": modified, "checked_at": now}
+              for url, etag, modified in rows}  # the last one of a URL wins
     with db.session() as s:
-        known = _existing(s, table.c.url, list(latest))
-        fresh = [{"url": u, "etag": e, "last_modified": m, "checked_at": now}
-                 for u, (e, m) in latest.items() if u not in known]
-        if fresh:
-            s.execute(insert(table), fresh)
-        seen = [{"b_url": u, "etag": e, "last_modified": m, "checked_at": now}
-                for u, (e, m) in latest.items() if u in known]
-        if seen:
-            s.execute(update(table).where(table.c.url == bindparam("b_url"))
-                      .values(etag=bindparam("etag"), last_modified=bindparam("last_modified"),
-                              checked_at=bindparam("checked_at")), seen)
+        _upsert(s, table_of(HttpValidator).c.url, latest)
 
 
-def _table(model: Any) -> Table:
-    return cast_type(Table, model.__table__)  # a mapped class's table (typed as FromClause)
-
-
-def _existing(s: Session, key: Any, values_: list[str]) -> dict[str, Any]:
-    """{key value: the row} of the rows whose `key` column is among these values (chunked IN)."""
-    found: dict[str, Any] = {}
-    for i in range(0, len(values_), _CHUNK):
-        for row in s.execute(select(key.table).where(key.in_(values_[i : i + _CHUNK]))):
-            found[row._mapping[key]] = row
-    return found
+def _upsert(s: Session, key: Any, rows: Mapping[str, dict[str, Any]],
+            merge: Callable[[dict[str, Any], Any], dict[str, Any]] | None = None) -> None:
+    """Insert the rows (by their `key` column's value) that are not stored, update those that are
+    (`merge(row, stored)` first, if given): a read per 500 keys and a statement per kind, the same
+    on SQLite and PostgreSQL."""
+    if not rows:
+        return
+    table, keys = key.table, list(rows)
+    known: dict[str, Any] = {}
+    for i in range(0, len(keys), _CHUNK):
+        known.update((row._mapping[key], row) for row in s.execute(select(table).where(key.in_(keys[i : i + _CHUNK]))))
+    fresh = [row for k, row in rows.items() if k not in known]
+    if fresh:
+        s.execute(insert(table), fresh)
+    seen = [{**(merge(row, known[k]) if merge else row), "b_key": k} for k, row in rows.items() if k in known]
+    if seen:
+        columns: dict[str, Any] = {c: bindparam(c) for c in seen[0] if c not in ("b_key", key.name)}
+        s.execute(update(table).where(key == bindparam("b_key")).values(**columns), seen)
 
 
 def list_shapes(db: Database, outlet_id: str) -> dict[str, tuple[int, int]]:
@@ -254,22 +248,12 @@ def mark_incomplete(db: Database, outlet_ids: Iterable[str], *, since: datetime,
     """Record these outlets as incomplete; an earlier `since` already recorded is kept (the gap
     to read back over starts at the earliest unfinished run). One transaction, a statement per
     kind: a tick's start marks all its outlets at once."""
-    ids = list(dict.fromkeys(outlet_ids))
-    if not ids:
-        return
     now = datetime.now(UTC)
-    table = _table(IncompleteOutlet)
-    values_ = {"run_id": run_id, "reason": reason, "interrupted": interrupted, "updated_at": now}
+    rows = {oid: {"outlet_id": oid, "since": since, "run_id": run_id, "reason": reason, "interrupted": interrupted,
+                  "updated_at": now} for oid in outlet_ids}
     with db.session() as s:
-        known = _existing(s, table.c.outlet_id, ids)
-        fresh = [{"outlet_id": oid, "since": since, **values_} for oid in ids if oid not in known]
-        if fresh:
-            s.execute(insert(table), fresh)
-        seen = [{"b_id": oid, "since": min(known[oid].since, since), **values_} for oid in ids if oid in known]
-        if seen:
-            s.execute(update(table).where(table.c.outlet_id == bindparam("b_id"))
-                      .values(since=bindparam("since"), run_id=bindparam("run_id"), reason=bindparam("reason"),
-                              interrupted=bindparam("interrupted"), updated_at=bindparam("updated_at")), seen)
+        _upsert(s, table_of(IncompleteOutlet).c.outlet_id, rows,
+                merge=lambda row, stored: {**row, "since": min(stored.since, since)})
 
 
 def interrupted_outlets(db: Database) -> set[str]:
@@ -283,7 +267,7 @@ def mark_complete(db: Database, outlet_ids: str | Iterable[str], run_id: int | N
     run took an outlet over since (its own end decides). `any_run`: a Redis worker, which judged
     the whole tick from the shared ledger. One statement; returns the outlets forgotten."""
     ids = [outlet_ids] if isinstance(outlet_ids, str) else list(dict.fromkeys(outlet_ids))
-    table = _table(IncompleteOutlet)
+    table = table_of(IncompleteOutlet)
     done: set[str] = set()
     with db.session() as s:
         for i in range(0, len(ids), _CHUNK):

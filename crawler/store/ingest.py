@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, cast
+from typing import Any, Protocol
 
 from sqlalchemy import (
     Integer,
     LargeBinary,
     Row,
     String,
-    Table,
     Text,
     bindparam,
     func,
@@ -39,10 +38,10 @@ from crawler.store.models import (
     Article,
     ArticleUrl,
     ArticleVersion,
-    Base,
     Match,
     StoryOutlet,
     UTCDateTime,
+    table_of,
 )
 from crawler.types import ArticleRecord, MatchResult
 
@@ -246,17 +245,12 @@ def _index(session: Session, story_id: int, bands: list[int]) -> None:
         session.execute(_INSERT_BAND, [{"b": b, "s": story_id} for b in bands])
 
 
-# Core statements on the tables: given an ORM entity, `session.execute(insert(Entity), rows)` takes
-# the ORM's bulk path, which cost more per article than the rows themselves
-def _table(model: type[Base]) -> Table:
-    return cast(Table, model.__table__)  # a mapped class's table (typed as FromClause)
-
-
-_INSERT_URLS = insert(_table(ArticleUrl))
-_INSERT_VERSION = insert(_table(ArticleVersion))
-_INSERT_STORY_OUTLET = insert(_table(StoryOutlet))
-_INSERT_ARTICLE = insert(_table(Article)).returning(_table(Article).c.id)
-_INSERT_MATCH = insert(_table(Match)).returning(_table(Match).c.id)
+# Core statements on the tables (models.table_of)
+_INSERT_URLS = insert(table_of(ArticleUrl))
+_INSERT_VERSION = insert(table_of(ArticleVersion))
+_INSERT_STORY_OUTLET = insert(table_of(StoryOutlet))
+_INSERT_ARTICLE = insert(table_of(Article)).returning(table_of(Article).c.id)
+_INSERT_MATCH = insert(table_of(Match)).returning(table_of(Match).c.id)
 
 
 @dataclass

@@ -8,7 +8,7 @@ idle ticks cheap; heartbeats let `newswatch status` see the scheduler.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -54,6 +55,12 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's table, for Core statements: given an ORM entity, `session.execute(insert(Entity),
+    rows)` takes the ORM's bulk path, which costs more than the rows themselves."""
+    return cast(Table, model.__table__)  # typed as FromClause
 
 
 class Story(Base):
