@@ -1,6 +1,6 @@
 """Freshness at country scale: publication → alert row → mail over 3,000 outlets, fixed vs adaptive.
 
-Two parts, one run (`make bench ONLY=freshness`):
+Three parts, one run (`make bench ONLY=freshness`):
 
 1. **The idle tick at 3,000 outlets, for real**: the bundled site server serves 3,000 synthetic
    outlets (one port each, one process), a seeding crawl fills a SQLite store (cached under
@@ -24,15 +24,18 @@ Two parts, one run (`make bench ONLY=freshness`):
 What part 2 is not: the real scheduler daemon crawling a live publisher. The crawl's cost and
 speed come from part 1; matching, dedupe and mail composition are taken as instant.
 
-3. **The live daemon against a live publisher** (`live`, the `freshness.fixed_*`/`adaptive_*` keys;
-   part 2 then reports as `freshness.sim_*`; FRESHNESS_LIVE=0 skips it): the site server publishes
-   `publications(...)` as simulated time passes (crawler.demosites.server.Publisher), the real
-   `newswatch schedule` runs with time compressed FRESHNESS_TIME_SCALE× (crawler.schedule.simclock),
-   fixed and then adaptive from the same seeded store, and publication → alert row / mail file is
-   read from the store and the outbox. A third of the live window's stories are about medical
-   tourism (LIVE_RELEVANT; the day's mix has 8%) so that the percentiles rest on ~70 stories. A
-   tick's crawl counts FRESHNESS_TIME_SCALE times its wall time there: the live latencies are
-   pessimistic by up to (scale - 1) × a tick's wall.
+3. **The live daemons against a live publisher** (`live_pair`, the `freshness.fixed_*`/`adaptive_*`
+   keys; part 2 then reports as `freshness.sim_*`; FRESHNESS_LIVE=0 skips it): the site server
+   publishes `publications(...)` as simulated time passes (crawler.demosites.server.Publisher), and
+   two real `newswatch schedule` daemons, fixed and adaptive, each with its own copy of the seeded
+   store, run side by side against it with time compressed FRESHNESS_TIME_SCALE×
+   (crawler.schedule.simclock): both find the same stories published at the same moments.
+   Publication → alert row / mail file is read from each one's store and outbox. A third of the
+   live window's stories are about medical tourism (LIVE_RELEVANT; the day's mix has 8%) so that
+   the percentiles rest on ~70 stories. A tick's crawl counts FRESHNESS_TIME_SCALE times its wall
+   time there: the live latencies are pessimistic by up to (scale - 1) × a tick's wall. How each
+   daemon held over the run (its RSS and tick walls over time, how late its outbox sender started
+   while ticks ran) is read from the same runs.
 """
 
 from __future__ import annotations
@@ -61,8 +64,7 @@ BASE_EVERY = timedelta(minutes=5)
 WARM_HOURS, DAY_HOURS = 7 * 24.0, 24.0  # a week of history to learn from, one day measured
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 00:00 Tuesday in Seoul
 REPLAN_S = 600.0
-DAEMON_S = float(os.environ.get("FRESHNESS_DAEMON_S", "60"))  # the real daemon's run over 3,000 outlets
-DAEMON_SEND_EVERY_S = 10
+LIVE_SEND_EVERY_S = 5  # the live daemons' outbox sender (`NEWSWATCH_SCHEDULE_SEND_EVERY`)
 ISSUE_RPS = 300 / 2.1  # the issue's idle tick: 300 outlets in 2.1 s, 1.00 request each
 TARGETS = {
     "freshness.fixed_p95_mail_min": "≤ 6",
@@ -92,8 +94,7 @@ def _vm_hwm_mb(pid: int) -> float:
 
 
 def idle_tick(count: int) -> dict[str, float]:
-    """Serve `count` outlets, seed (or copy the cached seed), time one idle crawl of all of them, then
-    run the real daemon over them (`hold`)."""
+    """Serve `count` outlets, seed (or copy the cached seed), time one idle crawl of all of them."""
     from bench.schedule import _copy_db, _lines, _refresh_robots
 
     work = paths.bench_dir() / "freshness-run"
@@ -133,12 +134,11 @@ def idle_tick(count: int) -> dict[str, float]:
             raise RuntimeError(f"one-outlet crawl failed ({one.returncode}):\n{one.stderr[-3000:]}")
         start_cpu = _last_child_cpu()
         crawl_mb = tick["tree_mb"]
-        held = hold(env, work, server.pid) if DAEMON_S > 0 else {}
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {"wall_s": tick["wall_s"], "cpu_s": tick["cpu_s"], "requests": float(requests),
-            "server_mb": server_mb, "crawl_mb": crawl_mb, "seed_s": seeded_s, "tick_start_cpu_s": start_cpu, **held}
+            "server_mb": server_mb, "crawl_mb": crawl_mb, "seed_s": seeded_s, "tick_start_cpu_s": start_cpu}
 
 
 _TICK_LINE = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): (\w+) in ([\d.]+)s")
@@ -193,74 +193,6 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     mx, my = sum(xs) / n, sum(ys) / n
     var = sum((x - mx) ** 2 for x in xs)
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
-
-
-def hold(env: dict[str, str], work: Path, server_pid: int) -> dict[str, float]:
-    """The real `newswatch schedule` daemon over the 3,000 outlets for DAEMON_S seconds, every outlet
-    due at every tick (back-to-back idle ticks: the heaviest steady load a tick interval can give):
-    the daemon's RSS and each tick's wall over time (slopes), the sum of all processes' RSS, and how
-    late the outbox sender (every 10 s) ran while ticks ran."""
-    import signal
-
-    registry = work / "outlets.toml"
-    text = registry.read_text(encoding="utf-8")
-    (work / "outlets-due.toml").write_text(re.sub(r'(?m)^every = ".*"$', 'every = "1m"', text), encoding="utf-8")
-    (work / "recipients.toml").write_text('[[recipient]]\naddress = "bench@example.org"\n'
-                                          'watchlists = ["medical-tourism"]\n', encoding="utf-8")
-    denv = dict(env, NEWSWATCH_OUTLETS_FILE=str(work / "outlets-due.toml"),
-                NEWSWATCH_RECIPIENTS_FILE=str(work / "recipients.toml"), NEWSWATCH_SCHEDULE_WINDOW="always",
-                NEWSWATCH_SCHEDULE_TICK="20s", NEWSWATCH_SCHEDULE_SEND_EVERY=f"{DAEMON_SEND_EVERY_S}s")
-    log_path = work / "daemon.log"
-    with log_path.open("w", encoding="utf-8") as log_file:
-        daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=denv,
-                                  stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
-        t0 = time.monotonic()
-        times: list[float] = []
-        rss: list[float] = []
-        peak_all = 0.0
-        try:
-            while time.monotonic() - t0 < DAEMON_S and daemon.poll() is None:
-                time.sleep(2.0)
-                own = _rss_mb(daemon.pid)
-                if own:
-                    times.append(time.time())
-                    rss.append(own)
-                total = own + sum(_rss_mb(k) for k in _descendants(daemon.pid))
-                peak_all = max(peak_all, total)
-        finally:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=90)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
-                daemon.wait()
-    log_text = log_path.read_text(encoding="utf-8", errors="replace")
-    if daemon.returncode not in (0, -signal.SIGTERM) or not rss:
-        raise RuntimeError(f"the scheduler daemon failed ({daemon.returncode}):\n{log_text[-3000:]}")
-    ticks = [(m.group(2), float(m.group(3)), datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
-             for m in map(_TICK_LINE.match, log_text.splitlines()) if m]
-    late = []
-    for m in filter(None, map(_RUN_LINE.match, log_text.splitlines())):
-        ran = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").astimezone()  # the log's local time
-        scheduled = datetime.fromisoformat(m.group(2))
-        late.append((ran - scheduled).total_seconds())
-    seconds = [s for outcome, s, _ in ticks if outcome == "ok"]
-    # the slope of a warm daemon: from the end of its first tick (imports, job store, first crawl)
-    warm_from = ticks[0][2] if ticks else 0.0
-    warm = [(t, r) for t, r in zip(times, rss, strict=True) if t >= warm_from]
-    return {
-        "daemon_s": round(time.monotonic() - t0, 1),
-        "daemon_ticks": float(len(seconds)),
-        "daemon_tick_s": round(sum(seconds) / len(seconds), 1) if seconds else float("nan"),
-        "daemon_tick_slope_s_per_tick": round(_slope(list(range(len(seconds))), seconds), 2),
-        "daemon_rss_mb": round(rss[-1], 1),
-        "daemon_rss_slope_mb_per_h": round(_slope([t for t, _ in warm], [r for _, r in warm]) * 3600, 1),
-        "all_rss_peak_mb": round(peak_all),  # the daemon and its crawl processes (the server is the web)
-        "sender_runs": float(len(late)),
-        "sender_max_late_s": round(max(late, default=float("nan")), 1),
-        # the tick the bench's SIGTERM stops is not a failure
-        "failed_ticks": float(sum(1 for outcome, _, _ in ticks if outcome not in ("ok", "stopped"))),
-    }
 
 
 def _crawl(env: dict[str, str], *args: str) -> dict[str, float]:
@@ -540,29 +472,29 @@ def run() -> dict[str, Any]:
             "freshness.seed_crawl_s": round(tick["seed_s"], 1),
             "freshness.tick_start_cpu_s": round(tick_cpu, 2),
         })
-        for key in ("daemon_s", "daemon_ticks", "daemon_tick_s", "daemon_tick_slope_s_per_tick", "daemon_rss_mb",
-                    "daemon_rss_slope_mb_per_h", "all_rss_peak_mb", "sender_runs", "sender_max_late_s",
-                    "failed_ticks"):
-            if key in tick:
-                figures[f"freshness.{key}"] = tick[key]
-        if "all_rss_peak_mb" in tick:
-            figures["freshness.peak_rss_mb"] = max(figures["freshness.peak_rss_mb"], tick["all_rss_peak_mb"])
     else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
         rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
     if real:
         figures.update(runs_growth(count, seeded_store(count)))
     if real and os.environ.get("FRESHNESS_LIVE", "1") != "0":
-        seed_db = seeded_store(count)
-        for policy in ("fixed", "adaptive"):
-            for key, value in live(policy, count, seed_db).items():
-                figures[f"freshness.{policy}_{key}"] = value
+        pair = live_pair(count, seeded_store(count))
+        for policy, got in pair.items():
+            for key, value in got.items():
+                if key != "both_peak_rss_mb":
+                    figures[f"freshness.{policy}_{key}"] = value
+        # both deployments on one machine at once (each alone is what `peak_rss_mb` holds to 500 MB)
+        figures["freshness.both_peak_rss_mb"] = pair["fixed"]["both_peak_rss_mb"]
+        # how the daemons held: the worse of the two
+        figures["freshness.daemon_rss_slope_mb_per_h"] = max(p["daemon_rss_slope_mb_per_h"] for p in pair.values())
+        figures["freshness.sender_max_late_s"] = max(p["sender_max_late_s"] for p in pair.values())
+        figures["freshness.failed_ticks"] = sum(p["failed_ticks"] for p in pair.values())
         figures["freshness.time_scale"] = LIVE_SCALE
         # missed: published and never stored, or alerted and never mailed; a relevant-looking story
         # the watchlist did not match is the matcher's decision, counted apart
         # (*_relevant_found_unalerted), as is one that joined another story (*_relevant_joined)
         figures["freshness.missed"] = sum(
             figures[f"freshness.{p}_unfound"] + figures[f"freshness.{p}_relevant_unmailed"]
-            for p in ("fixed", "adaptive"))
+            for p in POLICIES)
         figures["freshness.adaptive_over_fixed_p95"] = round(
             figures["freshness.adaptive_p95_mail_min"] / figures["freshness.fixed_p95_mail_min"], 2)
         figures["freshness.peak_rss_mb"] = max(figures.get("freshness.peak_rss_mb", 0),
@@ -570,7 +502,7 @@ def run() -> dict[str, Any]:
         figures["freshness.peak_pss_mb"] = max(figures["freshness.fixed_peak_pss_mb"],
                                                figures["freshness.adaptive_peak_pss_mb"])
         figures["freshness.cpu_share"] = round(max(figures[f"freshness.{p}_cpu_per_sim_hour_s"]
-                                                   for p in ("fixed", "adaptive")) / 3600, 3)
+                                                   for p in POLICIES) / 3600, 3)
         prefix = "freshness.sim_"  # the event-driven day: a cross-check under the live figures' keys
     else:
         prefix = "freshness."
@@ -647,103 +579,186 @@ LIVE_HISTORY_H = 168.0
 _TICK_START = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): (-m crawler\.cli crawl|kept crawl process)")
 
 
-def live(policy: str, count: int, seed_db: Path) -> dict[str, float]:
-    """One real `newswatch schedule` daemon over `count` outlets while the site server publishes
-    (compressed time, NEWSWATCH_SCHEDULE_TIME_SCALE): publication → alert row / mail file from the
-    store and the outbox. `policy`: fixed (every outlet every 5 simulated minutes) or adaptive (the
-    same budget, NEWSWATCH_SCHEDULE_CADENCE=adaptive, learning from LIVE_HISTORY_H of history)."""
+POLICIES = ("fixed", "adaptive")
+
+
+def _policy_env(policy: str, work: Path, registry: str, clock: Any) -> dict[str, str]:
+    """One daemon's registry, recipient and environment: fixed (every outlet every 5 simulated
+    minutes) or adaptive (no `every`: the cadence decides, with the budget of fixed polling)."""
+    from crawler.schedule.simclock import ANCHOR_VAR, LAG_VAR, SCALE_VAR
+
+    every = 'every = "5m"' if policy == "fixed" else ""
+    (work / "outlets.toml").write_text(re.sub(r'(?m)^every = ".*"$', every, registry), encoding="utf-8")
+    (work / "recipients.toml").write_text(
+        '[[recipient]]\naddress = "bench@example.org"\nwatchlists = ["medical-tourism"]\nmode = "immediate"\n'
+        'immediate_min_score = 0.0\nweekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n',
+        encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "SENTRY_"))}
+    env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
+                "NEWSWATCH_DB_URL": f"sqlite:///{work / 'newswatch.db'}",
+                "NEWSWATCH_RECIPIENTS_FILE": str(work / "recipients.toml"),
+                "NEWSWATCH_SCHEDULE_WINDOW": "always", "NEWSWATCH_SCHEDULE_SEND_EVERY": f"{LIVE_SEND_EVERY_S}s",
+                SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat(),
+                LAG_VAR: f"{int(clock.lag.total_seconds())}s"})
+    if policy == "adaptive":
+        env.update({"NEWSWATCH_SCHEDULE_CADENCE": "adaptive", "NEWSWATCH_SCHEDULE_BASE_EVERY": "5m",
+                    "NEWSWATCH_SCHEDULE_LOOKBACK": f"{int(LIVE_HISTORY_H)}h"})
+    return env
+
+
+def stop_daemon(proc: subprocess.Popen[Any], timeout: float = 90.0) -> float:
+    """SIGTERM a daemon and reap it: the CPU seconds of it and of the crawl processes it reaped
+    (wait4's usage of one child, so two daemons running side by side are told apart)."""
+    import signal
+
+    proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+            break
+        time.sleep(0.2)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_utime + usage.ru_stime
+
+
+def live_pair(count: int, seed_db: Path) -> dict[str, dict[str, float]]:
+    """Two real `newswatch schedule` daemons side by side over the same `count` outlets while one site
+    server publishes (compressed time, NEWSWATCH_SCHEDULE_TIME_SCALE): fixed (every outlet every 5
+    simulated minutes) and adaptive (the same budget, NEWSWATCH_SCHEDULE_CADENCE=adaptive, learning
+    from LIVE_HISTORY_H of history), each with its own store, outbox and crawl process, both finding
+    the same stories published at the same moments. Per policy: publication → alert row / mail file
+    from its store and outbox, its processes' peak RSS and CPU, its daemon's RSS and tick walls
+    over time, how late its outbox sender ran."""
     import signal
 
     from bench.schedule import _copy_db
-    from crawler.schedule.simclock import ANCHOR_VAR, LAG_VAR, SCALE_VAR
 
-    work = paths.bench_dir() / f"freshness-live-{policy}"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    db_file, pub_log = work / "newswatch.db", work / "published.jsonl"
-    _copy_db(seed_db, db_file)
+    root = paths.bench_dir() / "freshness-live"
+    shutil.rmtree(root, ignore_errors=True)
+    works = {p: root / p for p in POLICIES}
+    for work in works.values():
+        work.mkdir(parents=True)
+    pub_log = root / "published.jsonl"
     first_pub = datetime.now(UTC) + timedelta(seconds=LIVE_LEAD_S)
     clock = live_clock(first_pub)
     start = clock.sim(first_pub)
-    _prepare_store(db_file, clock, start, count, history=policy == "adaptive")
+    for policy, work in works.items():
+        _copy_db(seed_db, work / "newswatch.db")
+        _prepare_store(work / "newswatch.db", clock, start, count, history=policy == "adaptive")
     server = subprocess.Popen(
         [sys.executable, "-m", "crawler.demosites", "serve", "--scale", f"{count}:{ARTICLES}", "--anchor", ANCHOR,
-         "--port-base", str(PORT_BASE), "--registry-out", str(work / "outlets.toml"),
+         "--port-base", str(PORT_BASE), "--registry-out", str(root / "outlets.toml"),
          "--publish-clock", clock.text(), "--publish-start", start.isoformat(),
          "--publish-hours", str(LIVE_PUBLISH_S * LIVE_SCALE / 3600.0), "--publish-log", str(pub_log),
          "--publish-relevant", str(LIVE_RELEVANT)],
         stdout=subprocess.PIPE, text=True, cwd=paths.PROJECT_ROOT)
+    daemons: dict[str, subprocess.Popen[Any]] = {}
+    logs = {p: w / "daemon.log" for p, w in works.items()}
     try:
         assert server.stdout is not None
         if not server.stdout.readline():
             server.wait(timeout=10)
             raise RuntimeError(f"the site server did not start (ports {PORT_BASE}+{count} busy?)")
-        registry = (work / "outlets.toml").read_text(encoding="utf-8")
-        every = 'every = "5m"' if policy == "fixed" else ""  # adaptive: no `every`, the cadence decides
-        (work / "outlets.toml").write_text(re.sub(r'(?m)^every = ".*"$', every, registry), encoding="utf-8")
-        (work / "recipients.toml").write_text(
-            '[[recipient]]\naddress = "bench@example.org"\nwatchlists = ["medical-tourism"]\nmode = "immediate"\n'
-            'immediate_min_score = 0.0\nweekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n',
-            encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSWATCH_", "SENTRY_"))}
-        env.update({"NEWSWATCH_HOME": str(work), "NEWSWATCH_OUTLETS_FILE": str(work / "outlets.toml"),
-                    "NEWSWATCH_DB_URL": f"sqlite:///{db_file}", "NEWSWATCH_RECIPIENTS_FILE": str(work / "recipients.toml"),
-                    "NEWSWATCH_SCHEDULE_WINDOW": "always", "NEWSWATCH_SCHEDULE_SEND_EVERY": "5s",
-                    SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat(),
-                    LAG_VAR: f"{int(clock.lag.total_seconds())}s"})
-        if policy == "adaptive":
-            env.update({"NEWSWATCH_SCHEDULE_CADENCE": "adaptive", "NEWSWATCH_SCHEDULE_BASE_EVERY": "5m",
-                        "NEWSWATCH_SCHEDULE_LOOKBACK": f"{int(LIVE_HISTORY_H)}h"})
-        log_path = work / "daemon.log"
+        registry = (root / "outlets.toml").read_text(encoding="utf-8")
+        envs = {p: _policy_env(p, w, registry, clock) for p, w in works.items()}
         t0 = time.monotonic()
-        cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        peak = 0.0
-        roles = {"daemon": 0.0, "crawl": 0.0, "workers": 0.0}  # each one's own peak
-        peak_pss = 0.0
-        with log_path.open("w", encoding="utf-8") as log_file:
-            daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=env,
-                                      stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
-            try:
-                end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
-                while datetime.now(UTC) < end and daemon.poll() is None:
-                    time.sleep(1.0)
-                    crawls = _children(daemon.pid)
-                    now = {"daemon": _rss_mb(daemon.pid), "crawl": sum(map(_rss_mb, crawls)),
-                           "workers": sum(_rss_mb(k) for c in crawls for k in _descendants(c))}
-                    peak = max(peak, sum(now.values()))
-                    roles = {k: max(v, now[k]) for k, v in roles.items()}
-                    peak_pss = max(peak_pss, sum(map(_pss_mb, [daemon.pid, *_descendants(daemon.pid)])))
-            finally:
-                daemon.send_signal(signal.SIGTERM)
-                try:
-                    daemon.wait(timeout=90)
-                except subprocess.TimeoutExpired:
-                    daemon.kill()
-                    daemon.wait()
+        peak = dict.fromkeys(POLICIES, 0.0)
+        peak_pss = dict.fromkeys(POLICIES, 0.0)
+        both = 0.0
+        roles = {p: {"daemon": 0.0, "crawl": 0.0, "workers": 0.0} for p in POLICIES}  # each one's own peak
+        series: dict[str, list[tuple[float, float]]] = {p: [] for p in POLICIES}  # (time, daemon RSS)
+        cpu: dict[str, float] = {}
+        for policy in POLICIES:
+            with logs[policy].open("w", encoding="utf-8") as log_file:
+                daemons[policy] = subprocess.Popen(
+                    [sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=envs[policy],
+                    stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
+        end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
+        while datetime.now(UTC) < end and all(d.poll() is None for d in daemons.values()):
+            time.sleep(1.0)
+            total = 0.0
+            for policy, daemon in daemons.items():
+                crawls = _children(daemon.pid)
+                now = {"daemon": _rss_mb(daemon.pid), "crawl": sum(map(_rss_mb, crawls)),
+                       "workers": sum(_rss_mb(k) for c in crawls for k in _descendants(c))}
+                series[policy].append((time.time(), now["daemon"]))
+                peak[policy] = max(peak[policy], sum(now.values()))
+                total += sum(now.values())
+                roles[policy] = {k: max(v, now[k]) for k, v in roles[policy].items()}
+                peak_pss[policy] = max(peak_pss[policy], sum(map(_pss_mb, [daemon.pid, *_descendants(daemon.pid)])))
+            both = max(both, total)
         wall = time.monotonic() - t0
-        cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        for policy, daemon in daemons.items():
+            cpu[policy] = stop_daemon(daemon)
         server_mb = _vm_hwm_mb(server.pid)
         ended = datetime.now(UTC)
         # an article at an outlet polled every max_every (an hour; 12 min of wall) may still wait
         # when the run ends: late, not lost. One crawl of every outlet tells the two apart.
-        if _unstored(work, db_file):
-            subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "-q", "--all"], env=env, check=False,
-                           capture_output=True, cwd=paths.PROJECT_ROOT, timeout=600)
+        for policy, work in works.items():
+            if _unstored(pub_log, work / "newswatch.db"):
+                subprocess.run([sys.executable, "-m", "crawler.cli", "crawl", "-q", "--all"], env=envs[policy],
+                               check=False, capture_output=True, cwd=paths.PROJECT_ROOT, timeout=600)
     finally:
+        for daemon in daemons.values():
+            if daemon.returncode is None:
+                daemon.kill()
+                daemon.wait()
         server.terminate()
         server.wait(timeout=30)
-    log_text = log_path.read_text(encoding="utf-8", errors="replace")
-    if daemon.returncode not in (0, -signal.SIGTERM):
-        raise RuntimeError(f"the scheduler daemon failed ({daemon.returncode}):\n{log_text[-3000:]}")
-    cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
-    figures = measure_live(work, clock, start, log_text, ended)
-    sim_hours = wall * LIVE_SCALE / 3600.0
-    figures.update({"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "server_mb": round(server_mb),
-                    "peak_rss_mb": round(peak), **{f"peak_rss_{k}_mb": round(v) for k, v in roles.items()},
-                    "peak_pss_mb": round(peak_pss),
-                    "cpu_per_sim_hour_s": round(cpu / sim_hours, 1),
-                    "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2)})
-    return figures
+    out: dict[str, dict[str, float]] = {}
+    for policy, work in works.items():
+        (work / "daemon-rss.tsv").write_text("".join(f"{t:.1f}\t{r:.1f}\n" for t, r in series[policy]))
+        log_text = logs[policy].read_text(encoding="utf-8", errors="replace")
+        if daemons[policy].returncode not in (0, -signal.SIGTERM):
+            raise RuntimeError(f"the {policy} daemon failed ({daemons[policy].returncode}):\n{log_text[-3000:]}")
+        figures = measure_live(work, pub_log, clock, start, log_text, ended)
+        sim_hours = wall * LIVE_SCALE / 3600.0
+        figures.update({"wall_s": round(wall, 1), "cpu_s": round(cpu[policy], 1), "server_mb": round(server_mb),
+                        "peak_rss_mb": round(peak[policy]),
+                        **{f"peak_rss_{k}_mb": round(v) for k, v in roles[policy].items()},
+                        "peak_pss_mb": round(peak_pss[policy]),
+                        "cpu_per_sim_hour_s": round(cpu[policy] / sim_hours, 1),
+                        "requests_per_outlet_sim_hour": round(figures["requests"] / count / sim_hours, 2),
+                        "both_peak_rss_mb": round(both),
+                        **daemon_course(log_text, series[policy])})
+        out[policy] = figures
+    return out
+
+
+def daemon_course(log_text: str, rss: list[tuple[float, float]]) -> dict[str, float]:
+    """How a daemon held over its run: its RSS after its first tick and at the end, the RSS slope over
+    the second half of the run, the slope of its ticks' wall over their order,
+    how late its outbox sender started while ticks ran, ticks that failed."""
+    lines = log_text.splitlines()
+    ticks = [(m.group(2), float(m.group(3)), datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
+             for m in map(_TICK_LINE.match, lines) if m]
+    late = []
+    for m in filter(None, map(_RUN_LINE.match, lines)):
+        ran = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").astimezone()  # the log's local time
+        late.append((ran - datetime.fromisoformat(m.group(2))).total_seconds())
+    seconds = [s for outcome, s, _ in ticks if outcome == "ok"]
+    sampled = [(t, r) for t, r in rss if r]
+    first_tick = ticks[0][2] if ticks else 0.0
+    after_first = next((r for t, r in sampled if t >= first_tick), float("nan"))
+    # the slope over the run's second half: the first minute holds the daemon's imports, job store,
+    # first plan and the start-up crawl of every outlet (steps of 5-70 MB that a day never repeats)
+    half = (sampled[0][0] + sampled[-1][0]) / 2 if sampled else 0.0
+    warm = [(t, r) for t, r in sampled if t >= max(first_tick, half)]
+    return {
+        "daemon_rss_mb": round(sampled[-1][1], 1) if sampled else float("nan"),
+        "daemon_rss_after_first_tick_mb": round(after_first, 1),
+        "daemon_rss_slope_mb_per_h": round(_slope([t for t, _ in warm], [r for _, r in warm]) * 3600, 1),
+        "tick_slope_s_per_tick": round(_slope(list(range(len(seconds))), seconds), 3),
+        "sender_runs": float(len(late)),
+        "sender_max_late_s": round(max(late, default=float("nan")), 1),
+        # the tick the bench's SIGTERM stops is not a failure
+        "failed_ticks": float(sum(1 for outcome, _, _ in ticks if outcome not in ("ok", "stopped"))),
+    }
 
 
 def live_clock(first_pub: datetime) -> Any:
@@ -808,18 +823,19 @@ def _after(stored_at: str, ended: datetime | None) -> bool:
     return ended is not None and datetime.fromisoformat(stored_at).replace(tzinfo=UTC) > ended
 
 
-def _unstored(work: Path, db_file: Path) -> int:
+def _unstored(pub_log: Path, db_file: Path) -> int:
     """Published articles the store does not hold."""
     import json
     import sqlite3
 
-    pubs = [json.loads(line) for line in (work / "published.jsonl").read_text(encoding="utf-8").splitlines()]
+    pubs = [json.loads(line) for line in pub_log.read_text(encoding="utf-8").splitlines()]
     with sqlite3.connect(db_file) as conn:
         urls = {url for (url,) in conn.execute("SELECT url FROM articles WHERE url LIKE 'http://127.%'")}
     return sum(1 for p in pubs if p["url"] not in urls)
 
 
-def measure_live(work: Path, clock: Any, start: datetime, log_text: str, ended: datetime | None = None) -> dict[str, float]:
+def measure_live(work: Path, pub_log: Path, clock: Any, start: datetime, log_text: str,
+                 ended: datetime | None = None) -> dict[str, float]:
     """Latencies (simulated minutes) from the publisher's log, the store's rows and the outbox files.
     What was stored or alerted only after the daemon `ended` (by the crawl of every outlet that
     follows a run which left articles unstored) is late: counted apart (`*_found_late`) and, for a
@@ -832,7 +848,7 @@ def measure_live(work: Path, clock: Any, start: datetime, log_text: str, ended: 
     def sim(stored_at: str) -> datetime:
         return clock.sim(datetime.fromisoformat(stored_at).replace(tzinfo=UTC))
 
-    pubs = [json.loads(line) for line in (work / "published.jsonl").read_text(encoding="utf-8").splitlines()]
+    pubs = [json.loads(line) for line in pub_log.read_text(encoding="utf-8").splitlines()]
     with sqlite3.connect(work / "newswatch.db") as conn:
         found = {(oid, m.group(1)): (aid, first, story)
                  for aid, oid, url, first, story in conn.execute(

@@ -1,9 +1,12 @@
 """The live freshness bench's parts: compressed time the scheduler honours, the site server's
-publisher, and the batched store reads a tick's start does for all its outlets."""
+publisher, the batched store reads a tick's start does for all its outlets, and how the bench reads
+each of two daemons run side by side (its own CPU, its ticks, sender and memory)."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -12,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from bench.freshness import LIVE_PUBLISH_S, LIVE_SEOUL_HOUR, LIVE_TAIL_S, live_clock
+from bench.freshness import (
+    LIVE_PUBLISH_S,
+    LIVE_SEOUL_HOUR,
+    LIVE_TAIL_S,
+    daemon_course,
+    live_clock,
+    stop_daemon,
+)
 from crawler.clock import SEOUL
 from crawler.demosites.scale import Publication, scale_outlets
 from crawler.demosites.server import Publisher
@@ -161,3 +171,56 @@ def test_batched_store_reads_equal_the_one_by_one_ones(db: Any) -> None:
     robots = crawlstate.cached_robots_many(db, hosts, age)
     assert {h: robots.get(h) for h in hosts} == {h: crawlstate.cached_robots(db, h, age) for h in hosts}
     assert crawlstate.cached_robots_many(db, hosts, timedelta(0)) == {}  # stale entries are not served
+
+
+def test_a_daemons_course_is_read_from_its_log_and_rss_samples() -> None:
+    """Ticks' walls and outcomes, how late the sender started, the RSS after the first tick and its
+    slope over the run's second half (the daemon's log is in local time)."""
+    base = datetime(2026, 12, 8, 0, 0, 0)  # naive local time, as the daemon logs
+
+    def line(seconds: float, text: str) -> str:
+        at = base + timedelta(seconds=seconds)
+        return f"{at.strftime('%Y-%m-%d %H:%M:%S')},{at.microsecond // 1000:03d} INFO {text}"
+
+    def sender(ran: float, scheduled: float) -> str:
+        at = (base + timedelta(seconds=scheduled)).astimezone().isoformat()
+        return line(ran, 'apscheduler.executors.default: Running job "send-outbox (trigger: interval[0:00:05], '
+                         f'next run at: x)" (scheduled at {at})')
+
+    log = "\n".join([
+        line(10, "crawler.schedule.tick: crawl tick (tick): ok in 10.0s "),
+        sender(15.5, 15), sender(20, 20),
+        line(70, "crawler.schedule.tick: crawl tick (tick): ok in 12.0s "),
+        line(130, "crawler.schedule.tick: crawl tick (tick): failed in 1.0s "),
+        line(140, "crawler.schedule.tick: crawl tick (tick): stopped in 3.0s "),
+    ])
+    t0 = base.timestamp()
+    # 80 MB until the first tick ends, then 100 MB, rising 36 MB an hour over the second half
+    rss = [(t0 + t, 80.0 if t < 10 else 100.0 + max(0, t - 60) * 36 / 3600) for t in range(0, 121, 2)]
+    course = daemon_course(log, rss)
+    assert course["sender_runs"] == 2 and course["sender_max_late_s"] == 0.5
+    assert course["tick_slope_s_per_tick"] == 2.0  # the ok ticks: 10 s then 12 s
+    assert course["failed_ticks"] == 1  # the tick the bench's SIGTERM stops is not a failure
+    assert course["daemon_rss_after_first_tick_mb"] == 100.0
+    assert course["daemon_rss_slope_mb_per_h"] == pytest.approx(36.0, abs=0.5)
+    assert course["daemon_rss_mb"] == pytest.approx(100.6, abs=0.1)
+
+
+def test_stopping_a_daemon_reaps_it_with_its_own_cpu_seconds() -> None:
+    """Two daemons run side by side: each one's CPU comes from its own wait4, not the bench's
+    children total; one that ignores SIGTERM is killed after the timeout."""
+    busy = ("import signal, sys\nsignal.signal(signal.SIGTERM, lambda *a: sys.exit(0))\n"
+            "print(flush=True)\nwhile True: pass")
+    proc = subprocess.Popen([sys.executable, "-c", busy], stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline()
+    time.sleep(1.0)
+    cpu = stop_daemon(proc)
+    proc.stdout.close()
+    assert proc.returncode == 0
+    assert 0.3 < cpu < 10
+    stubborn = subprocess.Popen([sys.executable, "-c", "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+                                 "print(flush=True)\ntime.sleep(60)"], stdout=subprocess.PIPE)
+    assert stubborn.stdout is not None and stubborn.stdout.readline()
+    stop_daemon(stubborn, timeout=0.5)
+    stubborn.stdout.close()
+    assert stubborn.returncode == -9
