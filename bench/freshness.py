@@ -606,19 +606,24 @@ def _policy_env(policy: str, work: Path, registry: str, clock: Any) -> dict[str,
     return env
 
 
+def _running(proc: subprocess.Popen[Any]) -> bool:
+    """Whether a child still runs, without reaping it (`stop_daemon` reaps it, with its usage)."""
+    return os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+
+
 def stop_daemon(proc: subprocess.Popen[Any], timeout: float = 90.0) -> float:
     """SIGTERM a daemon and reap it: the CPU seconds of it and of the crawl processes it reaped
     (wait4's usage of one child, so two daemons running side by side are told apart)."""
     import signal
 
-    proc.send_signal(signal.SIGTERM)
+    os.kill(proc.pid, signal.SIGTERM)  # not send_signal: it would reap a daemon that already ended
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
         if time.monotonic() > deadline:
-            proc.kill()
+            os.kill(proc.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             break
         time.sleep(0.2)
@@ -679,7 +684,7 @@ def live_pair(count: int, seed_db: Path) -> dict[str, dict[str, float]]:
                     [sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=envs[policy],
                     stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
         end = first_pub + timedelta(seconds=LIVE_PUBLISH_S + LIVE_TAIL_S)
-        while datetime.now(UTC) < end and all(d.poll() is None for d in daemons.values()):
+        while datetime.now(UTC) < end and all(map(_running, daemons.values())):
             time.sleep(1.0)
             total = 0.0
             for policy, daemon in daemons.items():

@@ -19,6 +19,7 @@ from bench.freshness import (
     LIVE_PUBLISH_S,
     LIVE_SEOUL_HOUR,
     LIVE_TAIL_S,
+    _running,
     daemon_course,
     live_clock,
     stop_daemon,
@@ -214,6 +215,7 @@ def test_stopping_a_daemon_reaps_it_with_its_own_cpu_seconds() -> None:
     proc = subprocess.Popen([sys.executable, "-c", busy], stdout=subprocess.PIPE)
     assert proc.stdout is not None and proc.stdout.readline()
     time.sleep(1.0)
+    assert _running(proc)
     cpu = stop_daemon(proc)
     proc.stdout.close()
     assert proc.returncode == 0
@@ -224,3 +226,8 @@ def test_stopping_a_daemon_reaps_it_with_its_own_cpu_seconds() -> None:
     stop_daemon(stubborn, timeout=0.5)
     stubborn.stdout.close()
     assert stubborn.returncode == -9
+    gone = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    while _running(gone):  # a daemon that died before the bench stops it is reaped by stop_daemon
+        time.sleep(0.05)
+    stop_daemon(gone)
+    assert gone.returncode == 3
