@@ -8,12 +8,11 @@ request. A tick over 3,000 outlets pops ~12,000 requests: 3 of an idle tick's 13
 (`-s SCHEDULER_PRIORITY_QUEUE=scrapy.pqueues.ScrapyPriorityQueue` took 10 s, but hands out
 requests of slots that are busy).
 
-`SlotAwarePriorityQueue` makes the same choice walking the slots in sorted order from the last one
-chosen (then from the start): the first slot met with the fewest active downloads is the one
-Scrapy's scan returns, and an idle slot ends the walk. At most CONCURRENT_REQUESTS slots are busy,
-so at thousands of outlets the walk ends after a few steps; it visits every slot only when every
-queued slot is busy, as Scrapy's scan always does. The count of queued requests is kept as they
-come and go.
+`SlotAwarePriorityQueue` makes the same choice in sorted slot order: the first idle slot after
+the last one chosen, else the first idle slot from the start — which is what Scrapy's scan
+returns whenever some slot is idle. At most CONCURRENT_REQUESTS slots are busy, so the walk ends
+after a few steps; only when every queued slot is busy does it fall back to Scrapy's full scan.
+The count of queued requests is kept as they come and go.
 """
 
 from __future__ import annotations
@@ -66,21 +65,14 @@ class SlotAwarePriorityQueue(DownloaderAwarePriorityQueue):
         slots = self._downloader_interface.downloader.slots
         last = self._last_selected_slot
         start = bisect_right(order, last) if last is not None else 0
-        best, fewest = order[start % len(order)], None
-        # after `last` first, then from the start: the first slot met with the fewest active downloads
-        # is Scrapy's choice (the smallest name after `last` among them, else the smallest); an idle
-        # one ends the walk
         for i in chain(range(start, len(order)), range(start)):
             slot = order[i]
             busy = slots.get(slot)
-            active = len(busy.active) if busy is not None else 0
-            if fewest is None or active < fewest:
-                best, fewest = slot, active
-                if not active:
-                    break
-        if update_state:
-            self._last_selected_slot = best
-        return best
+            if busy is None or not busy.active:
+                if update_state:
+                    self._last_selected_slot = slot
+                return slot
+        return self._next_slot(self._downloader_interface.stats(order), update_state=update_state)
 
     def pop(self) -> Request | None:
         slot = self._choose(update_state=True)
