@@ -34,9 +34,6 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
-# Scrapy's downloader-aware order (the least busy outlet first) at a cost per request that does
-# not grow with the number of outlets (crawler/crawl/slotqueue.py)
-SCHEDULER_PRIORITY_QUEUE = "crawler.crawl.slotqueue.SlotAwarePriorityQueue"
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024  # a page-size cap: no real article is near this
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
