@@ -125,17 +125,22 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _runs(session: Session, now: datetime) -> dict[str, list[tuple[RunStats, OutletRun]]]:
+def _runs(session: Session, now: datetime) -> dict[str, list[RunStats]]:
+    """Each outlet's runs over the baseline, oldest first. Plain columns, not ORM objects: at 3,000
+    outlets the health check runs over tens of thousands of rows in the scheduler's own process,
+    and an OutletRun object with its identity-map state cost ~2 KB each (a 30-s health check in
+    the freshness bench lifted the daemon from 189 to 325 MB)."""
     since = now - timedelta(days=BASELINE_DAYS)
     rows = session.execute(
-        select(OutletRun, Run.status).join(Run, Run.id == OutletRun.run_id)
+        select(OutletRun.outlet_id, OutletRun.started_at, Run.status, OutletRun.requests, OutletRun.new_articles,
+               OutletRun.errors, OutletRun.fallbacks, OutletRun.stats)
+        .join(Run, Run.id == OutletRun.run_id)
         .where(OutletRun.started_at >= since).order_by(OutletRun.started_at, OutletRun.id)
-    ).all()
-    out: dict[str, list[tuple[RunStats, OutletRun]]] = {}
-    for row, status in rows:
-        stats = RunStats(started_at=row.started_at, status=status, requests=row.requests, new=row.new_articles,
-                         errors=row.errors, fallbacks=row.fallbacks, stats=dict(row.stats or {}))
-        out.setdefault(row.outlet_id, []).append((stats, row))
+    )
+    out: dict[str, list[RunStats]] = {}
+    for outlet_id, started_at, status, requests, new, errors, fallbacks, stats in rows:
+        out.setdefault(outlet_id, []).append(RunStats(started_at=started_at, status=status, requests=requests, new=new,
+                                                      errors=errors, fallbacks=fallbacks, stats=stats or {}))
     return out
 
 
@@ -167,17 +172,16 @@ def outlet_health(session: Session, registry: Mapping[str, Outlet], now: datetim
     rules = tuple(rules)
     result: list[OutletHealth] = []
     for outlet in registry.values():
-        mine = [s for s, _ in runs.get(outlet.id, [])]
+        mine = runs.get(outlet.id, [])
         window = OutletWindow(outlet.id, outlet.family, now, mine, last_new.get(outlet.id),
                               outlet.health.model_dump())
-        last = runs.get(outlet.id, [])[-1] if runs.get(outlet.id) else None
+        last = mine[-1] if mine else None
         result.append(OutletHealth(
             outlet.id, outlet.name, outlet.family, False,
-            last[1].started_at if last else None, last[0].status if last else None,
+            last.started_at if last else None, last.status if last else None,
             last_new.get(outlet.id), daily_volume(mine, now), evaluate(window, rules) if mine else []))
     for outlet_id in sorted(set(runs) - set(registry)):
-        mine = [s for s, _ in runs[outlet_id]]
-        last_stats, last_row = runs[outlet_id][-1]
-        result.append(OutletHealth(outlet_id, "", "", True, last_row.started_at, last_stats.status,
+        mine = runs[outlet_id]
+        result.append(OutletHealth(outlet_id, "", "", True, mine[-1].started_at, mine[-1].status,
                                    last_new.get(outlet_id), daily_volume(mine, now)))
     return result

@@ -101,10 +101,12 @@ class StoryOutlet(Base):
 
 class Article(Base):
     __tablename__ = "articles"
-    # covers the cadence's history read (crawlstate.first_copies_by_hour): no article row is visited
-    __table_args__ = (Index("ix_articles_history", "first_seen_at", "outlet_id", "story_id", "published_at"),)
+    # covering indexes: the cadence's history read (crawlstate.first_copies_by_hour) and each outlet's
+    # newest article (monitor.health) visit no article row (migrations 0008, 0009)
+    __table_args__ = (Index("ix_articles_history", "first_seen_at", "outlet_id", "story_id", "published_at"),
+                      Index("ix_articles_outlet_seen", "outlet_id", "first_seen_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    outlet_id: Mapped[str] = mapped_column(String(64), index=True)
+    outlet_id: Mapped[str] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
     url_key: Mapped[str] = mapped_column(String(512), unique=True)
     canonical_url: Mapped[str] = mapped_column(Text)
