@@ -7,7 +7,8 @@ Three parts, one run (`make bench ONLY=freshness`):
    `$NEWSWATCH_HOME/bench/`), then one `newswatch crawl -q` subprocess — what a scheduler tick
    starts — crawls all 3,000 with nothing new. Wall, CPU, requests (counted by the server) and the
    peak RSS of the server and the crawl are measured. Skipped (figures from the issue's 300-outlet
-   tick scaled ×10 instead) with FRESHNESS_REAL=0.
+   tick scaled ×10 instead) with FRESHNESS_REAL=0. With FRESHNESS_HOLD_S=<seconds> (off by
+   default), the real daemon is then held over them with every outlet due at every tick (`hold`).
 2. **A simulated day, fixed vs adaptive polling with the same request budget**: the publisher of
    `crawler.demosites.scale.publications` (3,000 outlets: 3% publish every few minutes in office hours,
    77% a few times a day, 20% weekly; 5% of stories syndicated to 2-5 outlets, 8% about medical
@@ -65,6 +66,10 @@ WARM_HOURS, DAY_HOURS = 7 * 24.0, 24.0  # a week of history to learn from, one d
 START = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 00:00 Tuesday in Seoul
 REPLAN_S = 600.0
 LIVE_SEND_EVERY_S = 5  # the live daemons' outbox sender (`NEWSWATCH_SCHEDULE_SEND_EVERY`)
+LIVE_HEALTH_EVERY_S = 30  # and their health check (15 minutes by default): is it ever held up by a tick?
+# opt-in (`FRESHNESS_HOLD_S=360 make bench ONLY=freshness`): the real daemon held over the 3,000
+# outlets with every outlet due at every 20-s tick, long enough to see its memory level off
+HOLD_S = float(os.environ.get("FRESHNESS_HOLD_S", "0"))
 ISSUE_RPS = 300 / 2.1  # the issue's idle tick: 300 outlets in 2.1 s, 1.00 request each
 TARGETS = {
     "freshness.fixed_p95_mail_min": "≤ 6",
@@ -134,15 +139,59 @@ def idle_tick(count: int) -> dict[str, float]:
             raise RuntimeError(f"one-outlet crawl failed ({one.returncode}):\n{one.stderr[-3000:]}")
         start_cpu = _last_child_cpu()
         crawl_mb = tick["tree_mb"]
+        held = hold(env, work) if HOLD_S > 0 else {}
     finally:
         server.terminate()
         server.wait(timeout=30)
     return {"wall_s": tick["wall_s"], "cpu_s": tick["cpu_s"], "requests": float(requests),
-            "server_mb": server_mb, "crawl_mb": crawl_mb, "seed_s": seeded_s, "tick_start_cpu_s": start_cpu}
+            "server_mb": server_mb, "crawl_mb": crawl_mb, "seed_s": seeded_s, "tick_start_cpu_s": start_cpu, **held}
+
+
+def hold(env: dict[str, str], work: Path) -> dict[str, float]:
+    """The real `newswatch schedule` daemon over the served outlets for HOLD_S seconds, every outlet
+    due at every 20-s tick (back-to-back idle ticks: the heaviest steady load a tick interval can
+    give): its RSS over time (after its first tick, a third and two thirds of the way, at the end),
+    its course (`daemon_course`) and its CPU."""
+    import signal
+
+    registry = (work / "outlets.toml").read_text(encoding="utf-8")
+    (work / "outlets-due.toml").write_text(re.sub(r'(?m)^every = ".*"$', 'every = "1m"', registry), encoding="utf-8")
+    (work / "recipients.toml").write_text('[[recipient]]\naddress = "bench@example.org"\n'
+                                          'watchlists = ["medical-tourism"]\n', encoding="utf-8")
+    denv = dict(env, NEWSWATCH_OUTLETS_FILE=str(work / "outlets-due.toml"),
+                NEWSWATCH_RECIPIENTS_FILE=str(work / "recipients.toml"), NEWSWATCH_SCHEDULE_WINDOW="always",
+                NEWSWATCH_SCHEDULE_TICK="20s", NEWSWATCH_SCHEDULE_SEND_EVERY="10s",
+                NEWSWATCH_SCHEDULE_HEALTH_EVERY=f"{LIVE_HEALTH_EVERY_S}s")
+    log_path = work / "daemon.log"
+    with log_path.open("w", encoding="utf-8") as log_file:
+        daemon = subprocess.Popen([sys.executable, "-m", "crawler.cli", "schedule", "-v"], env=denv,
+                                  stdout=log_file, stderr=subprocess.STDOUT, cwd=paths.PROJECT_ROOT)
+    series: list[tuple[float, float]] = []
+    t0 = time.monotonic()
+    try:
+        while time.monotonic() - t0 < HOLD_S and _running(daemon):
+            time.sleep(2.0)
+            series.append((time.time(), _rss_mb(daemon.pid)))
+    finally:
+        cpu = stop_daemon(daemon)
+    log_text = log_path.read_text(encoding="utf-8", errors="replace")
+    if daemon.returncode not in (0, -signal.SIGTERM) or not series:
+        raise RuntimeError(f"the scheduler daemon failed ({daemon.returncode}):\n{log_text[-3000:]}")
+    course = daemon_course(log_text, series)
+    ticks = [float(m.group(3)) for m in map(_TICK_LINE.match, log_text.splitlines()) if m and m.group(2) == "ok"]
+    at = [r for _, r in series if r]
+
+    def share(f: float) -> float:
+        return round(at[min(len(at) - 1, int(f * len(at)))], 1)
+
+    return {"hold_s": round(time.monotonic() - t0, 1), "hold_ticks": float(len(ticks)),
+            "hold_tick_s": round(sum(ticks) / len(ticks), 1) if ticks else float("nan"),
+            "hold_cpu_s": round(cpu, 1), "hold_rss_third_mb": share(1 / 3), "hold_rss_two_thirds_mb": share(2 / 3),
+            **{f"hold_{k}": v for k, v in course.items()}}
 
 
 _TICK_LINE = re.compile(r"^(\S+ \S+) \S+ crawler\.schedule\.tick: crawl tick \(tick\): (\w+) in ([\d.]+)s")
-_RUN_LINE = re.compile(r'^(\S+ \S+) \S+ apscheduler\.executors\.\w+: Running job "send-outbox .*\(scheduled at (.+?)\)')
+_RUN_LINE = re.compile(r'^(\S+ \S+) \S+ apscheduler\.executors\.\w+: Running job "(send-outbox|health-check) .*\(scheduled at (.+?)\)')
 
 
 def _proc_mb(pid: int, name: str, key: str) -> float:
@@ -471,6 +520,7 @@ def run() -> dict[str, Any]:
             "freshness.crawl_rss_mb": round(tick["crawl_mb"]),
             "freshness.seed_crawl_s": round(tick["seed_s"], 1),
             "freshness.tick_start_cpu_s": round(tick_cpu, 2),
+            **{f"freshness.{k}": v for k, v in tick.items() if k.startswith("hold_")},
         })
     else:  # the issue's 300-outlet tick (its CPU taken as its wall) and a guess at a tick's start-up
         rps, per_request_cpu, tick_cpu = ISSUE_RPS, 2.1 / 300, 1.5
@@ -487,6 +537,7 @@ def run() -> dict[str, Any]:
         # how the daemons held: the worse of the two
         figures["freshness.daemon_rss_slope_mb_per_h"] = max(p["daemon_rss_slope_mb_per_h"] for p in pair.values())
         figures["freshness.sender_max_late_s"] = max(p["sender_max_late_s"] for p in pair.values())
+        figures["freshness.health_max_late_s"] = max(p["health_max_late_s"] for p in pair.values())
         figures["freshness.failed_ticks"] = sum(p["failed_ticks"] for p in pair.values())
         figures["freshness.time_scale"] = LIVE_SCALE
         # missed: published and never stored, or alerted and never mailed; a relevant-looking story
@@ -598,6 +649,7 @@ def _policy_env(policy: str, work: Path, registry: str, clock: Any) -> dict[str,
                 "NEWSWATCH_DB_URL": f"sqlite:///{work / 'newswatch.db'}",
                 "NEWSWATCH_RECIPIENTS_FILE": str(work / "recipients.toml"),
                 "NEWSWATCH_SCHEDULE_WINDOW": "always", "NEWSWATCH_SCHEDULE_SEND_EVERY": f"{LIVE_SEND_EVERY_S}s",
+                "NEWSWATCH_SCHEDULE_HEALTH_EVERY": f"{LIVE_HEALTH_EVERY_S}s",
                 SCALE_VAR: f"{LIVE_SCALE:g}", ANCHOR_VAR: clock.anchor.isoformat(),
                 LAG_VAR: f"{int(clock.lag.total_seconds())}s"})
     if policy == "adaptive":
@@ -737,15 +789,15 @@ def live_pair(count: int, seed_db: Path) -> dict[str, dict[str, float]]:
 
 def daemon_course(log_text: str, rss: list[tuple[float, float]]) -> dict[str, float]:
     """How a daemon held over its run: its RSS after its first tick and at the end, the RSS slope over
-    the second half of the run, the slope of its ticks' wall over their order,
-    how late its outbox sender started while ticks ran, ticks that failed."""
+    the second half of the run, the slope of its ticks' wall over their order, how late its outbox
+    sender and its health check started while ticks ran, ticks that failed."""
     lines = log_text.splitlines()
     ticks = [(m.group(2), float(m.group(3)), datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp())
              for m in map(_TICK_LINE.match, lines) if m]
-    late = []
+    late: dict[str, list[float]] = {"send-outbox": [], "health-check": []}
     for m in filter(None, map(_RUN_LINE.match, lines)):
         ran = datetime.strptime(m.group(1), "%Y-%m-%d %H:%M:%S,%f").astimezone()  # the log's local time
-        late.append((ran - datetime.fromisoformat(m.group(2))).total_seconds())
+        late[m.group(2)].append((ran - datetime.fromisoformat(m.group(3))).total_seconds())
     seconds = [s for outcome, s, _ in ticks if outcome == "ok"]
     sampled = [(t, r) for t, r in rss if r]
     first_tick = ticks[0][2] if ticks else 0.0
@@ -759,8 +811,10 @@ def daemon_course(log_text: str, rss: list[tuple[float, float]]) -> dict[str, fl
         "daemon_rss_after_first_tick_mb": round(after_first, 1),
         "daemon_rss_slope_mb_per_h": round(_slope([t for t, _ in warm], [r for _, r in warm]) * 3600, 1),
         "tick_slope_s_per_tick": round(_slope(list(range(len(seconds))), seconds), 3),
-        "sender_runs": float(len(late)),
-        "sender_max_late_s": round(max(late, default=float("nan")), 1),
+        "sender_runs": float(len(late["send-outbox"])),
+        "sender_max_late_s": round(max(late["send-outbox"], default=float("nan")), 1),
+        "health_runs": float(len(late["health-check"])),
+        "health_max_late_s": round(max(late["health-check"], default=float("nan")), 1),
         # the tick the bench's SIGTERM stops is not a failure
         "failed_ticks": float(sum(1 for outcome, _, _ in ticks if outcome not in ("ok", "stopped"))),
     }

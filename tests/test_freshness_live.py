@@ -175,8 +175,8 @@ def test_batched_store_reads_equal_the_one_by_one_ones(db: Any) -> None:
 
 
 def test_a_daemons_course_is_read_from_its_log_and_rss_samples() -> None:
-    """Ticks' walls and outcomes, how late the sender started, the RSS after the first tick and its
-    slope over the run's second half (the daemon's log is in local time)."""
+    """Ticks' walls and outcomes, how late the sender and the health check started, the RSS after the
+    first tick and its slope over the run's second half (the daemon's log is in local time)."""
     base = datetime(2026, 12, 8, 0, 0, 0)  # naive local time, as the daemon logs
 
     def line(seconds: float, text: str) -> str:
@@ -191,6 +191,8 @@ def test_a_daemons_course_is_read_from_its_log_and_rss_samples() -> None:
     log = "\n".join([
         line(10, "crawler.schedule.tick: crawl tick (tick): ok in 10.0s "),
         sender(15.5, 15), sender(20, 20),
+        line(31.5, 'apscheduler.executors.default: Running job "health-check (trigger: interval[0:00:30], '
+                    f'next run at: x)" (scheduled at {(base + timedelta(seconds=30)).astimezone().isoformat()})'),
         line(70, "crawler.schedule.tick: crawl tick (tick): ok in 12.0s "),
         line(130, "crawler.schedule.tick: crawl tick (tick): failed in 1.0s "),
         line(140, "crawler.schedule.tick: crawl tick (tick): stopped in 3.0s "),
@@ -200,6 +202,7 @@ def test_a_daemons_course_is_read_from_its_log_and_rss_samples() -> None:
     rss = [(t0 + t, 80.0 if t < 10 else 100.0 + max(0, t - 60) * 36 / 3600) for t in range(0, 121, 2)]
     course = daemon_course(log, rss)
     assert course["sender_runs"] == 2 and course["sender_max_late_s"] == 0.5
+    assert course["health_runs"] == 1 and course["health_max_late_s"] == 1.5
     assert course["tick_slope_s_per_tick"] == 2.0  # the ok ticks: 10 s then 12 s
     assert course["failed_ticks"] == 1  # the tick the bench's SIGTERM stops is not a failure
     assert course["daemon_rss_after_first_tick_mb"] == 100.0
