@@ -204,6 +204,7 @@ def test_a_daemons_course_is_read_from_its_log_and_rss_samples() -> None:
     assert course["sender_runs"] == 2 and course["sender_max_late_s"] == 0.5
     assert course["health_runs"] == 1 and course["health_max_late_s"] == 1.5
     assert course["tick_slope_s_per_tick"] == 2.0  # the ok ticks: 10 s then 12 s
+    assert course["ok_ticks"] == 2 and course["tick_wall_s"] == 11.0
     assert course["failed_ticks"] == 1  # the tick the bench's SIGTERM stops is not a failure
     assert course["daemon_rss_after_first_tick_mb"] == 100.0
     assert course["daemon_rss_slope_mb_per_h"] == pytest.approx(36.0, abs=0.5)
